@@ -1,3 +1,13 @@
 //! mkc: a small, real Kubernetes cluster out of Docker containers, with its own control plane.
 
+pub mod apiserver;
+pub mod cli;
+pub mod defaults;
+pub mod kubeconfig;
+pub mod patch;
+pub mod pki;
+pub mod printers;
+pub mod protobuf;
+pub mod registry;
 pub mod store;
+pub mod validation;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `mkc` command.
+
+fn main() -> std::process::ExitCode {
+    mkc::cli::main()
+}

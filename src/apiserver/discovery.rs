@@ -1,0 +1,213 @@
+//! Discovery: what groups, versions and resources the server has, both in the legacy form
+//! (`/api`, `/apis`, `/api/v1`, `/apis/<g>/<v>`) and aggregated (one `APIGroupDiscoveryList`
+//! for `/api` or `/apis`, which kubectl 1.27+ asks for first), all derived from the registry.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+use super::{ApiError, ApiState};
+use crate::registry::{self, Resource};
+
+const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
+/// The aggregated discovery version a client asked for, if any (v2, or v2beta1 for 1.27/1.28).
+fn aggregated_version(headers: &HeaderMap) -> Option<&'static str> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    for media in accept.split(',') {
+        let params: Vec<&str> = media.split(';').map(str::trim).collect();
+        let has = |p: &str| params.contains(&p);
+        if has("g=apidiscovery.k8s.io") && has("as=APIGroupDiscoveryList") {
+            if has("v=v2") {
+                return Some("v2");
+            }
+            if has("v=v2beta1") {
+                return Some("v2beta1");
+            }
+        }
+    }
+    None
+}
+
+fn json_response(body: &Value, content_type: &str) -> Response {
+    let mut response = (StatusCode::OK, serde_json::to_vec(body).unwrap_or_default()).into_response();
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+fn aggregated(groups: &[&str], version: &str) -> Response {
+    let items: Vec<Value> = groups.iter().map(|g| group_discovery(g)).collect();
+    let body = json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    });
+    let content_type = format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
+    json_response(&body, &content_type)
+}
+
+/// `/api`: the core group's versions.
+pub async fn core(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Response {
+    if let Some(version) = aggregated_version(&headers) {
+        return aggregated(&[""], version);
+    }
+    let body = json!({
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": state.advertised}],
+    });
+    json_response(&body, "application/json")
+}
+
+/// `/apis`: every named group.
+pub async fn groups(headers: HeaderMap) -> Response {
+    let named: Vec<&str> = group_names().into_iter().filter(|g| !g.is_empty()).collect();
+    if let Some(version) = aggregated_version(&headers) {
+        return aggregated(&named, version);
+    }
+    let groups: Vec<Value> = named.iter().map(|g| api_group(g)).collect();
+    json_response(&json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}), "application/json")
+}
+
+/// `/apis/<group>`.
+pub async fn group(Path(group): Path<String>) -> Result<Response, ApiError> {
+    if group.is_empty() || !group_names().contains(&group.as_str()) {
+        return Err(ApiError::NoSuchPath);
+    }
+    let mut body = api_group(&group);
+    body["kind"] = json!("APIGroup");
+    body["apiVersion"] = json!("v1");
+    Ok(json_response(&body, "application/json"))
+}
+
+/// `/api/v1`.
+pub async fn core_resources() -> Result<Response, ApiError> {
+    resource_list("", "v1")
+}
+
+/// `/apis/<group>/<version>`.
+pub async fn group_resources(Path((group, version)): Path<(String, String)>) -> Result<Response, ApiError> {
+    resource_list(&group, &version)
+}
+
+fn resource_list(group: &str, version: &str) -> Result<Response, ApiError> {
+    let mut resources = Vec::new();
+    for r in registry::in_group_version(group, version) {
+        resources.push(api_resource(r));
+        for sub in r.subresources {
+            let mut entry = json!({
+                "name": format!("{}/{}", r.plural, sub.name()),
+                "singularName": "",
+                "namespaced": r.namespaced,
+                "kind": r.kind,
+                "verbs": sub.verbs(),
+            });
+            if let Some((g, v, kind)) = sub.kind() {
+                entry["group"] = json!(g);
+                entry["version"] = json!(v);
+                entry["kind"] = json!(kind);
+            }
+            resources.push(entry);
+        }
+    }
+    if resources.is_empty() {
+        return Err(ApiError::NoSuchPath);
+    }
+    let group_version = if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") };
+    let body = json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources});
+    Ok(json_response(&body, "application/json"))
+}
+
+fn group_names() -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for (group, _) in registry::group_versions() {
+        if !names.contains(&group) {
+            names.push(group);
+        }
+    }
+    names
+}
+
+fn versions_of(group: &str) -> Vec<&'static str> {
+    registry::group_versions()
+        .into_iter()
+        .filter(|(g, _)| *g == group)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+fn api_group(group: &str) -> Value {
+    let versions: Vec<Value> = versions_of(group)
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
+    json!({"name": group, "versions": versions, "preferredVersion": versions.first()})
+}
+
+fn api_resource(r: &Resource) -> Value {
+    let mut entry = json!({
+        "name": r.plural,
+        "singularName": r.singular,
+        "namespaced": r.namespaced,
+        "kind": r.kind,
+        "verbs": VERBS,
+    });
+    if !r.short_names.is_empty() {
+        entry["shortNames"] = json!(r.short_names);
+    }
+    if !r.categories.is_empty() {
+        entry["categories"] = json!(r.categories);
+    }
+    entry
+}
+
+fn group_discovery(group: &str) -> Value {
+    let versions: Vec<Value> = versions_of(group)
+        .iter()
+        .map(|version| {
+            let resources: Vec<Value> = registry::in_group_version(group, version)
+                .map(resource_discovery)
+                .collect();
+            json!({"version": version, "resources": resources, "freshness": "Current"})
+        })
+        .collect();
+    let metadata = if group.is_empty() { json!({}) } else { json!({"name": group}) };
+    json!({"metadata": metadata, "versions": versions})
+}
+
+fn resource_discovery(r: &Resource) -> Value {
+    let subresources: Vec<Value> = r
+        .subresources
+        .iter()
+        .map(|sub| {
+            let (group, version, kind) = sub.kind().unwrap_or((r.group, r.version, r.kind));
+            json!({
+                "subresource": sub.name(),
+                "responseKind": {"group": group, "version": version, "kind": kind},
+                "verbs": sub.verbs(),
+            })
+        })
+        .collect();
+    let mut entry = json!({
+        "resource": r.plural,
+        "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
+        "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": r.singular,
+        "verbs": VERBS,
+    });
+    if !r.short_names.is_empty() {
+        entry["shortNames"] = json!(r.short_names);
+    }
+    if !r.categories.is_empty() {
+        entry["categories"] = json!(r.categories);
+    }
+    if !subresources.is_empty() {
+        entry["subresources"] = json!(subresources);
+    }
+    entry
+}

@@ -1,0 +1,210 @@
+//! Deletes: propagation policies (Orphan and Foreground hold the object with a finalizer until
+//! the garbage collector is done), finalizers and `deletionTimestamp`, graceful deletion of pods
+//! bound to a node, preconditions, and deletecollection.
+
+use serde_json::{Value, json};
+
+use super::read::{Filter, select};
+use super::write::holds_finalizers;
+use super::{Answer, Request};
+use crate::apiserver::storage::resource_version;
+use crate::apiserver::{ApiError, ApiState, codec, meta};
+use crate::registry::Resource;
+
+/// The finalizers that carry a propagation policy to the garbage collector.
+pub const ORPHAN_FINALIZER: &str = "orphan";
+pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+
+/// What a delete asks, from its DeleteOptions body and query parameters.
+#[derive(Debug, Default)]
+struct Options {
+    grace_period: Option<i64>,
+    propagation: Option<String>,
+    uid: Option<String>,
+    resource_version: Option<String>,
+    dry_run: bool,
+}
+
+impl Options {
+    fn from_request(request: &Request) -> Result<Options, ApiError> {
+        let body = if request.body.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            codec::decode_body(&request.content_type(), &request.body)?
+        };
+        let params = &request.params;
+        let orphan = body["orphanDependents"].as_bool().or(params.orphan_dependents);
+        let propagation = body["propagationPolicy"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| params.propagation_policy.clone())
+            .or_else(|| orphan.map(|o| if o { "Orphan" } else { "Background" }.to_owned()));
+        if let Some(policy) = &propagation {
+            if !matches!(policy.as_str(), "Orphan" | "Foreground" | "Background") {
+                return Err(ApiError::BadRequest(format!(
+                    "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: {policy:?}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+                )));
+            }
+        }
+        let dry_run = params.dry_run
+            || body["dryRun"].as_array().is_some_and(|d| d.iter().any(|v| v == "All"));
+        Ok(Options {
+            grace_period: body["gracePeriodSeconds"].as_i64().or(params.grace_period_seconds),
+            propagation,
+            uid: body["preconditions"]["uid"].as_str().map(str::to_owned),
+            resource_version: body["preconditions"]["resourceVersion"].as_str().map(str::to_owned),
+            dry_run,
+        })
+    }
+}
+
+/// DELETE of one object.
+pub async fn delete(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
+    let options = Options::from_request(request)?;
+    let r = request.info.resource;
+    delete_object(state, r, request.info.namespace(), request.info.name(), &options).await
+}
+
+/// DELETE of a collection: every object matching the selectors goes as a single delete would.
+pub async fn delete_collection(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
+    let options = Options::from_request(request)?;
+    let r = request.info.resource;
+    let filter = Filter::from_request(request)?;
+    let listing = select(state, request, &filter).await?;
+    for object in &listing.items {
+        match delete_object(state, r, meta::namespace(object), meta::name(object), &options).await {
+            Ok(_) | Err(ApiError::NotFound { .. }) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(Answer::ok(success(r, None)))
+}
+
+async fn delete_object(
+    state: &ApiState,
+    r: &Resource,
+    ns: Option<&str>,
+    name: &str,
+    options: &Options,
+) -> Result<Answer, ApiError> {
+    for _ in 0..8 {
+        let current = state.objects.get(r, ns, name).await?;
+        check_preconditions(r, &current, options)?;
+        let mut next = current.clone();
+        let held = begin_deletion(r, &mut next, options);
+        if options.dry_run {
+            return Ok(Answer::ok(next));
+        }
+        let expected = Some(resource_version(&current)?);
+        let outcome = if held {
+            if next == current {
+                return Ok(Answer::ok(current));
+            }
+            state.objects.update(r, next, expected).await.map(Answer::ok)
+        } else {
+            state
+                .objects
+                .delete(r, ns, name, expected)
+                .await
+                .map(|last| Answer::ok(success(r, Some(&last))))
+        };
+        match outcome {
+            Err(ApiError::Conflict { .. }) => continue,
+            other => return other,
+        }
+    }
+    Err(ApiError::stale(r.qualified(), name))
+}
+
+fn check_preconditions(r: &Resource, current: &Value, options: &Options) -> Result<(), ApiError> {
+    let conflict = |reason: String| ApiError::Conflict {
+        resource: r.qualified(),
+        name: meta::name(current).to_owned(),
+        reason,
+    };
+    if let Some(uid) = options.uid.as_deref().filter(|uid| *uid != meta::uid(current)) {
+        return Err(conflict(format!(
+            "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+            meta::uid(current)
+        )));
+    }
+    let actual = current["metadata"]["resourceVersion"].as_str().unwrap_or_default();
+    if let Some(rv) = options.resource_version.as_deref().filter(|rv| *rv != actual) {
+        return Err(conflict(format!(
+            "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}"
+        )));
+    }
+    Ok(())
+}
+
+/// Marks `object` as being deleted when something must happen first, and says whether it
+/// stays: a finalizer (including one a propagation policy adds) or a graceful pod deletion.
+fn begin_deletion(r: &Resource, object: &mut Value, options: &Options) -> bool {
+    match options.propagation.as_deref() {
+        Some("Orphan") => {
+            meta::add_finalizer(object, ORPHAN_FINALIZER);
+        }
+        Some("Foreground") => {
+            meta::add_finalizer(object, FOREGROUND_FINALIZER);
+        }
+        _ => {}
+    }
+    let graceful = graceful_pod_deletion(r, object, options.grace_period);
+    let held = graceful || holds_finalizers(object);
+    if held && !meta::is_deleting(object) {
+        let meta = meta::metadata(object);
+        meta.insert("deletionTimestamp".into(), json!(meta::now()));
+        meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+    }
+    if r.kind == "Namespace" && held {
+        object["status"]["phase"] = json!("Terminating");
+    }
+    held
+}
+
+/// A pod running on a node stays until that node has stopped it, for at most its grace period:
+/// the node agent finishes the deletion with a zero grace period. Unbound and finished pods,
+/// and a zero grace period, delete at once.
+fn graceful_pod_deletion(r: &Resource, pod: &mut Value, requested: Option<i64>) -> bool {
+    if r.kind != "Pod" || r.group != "" {
+        return false;
+    }
+    let bound = pod["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
+    let finished = matches!(pod["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
+    let grace = requested
+        .or_else(|| pod["spec"]["terminationGracePeriodSeconds"].as_i64())
+        .unwrap_or(30)
+        .max(0);
+    if !bound || finished || grace == 0 {
+        return false;
+    }
+    // An ongoing graceful deletion may only be shortened.
+    let current = pod["metadata"]["deletionGracePeriodSeconds"].as_i64();
+    if current.is_some_and(|c| c <= grace) {
+        return true;
+    }
+    let deadline = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
+    let meta = meta::metadata(pod);
+    meta.insert("deletionTimestamp".into(), json!(meta::format_time(deadline)));
+    meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
+    true
+}
+
+/// The Status a completed delete answers.
+fn success(r: &Resource, deleted: Option<&Value>) -> Value {
+    let mut status = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+    });
+    if let Some(object) = deleted {
+        status["details"] = json!({
+            "name": meta::name(object),
+            "group": r.group,
+            "kind": r.plural,
+            "uid": meta::uid(object),
+        });
+    }
+    status
+}

@@ -1,0 +1,170 @@
+//! Resource requests: the request is resolved (verb, resource, namespace, name, subresource),
+//! its parameters and body read, and it is handed to the read, write, delete, subresource or
+//! watch handler.
+
+mod admission;
+mod delete;
+pub(crate) mod read;
+mod subresources;
+mod write;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+
+use super::codec::{self, Accept};
+use super::params::Params;
+use super::request::{RequestInfo, Verb};
+use super::{ApiError, ApiState};
+use crate::registry::Subresource;
+
+/// The largest request body accepted, as upstream's limit.
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// Everything a handler needs to know about the request.
+pub struct Request {
+    pub info: RequestInfo,
+    pub params: Params,
+    pub accept: Accept,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Request {
+    pub fn content_type(&self) -> String {
+        codec::content_type(&self.headers)
+    }
+
+    /// The object in the body, in whichever media type it came.
+    pub fn object(&self) -> Result<serde_json::Value, ApiError> {
+        if self.body.is_empty() {
+            return Err(ApiError::BadRequest("the request body is empty".into()));
+        }
+        codec::decode_body(&self.content_type(), &self.body)
+    }
+
+    /// The manager recorded in managedFields for this write.
+    pub fn field_manager(&self) -> String {
+        let agent = self.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+        super::meta::field_manager(self.params.field_manager.as_deref(), agent)
+    }
+}
+
+/// A successful answer: the body and its code, plus upstream-style warnings.
+pub struct Answer {
+    pub code: StatusCode,
+    pub body: serde_json::Value,
+    pub warnings: Vec<String>,
+}
+
+impl Answer {
+    pub fn ok(body: serde_json::Value) -> Answer {
+        Answer {
+            code: StatusCode::OK,
+            body,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn created(body: serde_json::Value) -> Answer {
+        Answer {
+            code: StatusCode::CREATED,
+            ..Answer::ok(body)
+        }
+    }
+
+    fn into_response(self, accept: Accept) -> Response {
+        let mut response = codec::respond(accept, self.code, &self.body);
+        for warning in self.warnings {
+            let text = format!("299 - {}", serde_json::Value::String(warning));
+            if let Ok(value) = HeaderValue::from_str(&text) {
+                response
+                    .headers_mut()
+                    .append(HeaderName::from_static("warning"), value);
+            }
+        }
+        response
+    }
+}
+
+/// Serves `/api/v1/...` and `/apis/<group>/<version>/...`.
+pub async fn resource(
+    State(state): State<Arc<ApiState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match handle(state, method, uri, headers, body).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn handle(
+    state: Arc<ApiState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(uri.query())?;
+    let (group, version, parts) = split_path(uri.path())?;
+    let info = RequestInfo::resolve(&method, group, version, &parts, params.watch)?;
+    let accept = Accept::from_headers(&headers)?;
+    let body = read_body(body).await?;
+    let request = Request {
+        info,
+        params,
+        accept,
+        headers,
+        body,
+    };
+    if request.info.verb == Verb::Watch {
+        return super::watch::serve(&state, &request).await;
+    }
+    if let Some(sub) = request.info.subresource {
+        if matches!(sub, Subresource::Log) {
+            return super::logs::serve(&state, &request).await;
+        }
+    }
+    let answer = match (request.info.verb, request.info.subresource) {
+        (Verb::Get, None | Some(Subresource::Status)) => read::get(&state, &request).await?,
+        (Verb::List, _) => read::list(&state, &request).await?,
+        (Verb::Create, None) => write::create(&state, &request).await?,
+        (Verb::Update, None) => write::update(&state, &request).await?,
+        (Verb::Patch, None) => write::patch(&state, &request).await?,
+        (Verb::Delete, None) => delete::delete(&state, &request).await?,
+        (Verb::DeleteCollection, None) => delete::delete_collection(&state, &request).await?,
+        (_, Some(sub)) => subresources::serve(&state, &request, sub).await?,
+        (Verb::Watch, None) => return Err(ApiError::MethodNotAllowed),
+    };
+    Ok(answer.into_response(request.accept))
+}
+
+/// Splits `/api/v1/rest...` or `/apis/group/version/rest...` into its parts.
+fn split_path(path: &str) -> Result<(&str, &str, Vec<&str>), ApiError> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["api", version, rest @ ..] if !rest.is_empty() => Ok(("", version, rest.to_vec())),
+        ["apis", group, version, rest @ ..] if !rest.is_empty() => Ok((group, version, rest.to_vec())),
+        _ => Err(ApiError::NoSuchPath),
+    }
+}
+
+/// Reads the body, refusing more than [`MAX_BODY`] bytes with 413.
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    let limited = http_body_util::Limited::new(body, MAX_BODY);
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(ApiError::TooLarge(MAX_BODY))
+        }
+        Err(err) => Err(ApiError::BadRequest(format!("reading the request body: {err}"))),
+    }
+}

@@ -1,0 +1,183 @@
+//! Subresources: `status` (only the status changes), `scale` (an autoscaling/v1 Scale view of
+//! spec.replicas), `binding` (the scheduler's assignment of a pod to a node), `eviction`,
+//! and a namespace's `finalize`.
+
+use serde_json::{Value, json};
+
+use super::admission::place;
+use super::write::{Ownership, Part, patch_part, store_update};
+use super::{Answer, Request};
+use crate::apiserver::request::Verb;
+use crate::apiserver::{ApiError, ApiState, meta};
+use crate::registry::Subresource;
+
+pub async fn serve(state: &ApiState, request: &Request, sub: Subresource) -> Result<Answer, ApiError> {
+    match (sub, request.info.verb) {
+        (Subresource::Status, Verb::Update) => replace(state, request, Part::Status).await,
+        (Subresource::Status, Verb::Patch) => {
+            patch_part(state, request, Part::Status, Ok, |patched, _| Ok(patched)).await
+        }
+        (Subresource::Finalize, Verb::Update) => replace(state, request, Part::Finalizers).await,
+        (Subresource::Scale, Verb::Get) => {
+            let r = request.info.resource;
+            let object = state.objects.get(r, request.info.namespace(), request.info.name()).await?;
+            Ok(Answer::ok(scale_of(&object)))
+        }
+        (Subresource::Scale, Verb::Update) => update_scale(state, request).await,
+        (Subresource::Scale, Verb::Patch) => {
+            patch_part(state, request, Part::Main, |o| Ok(scale_of(&o)), apply_scale).await
+        }
+        (Subresource::Binding, Verb::Create) => bind(state, request).await,
+        (Subresource::Eviction, Verb::Create) => evict(state, request).await,
+        (Subresource::Exec | Subresource::Attach | Subresource::PortForward, _) => {
+            crate::apiserver::logs::unreachable_node(state, request).await
+        }
+        _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+/// PUT of `status` or `finalize`: the body's part replaces the stored one.
+async fn replace(state: &ApiState, request: &Request, part: Part) -> Result<Answer, ApiError> {
+    let r = request.info.resource;
+    let mut object = request.object()?;
+    place(request, &mut object)?;
+    let current = state.objects.get(r, request.info.namespace(), request.info.name()).await?;
+    if let Some(given) = object["metadata"]["resourceVersion"].as_str().filter(|rv| !rv.is_empty()) {
+        if Some(given) != current["metadata"]["resourceVersion"].as_str() {
+            return Err(ApiError::stale(r.qualified(), request.info.name()));
+        }
+    }
+    store_update(state, request, object, &current, part, Ownership::Update).await
+}
+
+/// The autoscaling/v1 Scale of a Deployment or ReplicaSet.
+fn scale_of(object: &Value) -> Value {
+    let selector = serde_json::from_value(object["spec"]["selector"].clone()).ok();
+    let metadata = &object["metadata"];
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": metadata["name"],
+            "namespace": metadata["namespace"],
+            "uid": metadata["uid"],
+            "resourceVersion": metadata["resourceVersion"],
+            "creationTimestamp": metadata["creationTimestamp"],
+        },
+        "spec": {"replicas": object["spec"]["replicas"].as_i64().unwrap_or(0)},
+        "status": {
+            "replicas": object["status"]["replicas"].as_i64().unwrap_or(0),
+            "selector": crate::printers::selector_text(selector.as_ref()).unwrap_or_default(),
+        },
+    })
+}
+
+/// Sets the parent's spec.replicas from a (patched) Scale.
+fn apply_scale(scale: Value, current: &Value) -> Result<Value, ApiError> {
+    let replicas = scale["spec"]["replicas"]
+        .as_i64()
+        .ok_or_else(|| ApiError::BadRequest("spec.replicas of the Scale must be an integer".into()))?;
+    let mut next = current.clone();
+    next["spec"]["replicas"] = json!(replicas);
+    if let Some(rv) = scale["metadata"]["resourceVersion"].as_str() {
+        meta::metadata(&mut next).insert("resourceVersion".into(), json!(rv));
+    }
+    Ok(next)
+}
+
+async fn update_scale(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
+    let r = request.info.resource;
+    let scale = request.object()?;
+    let current = state.objects.get(r, request.info.namespace(), request.info.name()).await?;
+    if let Some(given) = scale["metadata"]["resourceVersion"].as_str().filter(|rv| !rv.is_empty()) {
+        if Some(given) != current["metadata"]["resourceVersion"].as_str() {
+            return Err(ApiError::stale(r.qualified(), request.info.name()));
+        }
+    }
+    let next = apply_scale(scale, &current)?;
+    let answer = store_update(state, request, next, &current, Part::Main, Ownership::Update).await?;
+    Ok(Answer::ok(scale_of(&answer.body)))
+}
+
+/// `pods/<name>/binding`: assigns the pod to a node, once.
+async fn bind(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
+    let r = request.info.resource;
+    let binding = request.object()?;
+    let node = binding["target"]["name"].as_str().filter(|n| !n.is_empty()).ok_or_else(|| {
+        ApiError::invalid(
+            "Binding",
+            "",
+            request.info.name(),
+            vec![crate::validation::FieldError {
+                kind: crate::validation::ErrorKind::Required,
+                field: "target.name".into(),
+                value: None,
+                detail: String::new(),
+            }],
+        )
+    })?;
+    let name = request.info.name();
+    state
+        .objects
+        .update_with(r, request.info.namespace(), name, |mut pod| {
+            if meta::is_deleting(&pod) {
+                return Err(ApiError::Conflict {
+                    resource: crate::apiserver::QualifiedResource::new("", "pods/binding"),
+                    name: name.to_owned(),
+                    reason: format!("pod {name} is being deleted, cannot be assigned to a host"),
+                });
+            }
+            if let Some(assigned) = pod["spec"]["nodeName"].as_str().filter(|n| !n.is_empty()) {
+                return Err(ApiError::Conflict {
+                    resource: crate::apiserver::QualifiedResource::new("", "pods/binding"),
+                    name: name.to_owned(),
+                    reason: format!("pod {name} is already assigned to node {assigned:?}"),
+                });
+            }
+            pod["spec"]["nodeName"] = json!(node);
+            set_scheduled_condition(&mut pod);
+            Ok(Some(pod))
+        })
+        .await?;
+    Ok(Answer::created(success()))
+}
+
+/// Marks a pod PodScheduled=True, as binding does upstream.
+fn set_scheduled_condition(pod: &mut Value) {
+    let condition = json!({
+        "type": "PodScheduled",
+        "status": "True",
+        "lastProbeTime": null,
+        "lastTransitionTime": meta::now(),
+    });
+    let conditions = &mut pod["status"]["conditions"];
+    match conditions.as_array_mut() {
+        Some(list) => {
+            list.retain(|c| c["type"] != "PodScheduled");
+            list.push(condition);
+        }
+        None => *conditions = json!([condition]),
+    }
+}
+
+/// `pods/<name>/eviction`: with no disruption budgets to honour, an eviction is a delete.
+async fn evict(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
+    let eviction = request.object()?;
+    let grace = eviction["deleteOptions"]["gracePeriodSeconds"].as_i64();
+    let mut delete = Request {
+        info: request.info.clone(),
+        params: request.params.clone(),
+        accept: request.accept,
+        headers: request.headers.clone(),
+        body: bytes::Bytes::new(),
+    };
+    delete.info.verb = Verb::Delete;
+    delete.info.subresource = None;
+    delete.params.grace_period_seconds = grace.or(delete.params.grace_period_seconds);
+    super::delete::delete(state, &delete).await?;
+    Ok(Answer::created(success()))
+}
+
+fn success() -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
+}

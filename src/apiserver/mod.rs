@@ -1,0 +1,288 @@
+//! The Kubernetes-compatible API server: HTTPS only, backed by the store, serving discovery,
+//! OpenAPI, and the verbs of every resource in the registry to kubectl and client libraries.
+//!
+//! [`Server::start`] prepares the data directory (certificates, kubeconfig, token file, store),
+//! creates what every cluster has from its first start, binds, and serves until cancelled.
+
+mod auth;
+mod bootstrap;
+mod codec;
+mod discovery;
+mod error;
+pub(crate) mod handlers;
+mod logs;
+mod meta;
+mod openapi;
+mod params;
+mod request;
+mod selectors;
+mod serve;
+mod storage;
+mod table;
+mod watch;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::RawQuery;
+use axum::routing::{any, get};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use auth::{AuthError, Tokens, User};
+pub use error::{ApiError, QualifiedResource};
+pub use serve::TlsError;
+pub use storage::Objects;
+
+use crate::kubeconfig::{self, KubeconfigError};
+use crate::pki::{Authority, CertAndKey, PkiError};
+use crate::registry::ServiceAllocator;
+use crate::store::{self, Store, StoreError};
+
+/// The Kubernetes version mkc speaks.
+pub const VERSION: &str = "v1.33.0+mkc";
+
+/// How the server is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    /// The address clients (and nodes) reach the server at, when it is not the bind address.
+    pub advertise: Option<IpAddr>,
+    /// How often the store's log is compacted; history between two compactions stays watchable.
+    pub compaction_interval: Duration,
+    /// Commits buffered per watcher before a slow one is cut off.
+    pub watch_buffer: usize,
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf) -> Config {
+        Config {
+            data_dir,
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 6443)),
+            advertise: None,
+            compaction_interval: Duration::from_secs(300),
+            watch_buffer: store::Options::default().watch_buffer,
+        }
+    }
+}
+
+/// What can stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot use {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error(transparent)]
+    Kubeconfig(#[from] KubeconfigError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("the store in the data directory cannot be opened: {0}")]
+    Store(#[from] StoreError),
+    #[error("creating the cluster's initial objects: {0}")]
+    Bootstrap(ApiError),
+}
+
+/// Shared by every request.
+pub struct ApiState {
+    pub objects: Objects,
+    pub services: ServiceAllocator,
+    /// Held while a Service's addresses are chosen and written, so no two writes pick the same.
+    pub allocation_lock: tokio::sync::Mutex<()>,
+    pub tokens: Tokens,
+    /// `host:port` clients are told to use.
+    pub advertised: String,
+    /// Ends long-running requests (watches) when the server stops.
+    pub shutdown: CancellationToken,
+}
+
+/// The routes of the API server. Requests reach resource handlers only once authenticated.
+pub fn router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/version", get(version))
+        .route("/healthz", get(health))
+        .route("/livez", get(health))
+        .route("/readyz", get(health))
+        .route("/api", get(discovery::core))
+        .route("/api/v1", get(discovery::core_resources))
+        .route("/apis", get(discovery::groups))
+        .route("/apis/{group}", get(discovery::group))
+        .route("/apis/{group}/{version}", get(discovery::group_resources))
+        .route("/openapi/v3", get(openapi::index))
+        .route("/openapi/v3/{*path}", get(openapi::document_handler))
+        .route("/api/v1/{*rest}", any(handlers::resource))
+        .route("/apis/{group}/{version}/{*rest}", any(handlers::resource))
+        .fallback(|| async { ApiError::NoSuchPath })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .with_state(state)
+}
+
+async fn version() -> axum::Json<serde_json::Value> {
+    let (major, minor) = (1, 33);
+    axum::Json(json!({
+        "major": major.to_string(),
+        "minor": minor.to_string(),
+        "gitVersion": VERSION,
+        "gitCommit": env!("CARGO_PKG_VERSION"),
+        "gitTreeState": "clean",
+        "buildDate": "1970-01-01T00:00:00Z",
+        "goVersion": "go1.24.0",
+        "compiler": "gc",
+        "platform": format!("{}/{}", std::env::consts::OS, go_arch()),
+    }))
+}
+
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// `/healthz`, `/livez`, `/readyz`: "ok", or the list of checks with `?verbose`.
+async fn health(RawQuery(query): RawQuery) -> String {
+    if query.is_some_and(|q| q.contains("verbose")) {
+        "[+]ping ok\n[+]log ok\n[+]etcd ok\nhealthz check passed\n".into()
+    } else {
+        "ok".into()
+    }
+}
+
+/// A running API server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub kubeconfig: PathBuf,
+    pub state: Arc<ApiState>,
+    task: JoinHandle<()>,
+    compaction: JoinHandle<()>,
+}
+
+impl Server {
+    /// Prepares the data directory, bootstraps the cluster's objects, and starts serving.
+    pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Server, ServerError> {
+        let dir = &config.data_dir;
+        create_dir(dir)?;
+        let pki_dir = dir.join("pki");
+        create_dir(&pki_dir)?;
+        let ca = Authority::load_or_create(&pki_dir)?;
+        let admin = CertAndKey::load_or_issue(&pki_dir, "admin", || {
+            ca.issue_client("kubernetes-admin", "system:masters")
+        })?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| ServerError::Bind { addr: config.bind, source })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.bind, source })?;
+        let host = advertised_host(&config, addr);
+        let serving = ca.issue_server("kube-apiserver", &server_names(&config, addr, host))?;
+        let tls = serve::tls_config(ca.cert_pem(), &serving.cert_pem, &serving.key_pem)?;
+        let advertised = SocketAddr::new(host, addr.port()).to_string();
+        let kubeconfig = dir.join("admin.kubeconfig");
+        write_kubeconfig(&kubeconfig, &format!("https://{advertised}"), ca.cert_pem(), &admin)?;
+        let tokens = Tokens::load_or_create(&dir.join("tokens.csv"))?;
+        let options = store::Options { watch_buffer: config.watch_buffer, ..store::Options::default() };
+        let store = Store::open(&dir.join("store.redb"), options)?;
+        let state = Arc::new(ApiState {
+            objects: Objects::new(store.clone()),
+            services: ServiceAllocator::default(),
+            allocation_lock: tokio::sync::Mutex::new(()),
+            tokens,
+            advertised,
+            shutdown: shutdown.clone(),
+        });
+        bootstrap::run(&state, host, addr.port()).await.map_err(ServerError::Bootstrap)?;
+        let task = tokio::spawn(serve::serve(listener, tls, router(state.clone()), shutdown.clone()));
+        let compaction = tokio::spawn(compact_periodically(store, config.compaction_interval, shutdown));
+        Ok(Server { addr, kubeconfig, state, task, compaction })
+    }
+
+    /// Waits until the server has stopped and its connections are drained.
+    pub async fn wait(self) {
+        let _ = self.task.await;
+        let _ = self.compaction.await;
+    }
+}
+
+/// The host clients are told to use: the advertise address, else the bind address, with
+/// loopback standing in for a wildcard.
+fn advertised_host(config: &Config, addr: SocketAddr) -> IpAddr {
+    config.advertise.unwrap_or(if addr.ip().is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        addr.ip()
+    })
+}
+
+/// The names the serving certificate covers: loopback, the advertise and bind addresses, and
+/// the in-cluster names of the `kubernetes` Service.
+fn server_names(config: &Config, addr: SocketAddr, host: IpAddr) -> Vec<String> {
+    let mut names: Vec<String> = [
+        "localhost",
+        "127.0.0.1",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    names.push(ServiceAllocator::default().first_ip().to_string());
+    for ip in [Some(host), config.advertise, Some(addr.ip())].into_iter().flatten() {
+        if !ip.is_unspecified() && !names.contains(&ip.to_string()) {
+            names.push(ip.to_string());
+        }
+    }
+    names
+}
+
+fn create_dir(path: &Path) -> Result<(), ServerError> {
+    std::fs::create_dir_all(path).map_err(|source| ServerError::Io { path: path.to_owned(), source })
+}
+
+fn write_kubeconfig(path: &Path, server: &str, ca_pem: &str, admin: &CertAndKey) -> Result<(), ServerError> {
+    let text = kubeconfig::render(&kubeconfig::Access {
+        cluster: "mkc",
+        context: "mkc",
+        user: "mkc-admin",
+        server,
+        ca_pem,
+        client_cert_pem: &admin.cert_pem,
+        client_key_pem: &admin.key_pem,
+    })?;
+    std::fs::write(path, text).map_err(|source| ServerError::Io { path: path.to_owned(), source })
+}
+
+/// Compacts the log every `interval` to the revision seen at the previous tick, so history is
+/// kept for between one and two intervals, as upstream compacts etcd.
+async fn compact_periodically(store: Store, interval: Duration, shutdown: CancellationToken) {
+    let mut previous = store.revision();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = shutdown.cancelled() => return,
+        }
+        if previous > store.compacted() {
+            if let Err(err) = store.compact(previous).await {
+                tracing::warn!(error = %err, "compaction failed");
+            }
+        }
+        previous = store.revision();
+    }
+}

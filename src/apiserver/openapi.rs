@@ -1,0 +1,127 @@
+//! OpenAPI v3: an index of group-versions and, for each, a document with the real schemas of its
+//! kinds (for `kubectl explain` and kubectl's patch computations) and a PATCH operation per kind
+//! that lists `fieldValidation`, which is how kubectl learns that the server validates fields
+//! itself and sends `fieldValidation=Strict` instead of failing every `-f` command.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::ApiError;
+use crate::registry::{self, Resource};
+
+/// The documents, built on first use: the schemas never change while the server runs.
+fn documents() -> &'static BTreeMap<String, Vec<u8>> {
+    static DOCUMENTS: OnceLock<BTreeMap<String, Vec<u8>>> = OnceLock::new();
+    DOCUMENTS.get_or_init(|| {
+        registry::group_versions()
+            .into_iter()
+            .map(|(group, version)| {
+                let path = document_path(group, version);
+                let body = serde_json::to_vec(&document(group, version)).unwrap_or_default();
+                (path, body)
+            })
+            .collect()
+    })
+}
+
+fn document_path(group: &str, version: &str) -> String {
+    match group {
+        "" => format!("api/{version}"),
+        group => format!("apis/{group}/{version}"),
+    }
+}
+
+/// A digest of a document, so clients can cache it by URL for as long as it does not change.
+fn hash(body: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("{:016X}", hasher.finish())
+}
+
+/// `/openapi/v3`: where each group-version's document is.
+pub async fn index() -> Response {
+    let paths: Map<String, Value> = documents()
+        .iter()
+        .map(|(path, body)| {
+            let url = format!("/openapi/v3/{path}?hash={}", hash(body));
+            (path.clone(), json!({"serverRelativeURL": url}))
+        })
+        .collect();
+    json_response(serde_json::to_vec(&json!({"paths": paths})).unwrap_or_default())
+}
+
+/// `/openapi/v3/<path>`: one group-version's document.
+pub async fn document_handler(Path(path): Path<String>) -> Result<Response, ApiError> {
+    let body = documents().get(path.trim_matches('/')).ok_or(ApiError::NoSuchPath)?;
+    Ok(json_response(body.clone()))
+}
+
+fn json_response(body: Vec<u8>) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn document(group: &str, version: &str) -> Value {
+    let mut generator = schemars::generate::SchemaSettings::openapi3().into_generator();
+    let mut paths = Map::new();
+    let mut kinds = Vec::new();
+    for r in registry::in_group_version(group, version) {
+        let schema = r.strategy.schema(&mut generator);
+        kinds.push((r, schema));
+        paths.insert(patch_path(r), patch_operation(r));
+    }
+    let mut schemas = generator.take_definitions(true);
+    for (r, _) in &kinds {
+        let name = r.strategy.schema_name();
+        if let Some(Value::Object(schema)) = schemas.get_mut(&name) {
+            schema.insert(
+                "x-kubernetes-group-version-kind".into(),
+                json!([{"group": r.group, "kind": r.kind, "version": r.version}]),
+            );
+        }
+    }
+    crate::patch::annotate_schemas(&mut schemas);
+    json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": super::VERSION},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    })
+}
+
+fn patch_path(r: &Resource) -> String {
+    let base = match r.group {
+        "" => format!("/api/{}", r.version),
+        group => format!("/apis/{group}/{}", r.version),
+    };
+    match r.namespaced {
+        true => format!("{base}/namespaces/{{namespace}}/{}/{{name}}", r.plural),
+        false => format!("{base}/{}/{{name}}", r.plural),
+    }
+}
+
+fn patch_operation(r: &Resource) -> Value {
+    json!({
+        "patch": {
+            "operationId": format!("patch{}", r.kind),
+            "x-kubernetes-action": "patch",
+            "x-kubernetes-group-version-kind": {"group": r.group, "version": r.version, "kind": r.kind},
+            "parameters": [
+                {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                {"name": "force", "in": "query", "schema": {"type": "boolean", "uniqueItems": true}},
+            ],
+            "responses": {"200": {"description": "OK"}},
+        }
+    })
+}

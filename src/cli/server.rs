@@ -1,0 +1,47 @@
+//! `mkc server`: runs the API server on a data directory until SIGINT or SIGTERM.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::apiserver::{Config, Server};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Directory holding the store, certificates and kubeconfig; created if missing.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Address and port to serve HTTPS on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    bind: SocketAddr,
+    /// Address clients reach the server at, if not the bind address.
+    #[arg(long)]
+    advertise_address: Option<IpAddr>,
+    /// Seconds between compactions of the store's history (watches can resume within it).
+    #[arg(long, default_value_t = 300)]
+    compaction_interval_seconds: u64,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let mut config = Config::new(args.data_dir.clone());
+    config.bind = args.bind;
+    config.advertise = args.advertise_address;
+    config.compaction_interval = Duration::from_secs(args.compaction_interval_seconds.max(1));
+    let shutdown = CancellationToken::new();
+    let server = Server::start(config, shutdown.clone())
+        .await
+        .with_context(|| format!("mkc server could not start on {}", args.data_dir.display()))?;
+    println!(
+        "mkc API server ready at https://{} (kubeconfig: {})",
+        server.addr,
+        server.kubeconfig.display()
+    );
+    super::stop_signal().await;
+    tracing::info!("stopping");
+    shutdown.cancel();
+    server.wait().await;
+    Ok(())
+}

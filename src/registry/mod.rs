@@ -1,0 +1,199 @@
+//! The resources the API server serves: for each, its names (what discovery advertises and
+//! kubectl resolves), its scope and subresources, and its strategy (decoding, defaults,
+//! preparation and validation on the kind's `k8s-openapi` type).
+//!
+//! Handlers stay generic over `serde_json::Value`; everything that differs between kinds is
+//! here, one module per resource.
+
+mod configmaps;
+mod deployments;
+mod endpoints;
+mod endpointslices;
+mod events;
+mod jobs;
+mod leases;
+mod namespaces;
+mod nodes;
+mod pods;
+mod replicasets;
+mod secrets;
+mod serviceaccounts;
+mod services;
+mod strategy;
+
+pub use namespaces::SYSTEM_NAMESPACES;
+pub use services::{Allocation, ServiceAllocator};
+pub use strategy::{Kind, Strategy, Typed};
+
+/// A subresource reachable under `<resource>/<name>/<subresource>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subresource {
+    Status,
+    Scale,
+    Binding,
+    Log,
+    Exec,
+    Attach,
+    PortForward,
+    Eviction,
+    Finalize,
+}
+
+impl Subresource {
+    pub fn name(self) -> &'static str {
+        match self {
+            Subresource::Status => "status",
+            Subresource::Scale => "scale",
+            Subresource::Binding => "binding",
+            Subresource::Log => "log",
+            Subresource::Exec => "exec",
+            Subresource::Attach => "attach",
+            Subresource::PortForward => "portforward",
+            Subresource::Eviction => "eviction",
+            Subresource::Finalize => "finalize",
+        }
+    }
+
+    /// The kind a subresource speaks when it is not the parent's own kind.
+    pub fn kind(self) -> Option<(&'static str, &'static str, &'static str)> {
+        match self {
+            Subresource::Scale => Some(("autoscaling", "v1", "Scale")),
+            Subresource::Binding => Some(("", "v1", "Binding")),
+            Subresource::Eviction => Some(("policy", "v1", "Eviction")),
+            Subresource::Log | Subresource::Exec | Subresource::Attach => Some(("", "v1", "Pod")),
+            Subresource::PortForward => Some(("", "v1", "Pod")),
+            Subresource::Status | Subresource::Finalize => None,
+        }
+    }
+
+    /// The verbs discovery lists for the subresource.
+    pub fn verbs(self) -> &'static [&'static str] {
+        match self {
+            Subresource::Status | Subresource::Scale => &["get", "patch", "update"],
+            Subresource::Binding | Subresource::Eviction => &["create"],
+            Subresource::Log => &["get"],
+            Subresource::Exec | Subresource::Attach | Subresource::PortForward => {
+                &["create", "get"]
+            }
+            Subresource::Finalize => &["update"],
+        }
+    }
+}
+
+/// One served resource.
+pub struct Resource {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub short_names: &'static [&'static str],
+    pub categories: &'static [&'static str],
+    pub namespaced: bool,
+    pub subresources: &'static [Subresource],
+    /// Fields usable in field selectors besides `metadata.name` and `metadata.namespace`, with
+    /// the value an absent field has.
+    pub field_labels: &'static [(&'static str, &'static str)],
+    /// Whether `metadata.generation` counts changes to the spec.
+    pub generation: bool,
+    pub strategy: &'static dyn Strategy,
+}
+
+impl std::fmt::Debug for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Resource({})", self.qualified())
+    }
+}
+
+impl Resource {
+    /// `deployments.apps`, `pods`: how upstream names a resource in messages.
+    pub fn qualified(&self) -> crate::apiserver::QualifiedResource {
+        crate::apiserver::QualifiedResource::new(self.group, self.plural)
+    }
+
+    /// `apps/v1`, `v1`.
+    pub fn api_version(&self) -> String {
+        match self.group {
+            "" => self.version.to_owned(),
+            group => format!("{group}/{}", self.version),
+        }
+    }
+
+    pub fn has(&self, subresource: Subresource) -> bool {
+        self.subresources.contains(&subresource)
+    }
+
+    pub fn subresource(&self, name: &str) -> Option<Subresource> {
+        self.subresources.iter().copied().find(|s| s.name() == name)
+    }
+
+    /// The store key prefix of every object of this resource, or of those in one namespace.
+    pub fn prefix(&self, namespace: Option<&str>) -> String {
+        let group = if self.group.is_empty() { "core" } else { self.group };
+        match namespace.filter(|_| self.namespaced) {
+            Some(ns) => format!("/{group}/{}/{ns}/", self.plural),
+            None => format!("/{group}/{}/", self.plural),
+        }
+    }
+
+    /// The store key of one object.
+    pub fn key(&self, namespace: Option<&str>, name: &str) -> String {
+        format!("{}{name}", self.prefix(namespace))
+    }
+}
+
+/// Every resource the server serves, in discovery order.
+pub static RESOURCES: &[&Resource] = &[
+    &namespaces::RESOURCE,
+    &pods::RESOURCE,
+    &nodes::RESOURCE,
+    &services::RESOURCE,
+    &endpoints::RESOURCE,
+    &configmaps::RESOURCE,
+    &secrets::RESOURCE,
+    &serviceaccounts::RESOURCE,
+    &events::RESOURCE,
+    &deployments::RESOURCE,
+    &replicasets::RESOURCE,
+    &jobs::RESOURCE,
+    &leases::RESOURCE,
+    &endpointslices::RESOURCE,
+];
+
+/// The group/versions served, in the order discovery lists them (core first).
+pub fn group_versions() -> Vec<(&'static str, &'static str)> {
+    let mut seen = Vec::new();
+    for r in RESOURCES {
+        if !seen.contains(&(r.group, r.version)) {
+            seen.push((r.group, r.version));
+        }
+    }
+    seen
+}
+
+/// Looks a resource up by group, version and plural name.
+pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Resource> {
+    RESOURCES
+        .iter()
+        .copied()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
+}
+
+/// Looks a resource up by its kind's apiVersion and kind.
+pub fn find_kind(api_version: &str, kind: &str) -> Option<&'static Resource> {
+    RESOURCES
+        .iter()
+        .copied()
+        .find(|r| r.kind == kind && r.api_version() == api_version)
+}
+
+/// The resources of one group/version.
+pub fn in_group_version<'a>(
+    group: &'a str,
+    version: &'a str,
+) -> impl Iterator<Item = &'static Resource> + 'a {
+    RESOURCES
+        .iter()
+        .copied()
+        .filter(move |r| r.group == group && r.version == version)
+}

@@ -1,0 +1,114 @@
+//! Pods: created Pending with their QoS class; bound to a node through `pods/binding`.
+
+use k8s_openapi::api::core::v1::{Container, Pod, PodStatus};
+
+use super::{Kind, Resource, Subresource, Typed};
+use crate::validation::{self, ErrorList};
+
+pub struct Pods;
+
+impl Kind for Pods {
+    type Object = Pod;
+
+    fn defaults(object: &mut Pod) {
+        crate::defaults::pod(object);
+    }
+
+    fn prepare_create(object: &mut Pod) {
+        let qos = object.spec.as_ref().map(|spec| qos_class(&spec.containers));
+        object.status = Some(PodStatus {
+            phase: Some("Pending".into()),
+            qos_class: qos.map(str::to_owned),
+            ..PodStatus::default()
+        });
+    }
+
+    fn validate(object: &Pod, old: Option<&Pod>) -> ErrorList {
+        validation::pod(object, old)
+    }
+}
+
+/// Upstream's QoS class: Guaranteed when every container's CPU and memory limits equal its
+/// requests, BestEffort when nothing is requested or limited, Burstable otherwise.
+fn qos_class(containers: &[Container]) -> &'static str {
+    let mut any = false;
+    let mut guaranteed = true;
+    for container in containers {
+        let resources = container.resources.as_ref();
+        let requests = resources.and_then(|r| r.requests.as_ref());
+        let limits = resources.and_then(|r| r.limits.as_ref());
+        any |= requests.is_some_and(|r| !r.is_empty()) || limits.is_some_and(|l| !l.is_empty());
+        for name in ["cpu", "memory"] {
+            let limit = limits.and_then(|l| l.get(name));
+            // A request left out defaults to the limit.
+            let request = requests.and_then(|r| r.get(name)).or(limit);
+            guaranteed &= limit.is_some() && request == limit;
+        }
+    }
+    match (any, guaranteed) {
+        (false, _) => "BestEffort",
+        (true, true) => "Guaranteed",
+        (true, false) => "Burstable",
+    }
+}
+
+pub static RESOURCE: Resource = Resource {
+    group: "",
+    version: "v1",
+    kind: "Pod",
+    plural: "pods",
+    singular: "pod",
+    short_names: &["po"],
+    categories: &["all"],
+    namespaced: true,
+    subresources: &[
+        Subresource::Status,
+        Subresource::Binding,
+        Subresource::Eviction,
+        Subresource::Log,
+        Subresource::Exec,
+        Subresource::Attach,
+        Subresource::PortForward,
+    ],
+    field_labels: &[
+        ("spec.nodeName", ""),
+        ("spec.restartPolicy", ""),
+        ("spec.schedulerName", ""),
+        ("spec.serviceAccountName", ""),
+        ("spec.hostNetwork", "false"),
+        ("status.phase", ""),
+        ("status.podIP", ""),
+        ("status.nominatedNodeName", ""),
+    ],
+    generation: false,
+    strategy: &Typed::<Pods>::NEW,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn containers(resources: serde_json::Value) -> Vec<Container> {
+        serde_json::from_value(json!([{"name": "c", "image": "i", "resources": resources}])).unwrap()
+    }
+
+    #[test]
+    fn qos_classes_follow_requests_and_limits() {
+        assert_eq!(qos_class(&containers(json!({}))), "BestEffort");
+        assert_eq!(
+            qos_class(&containers(json!({"limits": {"cpu": "1", "memory": "1Gi"}}))),
+            "Guaranteed"
+        );
+        assert_eq!(
+            qos_class(&containers(json!({"requests": {"cpu": "1"}}))),
+            "Burstable"
+        );
+        assert_eq!(
+            qos_class(&containers(
+                json!({"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}})
+            )),
+            "Burstable"
+        );
+    }
+}

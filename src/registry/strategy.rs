@@ -1,0 +1,140 @@
+//! How kind-specific rules plug into generic handlers: a typed [`Kind`] per resource, seen by the
+//! handlers through the object-safe [`Strategy`] that decodes JSON into the kind's
+//! `k8s-openapi` type and back.
+
+use std::marker::PhantomData;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::validation::ErrorList;
+
+/// The rules of one kind, on its typed form.
+pub trait Kind: Send + Sync + 'static {
+    type Object: DeserializeOwned + Serialize + JsonSchema;
+
+    /// Upstream's defaults (SetDefaults_*), applied on every write.
+    fn defaults(_object: &mut Self::Object) {}
+
+    /// Resets what a client may not choose at creation, such as the status.
+    fn prepare_create(_object: &mut Self::Object) {}
+
+    /// Upstream's validation; `old` is the stored object on updates.
+    fn validate(object: &Self::Object, old: Option<&Self::Object>) -> ErrorList;
+}
+
+/// An object that went through its kind's type.
+#[derive(Debug)]
+pub struct Admitted {
+    pub object: Value,
+    /// Paths of fields the kind does not have (`spec.foo`), dropped from `object`.
+    pub unknown_fields: Vec<String>,
+}
+
+/// The kind-specific steps of a write, on JSON.
+pub trait Strategy: Send + Sync {
+    /// Decodes `object` into the kind's type, applies defaults (and on create the creation
+    /// rules), and encodes it back. Fails with the decoder's message on a type mismatch.
+    fn admit(&self, object: &Value, create: bool) -> Result<Admitted, String>;
+
+    /// Validates an admitted object against upstream's rules.
+    fn validate(&self, object: &Value, old: Option<&Value>) -> ErrorList;
+
+    /// The kind's OpenAPI schema, its nested types added to `generator`'s definitions.
+    fn schema(&self, generator: &mut SchemaGenerator) -> Schema;
+
+    /// The kind's name among the OpenAPI definitions (`io.k8s.api.apps.v1.Deployment`).
+    fn schema_name(&self) -> String;
+}
+
+/// The [`Strategy`] of a [`Kind`].
+pub struct Typed<K>(PhantomData<fn() -> K>);
+
+impl<K> Typed<K> {
+    pub const NEW: Typed<K> = Typed(PhantomData);
+}
+
+impl<K: Kind> Strategy for Typed<K> {
+    fn admit(&self, object: &Value, create: bool) -> Result<Admitted, String> {
+        let mut typed = K::Object::deserialize(object).map_err(|e| e.to_string())?;
+        K::defaults(&mut typed);
+        if create {
+            K::prepare_create(&mut typed);
+        }
+        let admitted = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+        // Defaults only add fields, so whatever the input has and the output lacks is unknown.
+        let mut unknown_fields = Vec::new();
+        collect_unknown(object, &admitted, &mut String::new(), &mut unknown_fields);
+        Ok(Admitted {
+            object: admitted,
+            unknown_fields,
+        })
+    }
+
+    fn validate(&self, object: &Value, old: Option<&Value>) -> ErrorList {
+        let Ok(typed) = K::Object::deserialize(object) else {
+            return Vec::new();
+        };
+        let old = old.and_then(|old| K::Object::deserialize(old).ok());
+        K::validate(&typed, old.as_ref())
+    }
+
+    fn schema(&self, generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<K::Object>()
+    }
+
+    fn schema_name(&self) -> String {
+        K::Object::schema_name().into_owned()
+    }
+}
+
+use serde::Deserialize as _;
+
+/// Walks `input` beside `known`, recording the paths of non-null input fields `known` lacks.
+fn collect_unknown(input: &Value, known: &Value, path: &mut String, out: &mut Vec<String>) {
+    match (input, known) {
+        (Value::Object(input), Value::Object(known)) => {
+            for (key, value) in input {
+                if value.is_null() {
+                    continue;
+                }
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                match known.get(key) {
+                    Some(known) => collect_unknown(value, known, path, out),
+                    None => out.push(path.clone()),
+                }
+                path.truncate(len);
+            }
+        }
+        (Value::Array(input), Value::Array(known)) => {
+            for (i, (value, known)) in input.iter().zip(known).enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                collect_unknown(value, known, path, out);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_fields_are_reported_by_path_and_nulls_are_not() {
+        let input = json!({"spec": {"a": 1, "x": 2, "n": null, "list": [{"b": 1, "y": 3}]}, "z": {}});
+        let known = json!({"spec": {"a": 1, "list": [{"b": 1}]}});
+        let mut out = Vec::new();
+        collect_unknown(&input, &known, &mut String::new(), &mut out);
+        assert_eq!(out, ["spec.list[0].y", "spec.x", "z"]);
+    }
+}

@@ -1,0 +1,194 @@
+//! Shared by the integration tests: an `mkc server` started from the built binary on a free
+//! port in a temporary directory, and the real kubectl binaries found on this machine.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `mkc server`, stopped (SIGTERM) when dropped.
+pub struct TestServer {
+    child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub addr: String,
+    pub kubeconfig: PathBuf,
+    extra_args: Vec<String>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        TestServer::start_with(&[])
+    }
+
+    /// Starts a server with extra `mkc server` flags.
+    pub fn start_with(extra_args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut server = TestServer {
+            child: None,
+            kubeconfig: dir.path().join("admin.kubeconfig"),
+            dir,
+            addr: String::new(),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+        };
+        server.spawn("127.0.0.1:0");
+        server
+    }
+
+    fn spawn(&mut self, bind: &str) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mkc"))
+            .args(["server", "--data-dir"])
+            .arg(self.dir.path())
+            .args(["--bind", bind])
+            .args(&self.extra_args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start mkc server");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("mkc server prints a ready line");
+        let addr = line
+            .split("https://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("unexpected ready line: {line}"));
+        self.addr = addr.to_string();
+        self.child = Some(child);
+    }
+
+    /// Stops the server (as SIGTERM would) and starts it again on the same directory and port.
+    pub fn restart(&mut self) {
+        let status = self.stop();
+        assert!(status.success(), "server exited with {status}");
+        let addr = self.addr.clone();
+        self.spawn(&addr);
+    }
+
+    /// Sends SIGTERM and waits for the process to end.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server running");
+        let pid = child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        child.wait().expect("wait for server")
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// Reads a file the server keeps in its data directory.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).expect("data directory file")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One real kubectl binary.
+#[derive(Debug, Clone)]
+pub struct Kubectl {
+    pub version: String,
+    pub path: PathBuf,
+}
+
+/// Every `kubectl.1.NN` beside the kubectl on PATH, oldest first. Panics when there is none:
+/// the tests exist to run against the real binaries.
+pub fn kubectls() -> Vec<Kubectl> {
+    let on_path = Command::new("sh")
+        .args(["-c", "readlink -f \"$(command -v kubectl)\""])
+        .output()
+        .expect("find kubectl");
+    let resolved = PathBuf::from(String::from_utf8_lossy(&on_path.stdout).trim());
+    let dir = resolved.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let mut found: Vec<Kubectl> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    let version = name.strip_prefix("kubectl.")?.to_string();
+                    Some(Kubectl { version, path: e.path() })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort_by_key(|k| k.version.split('.').nth(1).and_then(|m| m.parse::<u32>().ok()));
+    assert!(!found.is_empty(), "no kubectl.1.NN binaries beside {}", resolved.display());
+    found
+}
+
+/// The result of one kubectl run.
+pub struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Kubectl {
+    /// Runs kubectl against `server` with a throwaway discovery cache.
+    pub fn run(&self, server: &TestServer, args: &[&str]) -> Run {
+        let cache = tempfile::tempdir().expect("cache directory");
+        self.run_with_cache(server, cache.path(), args, None)
+    }
+
+    /// Runs kubectl feeding `stdin`.
+    pub fn run_stdin(&self, server: &TestServer, args: &[&str], stdin: &str) -> Run {
+        let cache = tempfile::tempdir().expect("cache directory");
+        self.run_with_cache(server, cache.path(), args, Some(stdin))
+    }
+
+    pub fn run_with_cache(&self, server: &TestServer, cache: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+        use std::io::Write;
+        let mut child = Command::new(&self.path)
+            .arg("--kubeconfig")
+            .arg(&server.kubeconfig)
+            .arg("--cache-dir")
+            .arg(cache)
+            .args(args)
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kubectl");
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+        let Output { status, stdout, stderr } = child.wait_with_output().expect("kubectl output");
+        Run {
+            ok: status.success(),
+            stdout: String::from_utf8_lossy(&stdout).to_string(),
+            stderr: String::from_utf8_lossy(&stderr).to_string(),
+        }
+    }
+
+    /// Runs kubectl and returns stdout, failing the test with kubectl's stderr if it fails.
+    pub fn ok(&self, server: &TestServer, args: &[&str]) -> String {
+        let run = self.run(server, args);
+        assert!(run.ok, "kubectl {} {:?} failed:\n{}{}", self.version, args, run.stdout, run.stderr);
+        run.stdout
+    }
+
+    /// Runs kubectl expecting failure and returns stderr.
+    pub fn fails(&self, server: &TestServer, args: &[&str]) -> String {
+        let run = self.run(server, args);
+        assert!(!run.ok, "kubectl {} {:?} should fail but printed:\n{}", self.version, args, run.stdout);
+        run.stderr
+    }
+}
