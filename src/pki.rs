@@ -81,9 +81,16 @@ impl Authority {
     }
 
     /// A serving certificate for the given host names and addresses.
-    pub fn issue_server(&self, common_name: &str, names: &[String]) -> Result<CertAndKey, PkiError> {
+    pub fn issue_server(
+        &self,
+        common_name: &str,
+        names: &[String],
+    ) -> Result<CertAndKey, PkiError> {
         let mut params = params(common_name, None);
-        params.subject_alt_names = names.iter().map(|name| san(name)).collect::<Result<_, _>>()?;
+        params.subject_alt_names = names
+            .iter()
+            .map(|name| san(name))
+            .collect::<Result<_, _>>()?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         self.sign(params)
     }
@@ -143,7 +150,9 @@ fn params(common_name: &str, organization: Option<&str>) -> CertificateParams {
     }
     params.distinguished_name = subject;
     let today = jiff::Zoned::now().date();
-    let day = |d: jiff::civil::Date| rcgen::date_time_ymd(d.year().into(), d.month() as u8, d.day() as u8);
+    let day = |d: jiff::civil::Date| {
+        rcgen::date_time_ymd(d.year().into(), d.month() as u8, d.day() as u8)
+    };
     // A day of slack absorbs clock differences between the host and its containers.
     params.not_before = day(today.yesterday().unwrap_or(today));
     params.not_after = day(today.saturating_add(jiff::Span::new().years(YEARS_VALID)));
@@ -211,7 +220,11 @@ mod tests {
         let issued = ca.issue_client("alice", "system:masters").unwrap();
         let der = pem_der(&issued.cert_pem);
         let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
-        let cn: Vec<_> = cert.subject().iter_common_name().map(|a| a.as_str().unwrap()).collect();
+        let cn: Vec<_> = cert
+            .subject()
+            .iter_common_name()
+            .map(|a| a.as_str().unwrap())
+            .collect();
         let orgs: Vec<_> = cert
             .subject()
             .iter_organization()
@@ -226,17 +239,29 @@ mod tests {
     fn server_certificates_name_hosts_and_addresses() {
         let dir = tempfile::tempdir().unwrap();
         let ca = Authority::load_or_create(dir.path()).unwrap();
-        let names = ["localhost".to_string(), "127.0.0.1".to_string(), "10.1.2.3".to_string()];
+        let names = [
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+            "10.1.2.3".to_string(),
+        ];
         let issued = ca.issue_server("mkc-apiserver", &names).unwrap();
         let der = pem_der(&issued.cert_pem);
         let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
-        let sans = cert.subject_alternative_name().unwrap().unwrap().value.general_names.len();
+        let sans = cert
+            .subject_alternative_name()
+            .unwrap()
+            .unwrap()
+            .value
+            .general_names
+            .len();
         assert_eq!(sans, 3);
     }
 
     fn pem_der(pem: &str) -> Vec<u8> {
         use base64::Engine;
         let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap()
     }
 }

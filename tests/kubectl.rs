@@ -22,7 +22,10 @@ fn for_every_kubectl(check: fn(&Kubectl, &TestServer)) {
         })
         .collect();
     let failures = handles.into_iter().filter_map(|h| h.join().err()).count();
-    assert_eq!(failures, 0, "{failures} kubectl versions failed (see their panics above)");
+    assert_eq!(
+        failures, 0,
+        "{failures} kubectl versions failed (see their panics above)"
+    );
 }
 
 fn lines(text: &str) -> Vec<Vec<String>> {
@@ -36,30 +39,63 @@ const NS: &str = "work";
 #[test]
 fn create_get_and_describe() {
     for_every_kubectl(|k, s| {
-        assert_eq!(k.ok(s, &["create", "namespace", NS]).trim(), "namespace/work created");
-        let out = k.ok(s, &["create", "deployment", "web", "--image=nginx", "--replicas=3", "-n", NS]);
+        assert_eq!(
+            k.ok(s, &["create", "namespace", NS]).trim(),
+            "namespace/work created"
+        );
+        let out = k.ok(
+            s,
+            &[
+                "create",
+                "deployment",
+                "web",
+                "--image=nginx",
+                "--replicas=3",
+                "-n",
+                NS,
+            ],
+        );
         assert_eq!(out.trim(), "deployment.apps/web created");
 
         let table = lines(&k.ok(s, &["get", "deployments", "-n", NS]));
-        assert_eq!(table[0], ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]);
+        assert_eq!(
+            table[0],
+            ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+        );
         assert_eq!(table[1][..4], ["web", "0/3", "0", "0"]);
 
         let wide = lines(&k.ok(s, &["get", "deploy", "web", "-o", "wide", "-n", NS]));
         assert_eq!(
             wide[0],
-            ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
+            [
+                "NAME",
+                "READY",
+                "UP-TO-DATE",
+                "AVAILABLE",
+                "AGE",
+                "CONTAINERS",
+                "IMAGES",
+                "SELECTOR"
+            ]
         );
         assert_eq!(wide[1][5..], ["nginx", "nginx", "app=web"]);
 
         let json: serde_json::Value =
-            serde_json::from_str(&k.ok(s, &["get", "deployment", "web", "-o", "json", "-n", NS])).unwrap();
+            serde_json::from_str(&k.ok(s, &["get", "deployment", "web", "-o", "json", "-n", NS]))
+                .unwrap();
         assert_eq!(json["spec"]["replicas"], 3);
         assert_eq!(json["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
-        assert_eq!(json["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "Always");
+        assert_eq!(
+            json["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+            "Always"
+        );
         assert_eq!(json["metadata"]["generation"], 1);
 
         let yaml = k.ok(s, &["get", "deployment", "web", "-o", "yaml", "-n", NS]);
-        assert!(yaml.contains("apiVersion: apps/v1") && yaml.contains("name: web"), "{yaml}");
+        assert!(
+            yaml.contains("apiVersion: apps/v1") && yaml.contains("name: web"),
+            "{yaml}"
+        );
 
         let labels = lines(&k.ok(s, &["get", "deploy", "--show-labels", "-n", NS]));
         assert_eq!(labels[0].last().map(String::as_str), Some("LABELS"));
@@ -70,15 +106,35 @@ fn create_get_and_describe() {
         assert_eq!(all[1][..2], ["work", "web"]);
 
         let namespaces = k.ok(s, &["get", "namespaces"]);
-        for ns in ["default", "kube-system", "kube-public", "kube-node-lease", NS] {
+        for ns in [
+            "default",
+            "kube-system",
+            "kube-public",
+            "kube-node-lease",
+            NS,
+        ] {
             assert!(namespaces.contains(ns), "{namespaces}");
         }
         let services = lines(&k.ok(s, &["get", "svc", "-n", "default"]));
-        assert_eq!(services[1][..5], ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP"]);
+        assert_eq!(
+            services[1][..5],
+            ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP"]
+        );
 
         let describe = k.ok(s, &["describe", "deployment", "web", "-n", NS]);
-        for expected in ["Name:", "web", "Selector:", "app=web", "StrategyType:", "RollingUpdate", "nginx"] {
-            assert!(describe.contains(expected), "describe lacks {expected}:\n{describe}");
+        for expected in [
+            "Name:",
+            "web",
+            "Selector:",
+            "app=web",
+            "StrategyType:",
+            "RollingUpdate",
+            "nginx",
+        ] {
+            assert!(
+                describe.contains(expected),
+                "describe lacks {expected}:\n{describe}"
+            );
         }
     });
 }
@@ -87,24 +143,102 @@ fn create_get_and_describe() {
 fn change_with_scale_label_annotate_set_image_and_patch() {
     for_every_kubectl(|k, s| {
         k.ok(s, &["create", "namespace", NS]);
-        k.ok(s, &["create", "deployment", "web", "--image=nginx", "-n", NS]);
-        assert_eq!(k.ok(s, &["scale", "deployment/web", "--replicas=4", "-n", NS]).trim(), "deployment.apps/web scaled");
-        assert_eq!(k.ok(s, &["label", "deployment", "web", "tier=front", "-n", NS]).trim(), "deployment.apps/web labeled");
-        assert_eq!(k.ok(s, &["annotate", "deployment", "web", "note=hello", "-n", NS]).trim(), "deployment.apps/web annotated");
+        k.ok(
+            s,
+            &["create", "deployment", "web", "--image=nginx", "-n", NS],
+        );
         assert_eq!(
-            k.ok(s, &["set", "image", "deployment/web", "nginx=nginx:1.25", "-n", NS]).trim(),
+            k.ok(s, &["scale", "deployment/web", "--replicas=4", "-n", NS])
+                .trim(),
+            "deployment.apps/web scaled"
+        );
+        assert_eq!(
+            k.ok(s, &["label", "deployment", "web", "tier=front", "-n", NS])
+                .trim(),
+            "deployment.apps/web labeled"
+        );
+        assert_eq!(
+            k.ok(
+                s,
+                &["annotate", "deployment", "web", "note=hello", "-n", NS]
+            )
+            .trim(),
+            "deployment.apps/web annotated"
+        );
+        assert_eq!(
+            k.ok(
+                s,
+                &[
+                    "set",
+                    "image",
+                    "deployment/web",
+                    "nginx=nginx:1.25",
+                    "-n",
+                    NS
+                ]
+            )
+            .trim(),
             "deployment.apps/web image updated"
         );
         let jsonpath = "-o=jsonpath={.spec.replicas} {.metadata.labels.tier} {.metadata.annotations.note} {.spec.template.spec.containers[0].image} {.metadata.generation}";
-        assert_eq!(k.ok(s, &["get", "deployment", "web", jsonpath, "-n", NS]), "4 front hello nginx:1.25 3");
+        assert_eq!(
+            k.ok(s, &["get", "deployment", "web", jsonpath, "-n", NS]),
+            "4 front hello nginx:1.25 3"
+        );
 
-        let merge = k.ok(s, &["patch", "deployment", "web", "--type=merge", "-p", r#"{"spec":{"paused":true}}"#, "-n", NS]);
+        let merge = k.ok(
+            s,
+            &[
+                "patch",
+                "deployment",
+                "web",
+                "--type=merge",
+                "-p",
+                r#"{"spec":{"paused":true}}"#,
+                "-n",
+                NS,
+            ],
+        );
         assert_eq!(merge.trim(), "deployment.apps/web patched");
-        let json = k.ok(s, &["patch", "deployment", "web", "--type=json", "-p", r#"[{"op":"replace","path":"/spec/replicas","value":2}]"#, "-n", NS]);
+        let json = k.ok(
+            s,
+            &[
+                "patch",
+                "deployment",
+                "web",
+                "--type=json",
+                "-p",
+                r#"[{"op":"replace","path":"/spec/replicas","value":2}]"#,
+                "-n",
+                NS,
+            ],
+        );
         assert_eq!(json.trim(), "deployment.apps/web patched");
-        let spec = k.ok(s, &["get", "deployment", "web", "-o=jsonpath={.spec.paused} {.spec.replicas}", "-n", NS]);
+        let spec = k.ok(
+            s,
+            &[
+                "get",
+                "deployment",
+                "web",
+                "-o=jsonpath={.spec.paused} {.spec.replicas}",
+                "-n",
+                NS,
+            ],
+        );
         assert_eq!(spec, "true 2");
-        let unchanged = k.ok(s, &["patch", "deployment", "web", "--type=merge", "-p", r#"{"spec":{"paused":true}}"#, "-n", NS]);
+        let unchanged = k.ok(
+            s,
+            &[
+                "patch",
+                "deployment",
+                "web",
+                "--type=merge",
+                "-p",
+                r#"{"spec":{"paused":true}}"#,
+                "-n",
+                NS,
+            ],
+        );
         assert_eq!(unchanged.trim(), "deployment.apps/web patched (no change)");
     });
 }
@@ -148,30 +282,83 @@ fn apply_client_side_and_server_side_twice() {
         k.ok(s, &["create", "namespace", NS]);
         let first = k.run_stdin(s, &["apply", "-f", "-"], MANIFEST);
         assert!(first.ok, "{}", first.stderr);
-        assert_eq!(first.stdout.trim(), "deployment.apps/api created\nconfigmap/settings created");
+        assert_eq!(
+            first.stdout.trim(),
+            "deployment.apps/api created\nconfigmap/settings created"
+        );
         let second = k.run_stdin(s, &["apply", "-f", "-"], MANIFEST);
         assert!(second.ok, "{}", second.stderr);
-        assert_eq!(second.stdout.trim(), "deployment.apps/api unchanged\nconfigmap/settings unchanged");
+        assert_eq!(
+            second.stdout.trim(),
+            "deployment.apps/api unchanged\nconfigmap/settings unchanged"
+        );
 
-        let changed = MANIFEST.replace("colour: blue", "colour: green").replace("value: fast", "value: slow");
+        let changed = MANIFEST
+            .replace("colour: blue", "colour: green")
+            .replace("value: fast", "value: slow");
         let third = k.run_stdin(s, &["apply", "-f", "-"], &changed);
         assert!(third.ok, "{}", third.stderr);
-        assert_eq!(third.stdout.trim(), "deployment.apps/api configured\nconfigmap/settings configured");
-        let env = k.ok(s, &["get", "deploy", "api", "-n", NS, "-o=jsonpath={.spec.template.spec.containers[0].env[0].value}"]);
+        assert_eq!(
+            third.stdout.trim(),
+            "deployment.apps/api configured\nconfigmap/settings configured"
+        );
+        let env = k.ok(
+            s,
+            &[
+                "get",
+                "deploy",
+                "api",
+                "-n",
+                NS,
+                "-o=jsonpath={.spec.template.spec.containers[0].env[0].value}",
+            ],
+        );
         assert_eq!(env, "slow");
 
-        let server_side = MANIFEST.replace("name: api", "name: ssa").replace("name: settings", "name: ssa-settings");
-        let rv = |k: &Kubectl| k.ok(s, &["get", "configmap", "ssa-settings", "-n", NS, "-o=jsonpath={.metadata.resourceVersion}"]);
+        let server_side = MANIFEST
+            .replace("name: api", "name: ssa")
+            .replace("name: settings", "name: ssa-settings");
+        let rv = |k: &Kubectl| {
+            k.ok(
+                s,
+                &[
+                    "get",
+                    "configmap",
+                    "ssa-settings",
+                    "-n",
+                    NS,
+                    "-o=jsonpath={.metadata.resourceVersion}",
+                ],
+            )
+        };
         for round in 0..2 {
             let run = k.run_stdin(s, &["apply", "--server-side", "-f", "-"], &server_side);
             assert!(run.ok, "round {round}: {}", run.stderr);
-            assert_eq!(run.stdout.trim(), "deployment.apps/ssa serverside-applied\nconfigmap/ssa-settings serverside-applied");
+            assert_eq!(
+                run.stdout.trim(),
+                "deployment.apps/ssa serverside-applied\nconfigmap/ssa-settings serverside-applied"
+            );
         }
         let before = rv(k);
         let again = k.run_stdin(s, &["apply", "--server-side", "-f", "-"], &server_side);
         assert!(again.ok, "{}", again.stderr);
-        assert_eq!(rv(k), before, "an unchanged server-side apply writes nothing");
-        let managers = k.ok(s, &["get", "configmap", "ssa-settings", "-n", NS, "--show-managed-fields", "-o=jsonpath={.metadata.managedFields[*].manager}"]);
+        assert_eq!(
+            rv(k),
+            before,
+            "an unchanged server-side apply writes nothing"
+        );
+        let managers = k.ok(
+            s,
+            &[
+                "get",
+                "configmap",
+                "ssa-settings",
+                "-n",
+                NS,
+                "--show-managed-fields",
+                "-o=jsonpath={.metadata.managedFields[*].manager}",
+            ],
+        );
         assert_eq!(managers, "kubectl");
     });
 }
@@ -180,11 +367,23 @@ fn apply_client_side_and_server_side_twice() {
 fn watch_wait_and_delete_with_each_cascade() {
     for_every_kubectl(|k, s| {
         k.ok(s, &["create", "namespace", NS]);
-        k.ok(s, &["create", "configmap", "seen", "--from-literal=a=1", "-n", NS]);
+        k.ok(
+            s,
+            &[
+                "create",
+                "configmap",
+                "seen",
+                "--from-literal=a=1",
+                "-n",
+                NS,
+            ],
+        );
         let cache = tempfile::tempdir().unwrap();
         let mut watch = Command::new(&k.path)
-            .arg("--kubeconfig").arg(&s.kubeconfig)
-            .arg("--cache-dir").arg(cache.path())
+            .arg("--kubeconfig")
+            .arg(&s.kubeconfig)
+            .arg("--cache-dir")
+            .arg(cache.path())
             .args(["get", "configmaps", "-w", "-n", NS])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -194,7 +393,17 @@ fn watch_wait_and_delete_with_each_cascade() {
         let header = out.next().unwrap().unwrap();
         assert!(header.starts_with("NAME"), "{header}");
         assert!(out.next().unwrap().unwrap().starts_with("seen"));
-        k.ok(s, &["create", "configmap", "later", "--from-literal=b=2", "-n", NS]);
+        k.ok(
+            s,
+            &[
+                "create",
+                "configmap",
+                "later",
+                "--from-literal=b=2",
+                "-n",
+                NS,
+            ],
+        );
         let started = Instant::now();
         let mut saw_later = false;
         while started.elapsed() < Duration::from_secs(20) {
@@ -213,9 +422,18 @@ fn watch_wait_and_delete_with_each_cascade() {
             std::thread::spawn(move || {
                 let cache = tempfile::tempdir().unwrap();
                 Command::new(path)
-                    .arg("--kubeconfig").arg(kubeconfig)
-                    .arg("--cache-dir").arg(cache.path())
-                    .args(["wait", "--for=delete", "configmap/seen", "--timeout=60s", "-n", NS])
+                    .arg("--kubeconfig")
+                    .arg(kubeconfig)
+                    .arg("--cache-dir")
+                    .arg(cache.path())
+                    .args([
+                        "wait",
+                        "--for=delete",
+                        "configmap/seen",
+                        "--timeout=60s",
+                        "-n",
+                        NS,
+                    ])
                     .output()
                     .unwrap()
             })
@@ -223,12 +441,30 @@ fn watch_wait_and_delete_with_each_cascade() {
         std::thread::sleep(Duration::from_millis(500));
         k.ok(s, &["delete", "configmap", "seen", "-n", NS]);
         let waited = waiter.join().unwrap();
-        assert!(waited.status.success(), "{}", String::from_utf8_lossy(&waited.stderr));
+        assert!(
+            waited.status.success(),
+            "{}",
+            String::from_utf8_lossy(&waited.stderr)
+        );
 
         for cascade in ["background", "orphan", "foreground"] {
             let name = format!("gone-{cascade}");
-            k.ok(s, &["create", "deployment", &name, "--image=nginx", "-n", NS]);
-            let out = k.ok(s, &["delete", "deployment", &name, &format!("--cascade={cascade}"), "-n", NS, "--timeout=60s"]);
+            k.ok(
+                s,
+                &["create", "deployment", &name, "--image=nginx", "-n", NS],
+            );
+            let out = k.ok(
+                s,
+                &[
+                    "delete",
+                    "deployment",
+                    &name,
+                    &format!("--cascade={cascade}"),
+                    "-n",
+                    NS,
+                    "--timeout=60s",
+                ],
+            );
             assert_eq!(out.trim(), format!("deployment.apps \"{name}\" deleted"));
             let err = k.fails(s, &["get", "deployment", &name, "-n", NS]);
             assert!(err.contains("not found"), "{err}");
@@ -241,11 +477,21 @@ fn errors_read_as_upstream_words_them() {
     for_every_kubectl(|k, s| {
         k.ok(s, &["create", "namespace", NS]);
         let exists = k.fails(s, &["create", "namespace", NS]);
-        assert_eq!(exists.trim(), "Error from server (AlreadyExists): namespaces \"work\" already exists");
+        assert_eq!(
+            exists.trim(),
+            "Error from server (AlreadyExists): namespaces \"work\" already exists"
+        );
         let missing = k.fails(s, &["get", "deployment", "nope", "-n", NS]);
-        assert_eq!(missing.trim(), "Error from server (NotFound): deployments.apps \"nope\" not found");
+        assert_eq!(
+            missing.trim(),
+            "Error from server (NotFound): deployments.apps \"nope\" not found"
+        );
 
-        let invalid = MANIFEST.split("---").next().unwrap().replace("replicas: 2", "replicas: -1");
+        let invalid = MANIFEST
+            .split("---")
+            .next()
+            .unwrap()
+            .replace("replicas: 2", "replicas: -1");
         let run = k.run_stdin(s, &["apply", "-f", "-"], &invalid);
         assert!(!run.ok);
         assert_eq!(
@@ -253,7 +499,10 @@ fn errors_read_as_upstream_words_them() {
             "The Deployment \"api\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"
         );
 
-        k.ok(s, &["create", "configmap", "cm", "--from-literal=a=1", "-n", NS]);
+        k.ok(
+            s,
+            &["create", "configmap", "cm", "--from-literal=a=1", "-n", NS],
+        );
         let stale = k.ok(s, &["get", "configmap", "cm", "-n", NS, "-o", "json"]);
         k.ok(s, &["label", "configmap", "cm", "x=y", "-n", NS]);
         let run = k.run_stdin(s, &["replace", "-f", "-"], &stale);

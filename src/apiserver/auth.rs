@@ -64,7 +64,11 @@ impl Tokens {
             source,
         };
         if !path.exists() {
-            let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+            let token = format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            );
             let line = format!("{token},kubernetes-admin,kubernetes-admin,\"system:masters\"\n");
             std::fs::write(path, line).map_err(io)?;
         }
@@ -82,10 +86,22 @@ impl Tokens {
                 let _uid = fields.next();
                 let groups = fields
                     .next()
-                    .map(|g| g.trim().trim_matches('"').split(',').map(str::to_owned).collect())
+                    .map(|g| {
+                        g.trim()
+                            .trim_matches('"')
+                            .split(',')
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 (!token.is_empty() && !name.is_empty()).then(|| {
-                    (token.to_owned(), User { name: name.to_owned(), groups })
+                    (
+                        token.to_owned(),
+                        User {
+                            name: name.to_owned(),
+                            groups,
+                        },
+                    )
                 })
             })
             .collect();
@@ -114,7 +130,11 @@ fn is_public(path: &str) -> bool {
 }
 
 /// Refuses unauthenticated requests with 401 and records the user of the others.
-pub async fn authenticate(State(state): State<Arc<ApiState>>, mut request: Request, next: Next) -> Response {
+pub async fn authenticate(
+    State(state): State<Arc<ApiState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let from_token = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -122,7 +142,10 @@ pub async fn authenticate(State(state): State<Arc<ApiState>>, mut request: Reque
         .and_then(|v| v.strip_prefix("Bearer "))
         .and_then(|token| state.tokens.user(token.trim()))
         .cloned();
-    let from_certificate = request.extensions().get::<CertificateUser>().map(|c| c.0.clone());
+    let from_certificate = request
+        .extensions()
+        .get::<CertificateUser>()
+        .map(|c| c.0.clone());
     match from_certificate.or(from_token) {
         Some(user) => {
             request.extensions_mut().insert(user);
@@ -139,7 +162,9 @@ mod tests {
 
     #[test]
     fn reads_the_token_file_format() {
-        let tokens = Tokens::parse("abc,alice,1,\"dev,ops\"\n\nbad\ndef,kubernetes-admin,2,\"system:masters\"\n");
+        let tokens = Tokens::parse(
+            "abc,alice,1,\"dev,ops\"\n\nbad\ndef,kubernetes-admin,2,\"system:masters\"\n",
+        );
         let alice = tokens.user("abc").unwrap();
         assert_eq!(alice.name, "alice");
         assert_eq!(alice.groups, ["dev", "ops"]);

@@ -12,14 +12,21 @@ const YAML: &str = "application/yaml";
 const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 
 /// The media types a body may come in, for the 415 message.
-pub const ACCEPTED_BODIES: &str = "application/json, application/yaml, application/vnd.kubernetes.protobuf";
+pub const ACCEPTED_BODIES: &str =
+    "application/json, application/yaml, application/vnd.kubernetes.protobuf";
 
 /// The media type of a request body, without parameters.
 pub fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default()
 }
 
@@ -92,9 +99,10 @@ impl Accept {
             };
             let output = match (param("as"), param("g")) {
                 (Some("Table"), Some("meta.k8s.io")) => Output::Table,
-                (Some("PartialObjectMetadata" | "PartialObjectMetadataList"), Some("meta.k8s.io")) => {
-                    Output::PartialMetadata
-                }
+                (
+                    Some("PartialObjectMetadata" | "PartialObjectMetadataList"),
+                    Some("meta.k8s.io"),
+                ) => Output::PartialMetadata,
                 (Some(_), _) => continue,
                 (None, _) => Output::Object,
             };
@@ -154,7 +162,8 @@ mod tests {
         assert_eq!(table.output, Output::Table);
         let typed = accept("application/vnd.kubernetes.protobuf, */*").unwrap();
         assert_eq!(typed, Accept::JSON);
-        let meta = accept("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1").unwrap();
+        let meta =
+            accept("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1").unwrap();
         assert_eq!(meta.output, Output::PartialMetadata);
         assert!(accept("application/yaml").unwrap().yaml);
         assert!(matches!(accept("text/html"), Err(ApiError::NotAcceptable)));
@@ -164,10 +173,25 @@ mod tests {
 
     #[test]
     fn bodies_decode_by_media_type() {
-        assert_eq!(decode_body("application/json", br#"{"a":1}"#).unwrap()["a"], 1);
-        assert_eq!(decode_body("application/yaml", b"a: 1\nb: [x]\n").unwrap()["b"][0], "x");
-        assert!(matches!(decode_body("application/json", b"{"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(decode_body("text/plain", b"x"), Err(ApiError::UnsupportedMediaType(_))));
-        assert!(matches!(decode_body(PROTOBUF, b"nope"), Err(ApiError::BadRequest(_))));
+        assert_eq!(
+            decode_body("application/json", br#"{"a":1}"#).unwrap()["a"],
+            1
+        );
+        assert_eq!(
+            decode_body("application/yaml", b"a: 1\nb: [x]\n").unwrap()["b"][0],
+            "x"
+        );
+        assert!(matches!(
+            decode_body("application/json", b"{"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            decode_body("text/plain", b"x"),
+            Err(ApiError::UnsupportedMediaType(_))
+        ));
+        assert!(matches!(
+            decode_body(PROTOBUF, b"nope"),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 }

@@ -11,7 +11,16 @@ use std::sync::Arc;
 use super::{ApiError, ApiState};
 use crate::registry::{self, Resource};
 
-const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const VERBS: [&str; 8] = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 /// The aggregated discovery version a client asked for, if any (v2, or v2beta1 for 1.27/1.28).
 fn aggregated_version(headers: &HeaderMap) -> Option<&'static str> {
@@ -32,7 +41,8 @@ fn aggregated_version(headers: &HeaderMap) -> Option<&'static str> {
 }
 
 fn json_response(body: &Value, content_type: &str) -> Response {
-    let mut response = (StatusCode::OK, serde_json::to_vec(body).unwrap_or_default()).into_response();
+    let mut response =
+        (StatusCode::OK, serde_json::to_vec(body).unwrap_or_default()).into_response();
     if let Ok(value) = HeaderValue::from_str(content_type) {
         response.headers_mut().insert(header::CONTENT_TYPE, value);
     }
@@ -47,7 +57,8 @@ fn aggregated(groups: &[&str], version: &str) -> Response {
         "metadata": {},
         "items": items,
     });
-    let content_type = format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
+    let content_type =
+        format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
     json_response(&body, &content_type)
 }
 
@@ -66,12 +77,18 @@ pub async fn core(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Res
 
 /// `/apis`: every named group.
 pub async fn groups(headers: HeaderMap) -> Response {
-    let named: Vec<&str> = group_names().into_iter().filter(|g| !g.is_empty()).collect();
+    let named: Vec<&str> = group_names()
+        .into_iter()
+        .filter(|g| !g.is_empty())
+        .collect();
     if let Some(version) = aggregated_version(&headers) {
         return aggregated(&named, version);
     }
     let groups: Vec<Value> = named.iter().map(|g| api_group(g)).collect();
-    json_response(&json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}), "application/json")
+    json_response(
+        &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
+        "application/json",
+    )
 }
 
 /// `/apis/<group>`.
@@ -91,7 +108,9 @@ pub async fn core_resources() -> Result<Response, ApiError> {
 }
 
 /// `/apis/<group>/<version>`.
-pub async fn group_resources(Path((group, version)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn group_resources(
+    Path((group, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     resource_list(&group, &version)
 }
 
@@ -118,7 +137,11 @@ fn resource_list(group: &str, version: &str) -> Result<Response, ApiError> {
     if resources.is_empty() {
         return Err(ApiError::NoSuchPath);
     }
-    let group_version = if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") };
+    let group_version = if group.is_empty() {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    };
     let body = json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources});
     Ok(json_response(&body, "application/json"))
 }
@@ -176,7 +199,11 @@ fn group_discovery(group: &str) -> Value {
             json!({"version": version, "resources": resources, "freshness": "Current"})
         })
         .collect();
-    let metadata = if group.is_empty() { json!({}) } else { json!({"name": group}) };
+    let metadata = if group.is_empty() {
+        json!({})
+    } else {
+        json!({"name": group})
+    };
     json!({"metadata": metadata, "versions": versions})
 }
 

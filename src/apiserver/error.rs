@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::patch::PatchError;
 use crate::store::StoreError;
 use crate::validation::FieldError;
 
@@ -78,6 +79,8 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("{0}")]
     Expired(String),
+    #[error(transparent)]
+    Patch(#[from] crate::patch::PatchError),
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -128,6 +131,9 @@ impl ApiError {
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Expired(_) => StatusCode::GONE,
+            ApiError::Patch(err) => {
+                StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -147,6 +153,13 @@ impl ApiError {
             ApiError::NotAcceptable => "NotAcceptable",
             ApiError::TooLarge(_) => "RequestEntityTooLarge",
             ApiError::Expired(_) => "Expired",
+            ApiError::Patch(err) => match err.status_code() {
+                400 => "BadRequest",
+                409 => "Conflict",
+                413 => "RequestEntityTooLarge",
+                422 => "Invalid",
+                _ => "InternalError",
+            },
             ApiError::Unavailable(_) => "ServiceUnavailable",
             ApiError::Internal(_) => "InternalError",
         }
@@ -168,9 +181,18 @@ impl ApiError {
             } => {
                 let causes: Vec<Value> = errors
                     .iter()
-                    .map(|e| json!({"reason": e.reason(), "message": e.message(), "field": e.field}))
+                    .map(
+                        |e| json!({"reason": e.reason(), "message": e.message(), "field": e.field}),
+                    )
                     .collect();
                 Some(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
+            }
+            ApiError::Patch(PatchError::Conflict(conflicts)) => {
+                let causes: Vec<Value> = conflicts
+                    .iter()
+                    .map(|c| json!({"reason": "FieldManagerConflict", "message": format!("conflict with {}", c.manager), "field": c.field}))
+                    .collect();
+                Some(json!({"causes": causes}))
             }
             _ => None,
         }

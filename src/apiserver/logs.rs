@@ -10,7 +10,10 @@ use super::{ApiError, ApiState};
 
 /// `pods/<name>/log`.
 pub async fn serve(state: &Arc<ApiState>, request: &Request) -> Result<Response, ApiError> {
-    Err(unreachable_node(state, request).await.err().unwrap_or(ApiError::MethodNotAllowed))
+    Err(unreachable_node(state, request)
+        .await
+        .err()
+        .unwrap_or(ApiError::MethodNotAllowed))
 }
 
 /// The error for a pod whose node agent cannot serve the request.
@@ -19,7 +22,9 @@ pub async fn unreachable_node(state: &ApiState, request: &Request) -> Result<Ans
     let name = request.info.name();
     let pod = state.objects.get(r, request.info.namespace(), name).await?;
     match pod["spec"]["nodeName"].as_str().filter(|n| !n.is_empty()) {
-        None => Err(ApiError::BadRequest(format!("pod {name} does not have a host assigned"))),
+        None => Err(ApiError::BadRequest(format!(
+            "pod {name} does not have a host assigned"
+        ))),
         Some(node) => Err(ApiError::Unavailable(format!(
             "the node agent of node {node:?} cannot be reached to serve pod {name:?}"
         ))),

@@ -67,7 +67,10 @@ const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 /// Upstream's generated name: the prefix, cut to leave room, and five random characters.
 pub fn generate_name(prefix: &str) -> String {
     const MAX_PREFIX: usize = 63 - 5;
-    let cut = prefix.char_indices().nth(MAX_PREFIX).map_or(prefix.len(), |(i, _)| i);
+    let cut = prefix
+        .char_indices()
+        .nth(MAX_PREFIX)
+        .map_or(prefix.len(), |(i, _)| i);
     let random = uuid::Uuid::new_v4().into_bytes();
     let suffix: String = random[..5]
         .iter()
@@ -80,7 +83,10 @@ pub fn generate_name(prefix: &str) -> String {
 /// time, and clears what only the server may set.
 pub fn initialise(object: &mut Value, generation: bool) {
     let meta = metadata(object);
-    let has_name = meta.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+    let has_name = meta
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
     if !has_name {
         if let Some(prefix) = meta.get("generateName").and_then(Value::as_str) {
             let generated = generate_name(prefix);
@@ -128,7 +134,11 @@ pub fn carry_system_fields(new: &mut Value, old: &Value) {
 /// Bumps `metadata.generation` when the spec changed, as workload strategies upstream do.
 pub fn bump_generation(new: &mut Value, old: &Value) {
     let generation = old["metadata"]["generation"].as_i64().unwrap_or(0);
-    let next = if new["spec"] != old["spec"] { generation + 1 } else { generation.max(1) };
+    let next = if new["spec"] != old["spec"] {
+        generation + 1
+    } else {
+        generation.max(1)
+    };
     metadata(new).insert("generation".into(), json!(next));
 }
 
@@ -160,7 +170,8 @@ mod tests {
 
     #[test]
     fn initialise_names_and_stamps_new_objects() {
-        let mut object = json!({"metadata": {"generateName": "p-", "resourceVersion": "9", "uid": "mine"}});
+        let mut object =
+            json!({"metadata": {"generateName": "p-", "resourceVersion": "9", "uid": "mine"}});
         initialise(&mut object, true);
         let meta = &object["metadata"];
         assert!(meta["name"].as_str().unwrap().starts_with("p-"));
@@ -183,8 +194,14 @@ mod tests {
 
     #[test]
     fn field_manager_falls_back_to_the_user_agent() {
-        assert_eq!(field_manager(Some("kubectl-create"), Some("kubectl/v1.32")), "kubectl-create");
-        assert_eq!(field_manager(None, Some("kubectl/v1.32.0 (linux/amd64)")), "kubectl");
+        assert_eq!(
+            field_manager(Some("kubectl-create"), Some("kubectl/v1.32")),
+            "kubectl-create"
+        );
+        assert_eq!(
+            field_manager(None, Some("kubectl/v1.32.0 (linux/amd64)")),
+            "kubectl"
+        );
         assert_eq!(field_manager(Some(""), None), "unknown");
     }
 }

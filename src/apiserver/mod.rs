@@ -129,7 +129,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/{*rest}", any(handlers::resource))
         .route("/apis/{group}/{version}/{*rest}", any(handlers::resource))
         .fallback(|| async { ApiError::NoSuchPath })
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .with_state(state)
 }
 
@@ -185,18 +188,33 @@ impl Server {
         let admin = CertAndKey::load_or_issue(&pki_dir, "admin", || {
             ca.issue_client("kubernetes-admin", "system:masters")
         })?;
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .map_err(|source| ServerError::Bind { addr: config.bind, source })?;
-        let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.bind, source })?;
+        let listener =
+            TcpListener::bind(config.bind)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.bind,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.bind,
+            source,
+        })?;
         let host = advertised_host(&config, addr);
         let serving = ca.issue_server("kube-apiserver", &server_names(&config, addr, host))?;
         let tls = serve::tls_config(ca.cert_pem(), &serving.cert_pem, &serving.key_pem)?;
         let advertised = SocketAddr::new(host, addr.port()).to_string();
         let kubeconfig = dir.join("admin.kubeconfig");
-        write_kubeconfig(&kubeconfig, &format!("https://{advertised}"), ca.cert_pem(), &admin)?;
+        write_kubeconfig(
+            &kubeconfig,
+            &format!("https://{advertised}"),
+            ca.cert_pem(),
+            &admin,
+        )?;
         let tokens = Tokens::load_or_create(&dir.join("tokens.csv"))?;
-        let options = store::Options { watch_buffer: config.watch_buffer, ..store::Options::default() };
+        let options = store::Options {
+            watch_buffer: config.watch_buffer,
+            ..store::Options::default()
+        };
         let store = Store::open(&dir.join("store.redb"), options)?;
         let state = Arc::new(ApiState {
             objects: Objects::new(store.clone()),
@@ -206,10 +224,27 @@ impl Server {
             advertised,
             shutdown: shutdown.clone(),
         });
-        bootstrap::run(&state, host, addr.port()).await.map_err(ServerError::Bootstrap)?;
-        let task = tokio::spawn(serve::serve(listener, tls, router(state.clone()), shutdown.clone()));
-        let compaction = tokio::spawn(compact_periodically(store, config.compaction_interval, shutdown));
-        Ok(Server { addr, kubeconfig, state, task, compaction })
+        bootstrap::run(&state, host, addr.port())
+            .await
+            .map_err(ServerError::Bootstrap)?;
+        let task = tokio::spawn(serve::serve(
+            listener,
+            tls,
+            router(state.clone()),
+            shutdown.clone(),
+        ));
+        let compaction = tokio::spawn(compact_periodically(
+            store,
+            config.compaction_interval,
+            shutdown,
+        ));
+        Ok(Server {
+            addr,
+            kubeconfig,
+            state,
+            task,
+            compaction,
+        })
     }
 
     /// Waits until the server has stopped and its connections are drained.
@@ -244,7 +279,10 @@ fn server_names(config: &Config, addr: SocketAddr, host: IpAddr) -> Vec<String> 
     .map(str::to_owned)
     .collect();
     names.push(ServiceAllocator::default().first_ip().to_string());
-    for ip in [Some(host), config.advertise, Some(addr.ip())].into_iter().flatten() {
+    for ip in [Some(host), config.advertise, Some(addr.ip())]
+        .into_iter()
+        .flatten()
+    {
         if !ip.is_unspecified() && !names.contains(&ip.to_string()) {
             names.push(ip.to_string());
         }
@@ -253,10 +291,18 @@ fn server_names(config: &Config, addr: SocketAddr, host: IpAddr) -> Vec<String> 
 }
 
 fn create_dir(path: &Path) -> Result<(), ServerError> {
-    std::fs::create_dir_all(path).map_err(|source| ServerError::Io { path: path.to_owned(), source })
+    std::fs::create_dir_all(path).map_err(|source| ServerError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
-fn write_kubeconfig(path: &Path, server: &str, ca_pem: &str, admin: &CertAndKey) -> Result<(), ServerError> {
+fn write_kubeconfig(
+    path: &Path,
+    server: &str,
+    ca_pem: &str,
+    admin: &CertAndKey,
+) -> Result<(), ServerError> {
     let text = kubeconfig::render(&kubeconfig::Access {
         cluster: "mkc",
         context: "mkc",
@@ -266,7 +312,10 @@ fn write_kubeconfig(path: &Path, server: &str, ca_pem: &str, admin: &CertAndKey)
         client_cert_pem: &admin.cert_pem,
         client_key_pem: &admin.key_pem,
     })?;
-    std::fs::write(path, text).map_err(|source| ServerError::Io { path: path.to_owned(), source })
+    std::fs::write(path, text).map_err(|source| ServerError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Compacts the log every `interval` to the revision seen at the previous tick, so history is

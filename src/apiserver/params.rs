@@ -99,10 +99,11 @@ fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<Option<T>, Api
     if value.is_empty() {
         return Ok(None);
     }
-    value
-        .parse()
-        .map(Some)
-        .map_err(|_| ApiError::BadRequest(format!("invalid value for {key}: {value:?} is not a number")))
+    value.parse().map(Some).map_err(|_| {
+        ApiError::BadRequest(format!(
+            "invalid value for {key}: {value:?} is not a number"
+        ))
+    })
 }
 
 fn field_validation(value: &str) -> Result<FieldValidation, ApiError> {
@@ -121,7 +122,9 @@ fn include_object(value: &str) -> Result<IncludeObject, ApiError> {
         "None" => Ok(IncludeObject::None),
         "Metadata" | "" => Ok(IncludeObject::Metadata),
         "Object" => Ok(IncludeObject::Object),
-        other => Err(ApiError::BadRequest(format!("includeObject: Unsupported value: {other:?}"))),
+        other => Err(ApiError::BadRequest(format!(
+            "includeObject: Unsupported value: {other:?}"
+        ))),
     }
 }
 
@@ -131,9 +134,15 @@ mod tests {
 
     #[test]
     fn reads_kubectl_and_kube_rs_queries() {
-        let p = Params::parse(Some("&labelSelector=app%3Dweb&limit=500&watch=1&timeoutSeconds=30&fieldValidation=Strict")).unwrap();
+        let p = Params::parse(Some(
+            "&labelSelector=app%3Dweb&limit=500&watch=1&timeoutSeconds=30&fieldValidation=Strict",
+        ))
+        .unwrap();
         assert_eq!(p.label_selector.as_deref(), Some("app=web"));
-        assert_eq!((p.limit, p.watch, p.timeout_seconds), (Some(500), true, Some(30)));
+        assert_eq!(
+            (p.limit, p.watch, p.timeout_seconds),
+            (Some(500), true, Some(30))
+        );
         assert_eq!(p.field_validation, FieldValidation::Strict);
         let p = Params::parse(Some("dryRun=All&gracePeriodSeconds=0&resourceVersion=")).unwrap();
         assert!(p.dry_run);

@@ -95,10 +95,9 @@ impl RequestInfo {
     /// Namespaced objects are created and addressed inside a namespace; only lists and
     /// watches span all of them.
     fn check_scope(&self) -> Result<(), ApiError> {
-        let spans_namespaces = matches!(
-            self.verb,
-            Verb::List | Verb::Watch | Verb::DeleteCollection
-        ) && self.name.is_none();
+        let spans_namespaces =
+            matches!(self.verb, Verb::List | Verb::Watch | Verb::DeleteCollection)
+                && self.name.is_none();
         if self.resource.namespaced && self.namespace.is_none() && !spans_namespaces {
             return Err(ApiError::NoSuchPath);
         }
@@ -134,8 +133,16 @@ mod tests {
         assert_eq!(info.resource.plural, "deployments");
         assert_eq!(info.namespace(), Some("default"));
         assert_eq!(info.name(), "web");
-        let info = resolve(Method::PATCH, "apps", "namespaces/default/deployments/web/scale").unwrap();
-        assert_eq!((info.verb, info.subresource), (Verb::Patch, Some(Subresource::Scale)));
+        let info = resolve(
+            Method::PATCH,
+            "apps",
+            "namespaces/default/deployments/web/scale",
+        )
+        .unwrap();
+        assert_eq!(
+            (info.verb, info.subresource),
+            (Verb::Patch, Some(Subresource::Scale))
+        );
     }
 
     #[test]
@@ -152,19 +159,37 @@ mod tests {
     #[test]
     fn lists_and_watches_may_span_namespaces_but_creates_may_not() {
         assert_eq!(resolve(Method::GET, "", "pods").unwrap().verb, Verb::List);
-        assert_eq!(resolve(Method::GET, "", "watch/pods").unwrap().verb, Verb::Watch);
-        assert!(matches!(resolve(Method::POST, "", "pods"), Err(ApiError::NoSuchPath)));
-        assert_eq!(resolve(Method::POST, "", "nodes").unwrap().verb, Verb::Create);
+        assert_eq!(
+            resolve(Method::GET, "", "watch/pods").unwrap().verb,
+            Verb::Watch
+        );
+        assert!(matches!(
+            resolve(Method::POST, "", "pods"),
+            Err(ApiError::NoSuchPath)
+        ));
+        assert_eq!(
+            resolve(Method::POST, "", "nodes").unwrap().verb,
+            Verb::Create
+        );
     }
 
     #[test]
     fn unknown_resources_and_subresources_are_not_found() {
-        assert!(matches!(resolve(Method::GET, "", "widgets"), Err(ApiError::NoSuchPath)));
+        assert!(matches!(
+            resolve(Method::GET, "", "widgets"),
+            Err(ApiError::NoSuchPath)
+        ));
         assert!(matches!(
             resolve(Method::GET, "", "namespaces/d/pods/p/bogus"),
             Err(ApiError::NoSuchPath)
         ));
-        assert!(matches!(resolve(Method::GET, "", "nodes/n/status/extra"), Err(ApiError::NoSuchPath)));
-        assert!(matches!(resolve(Method::PUT, "", "pods"), Err(ApiError::MethodNotAllowed)));
+        assert!(matches!(
+            resolve(Method::GET, "", "nodes/n/status/extra"),
+            Err(ApiError::NoSuchPath)
+        ));
+        assert!(matches!(
+            resolve(Method::PUT, "", "pods"),
+            Err(ApiError::MethodNotAllowed)
+        ));
     }
 }

@@ -96,7 +96,10 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
         return Ok(Requirement::NotExists(label_key(key.trim())?));
     }
     for (op, build) in [
-        ("!=", Requirement::NotEquals as fn(String, String) -> Requirement),
+        (
+            "!=",
+            Requirement::NotEquals as fn(String, String) -> Requirement,
+        ),
         ("==", Requirement::Equals),
         ("=", Requirement::Equals),
     ] {
@@ -105,14 +108,19 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
         }
     }
     for (op, build) in [
-        (">", Requirement::GreaterThan as fn(String, i64) -> Requirement),
+        (
+            ">",
+            Requirement::GreaterThan as fn(String, i64) -> Requirement,
+        ),
         ("<", Requirement::LessThan),
     ] {
         if let Some((key, value)) = part.split_once(op) {
-            let n = value
-                .trim()
-                .parse()
-                .map_err(|_| format!("for '{op}', '{}' operators, the value must be an integer", op))?;
+            let n = value.trim().parse().map_err(|_| {
+                format!(
+                    "for '{op}', '{}' operators, the value must be an integer",
+                    op
+                )
+            })?;
             return Ok(build(label_key(key.trim())?, n));
         }
     }
@@ -126,7 +134,9 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
             } else if let Some(set) = rest.strip_prefix("in") {
                 (false, set)
             } else {
-                return Err(format!("found '{rest}', expected: in, notin, =, ==, !=, gt, lt"));
+                return Err(format!(
+                    "found '{rest}', expected: in, notin, =, ==, !=, gt, lt"
+                ));
             };
             let values = parse_set(set.trim())?;
             let key = label_key(key)?;
@@ -145,10 +155,7 @@ fn parse_set(set: &str) -> Result<Vec<String>, String> {
         .strip_prefix('(')
         .and_then(|s| s.strip_suffix(')'))
         .ok_or_else(|| format!("found '{set}', expected: '('"))?;
-    inner
-        .split(',')
-        .map(|v| label_value(v.trim()))
-        .collect()
+    inner.split(',').map(|v| label_value(v.trim())).collect()
 }
 
 fn label_key(key: &str) -> Result<String, String> {
@@ -232,7 +239,11 @@ fn field_value(resource: &Resource, object: &Value, field: &str) -> String {
         .map(|(_, d)| *d)
         .unwrap_or("");
     // Events' `source` field selector reads `source.component`.
-    let path = if field == "source" { "source.component" } else { field };
+    let path = if field == "source" {
+        "source.component"
+    } else {
+        field
+    };
     let value = path.split('.').fold(object, |v, part| &v[part]);
     match value {
         Value::String(s) => s.clone(),
@@ -291,7 +302,10 @@ mod tests {
     use serde_json::json;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]

@@ -38,7 +38,11 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A TLS configuration serving `cert_pem` and asking for (not requiring) client certificates
 /// signed by `ca_pem`.
-pub fn tls_config(ca_pem: &str, cert_pem: &str, key_pem: &str) -> Result<Arc<ServerConfig>, TlsError> {
+pub fn tls_config(
+    ca_pem: &str,
+    cert_pem: &str,
+    key_pem: &str,
+) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
@@ -51,7 +55,8 @@ pub fn tls_config(ca_pem: &str, cert_pem: &str, key_pem: &str) -> Result<Arc<Ser
     let chain = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TlsError::Pem(e.to_string()))?;
-    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| TlsError::Pem(e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|e| TlsError::Pem(e.to_string()))?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
@@ -61,7 +66,12 @@ pub fn tls_config(ca_pem: &str, cert_pem: &str, key_pem: &str) -> Result<Arc<Ser
 }
 
 /// Serves `app` on `listener` until `shutdown`, then drains open connections.
-pub async fn serve(listener: TcpListener, tls: Arc<ServerConfig>, app: Router, shutdown: CancellationToken) {
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    app: Router,
+    shutdown: CancellationToken,
+) {
     let acceptor = TlsAcceptor::from(tls);
     let mut connections = JoinSet::new();
     loop {
@@ -109,12 +119,17 @@ async fn connection(
         .peer_certificates()
         .and_then(|certs| certs.first())
         .and_then(|cert| User::from_certificate(cert));
-    let app = tower::ServiceExt::map_request(app, move |mut request: hyper::Request<hyper::body::Incoming>| {
-        if let Some(user) = &user {
-            request.extensions_mut().insert(CertificateUser(user.clone()));
-        }
-        request
-    });
+    let app = tower::ServiceExt::map_request(
+        app,
+        move |mut request: hyper::Request<hyper::body::Incoming>| {
+            if let Some(user) = &user {
+                request
+                    .extensions_mut()
+                    .insert(CertificateUser(user.clone()));
+            }
+            request
+        },
+    );
     let service = TowerToHyperService::new(app);
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);

@@ -43,7 +43,12 @@ impl Objects {
     }
 
     /// The object, if it exists.
-    pub async fn find(&self, r: &Resource, ns: Option<&str>, name: &str) -> Result<Option<Value>, ApiError> {
+    pub async fn find(
+        &self,
+        r: &Resource,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<Option<Value>, ApiError> {
         match self.store.get(&r.key(ns, name)).await? {
             Some(entry) => Ok(Some(decode_entry(&entry)?)),
             None => Ok(None),
@@ -196,7 +201,8 @@ fn encode(object: &mut Value) -> Result<Bytes, ApiError> {
 }
 
 fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::Internal(format!("stored object is not JSON: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Internal(format!("stored object is not JSON: {e}")))
 }
 
 fn decode_entry(entry: &Entry) -> Result<Value, ApiError> {
@@ -219,7 +225,10 @@ pub fn decode_previous(event: &Event) -> Option<Value> {
 
 pub fn set_resource_version(object: &mut Value, revision: Revision) {
     if let Some(meta) = object["metadata"].as_object_mut() {
-        meta.insert("resourceVersion".into(), Value::String(revision.to_string()));
+        meta.insert(
+            "resourceVersion".into(),
+            Value::String(revision.to_string()),
+        );
     }
 }
 

@@ -24,7 +24,12 @@ pub fn column_definitions(resource: &Resource) -> Vec<Value> {
 }
 
 /// One row of a resource's Table.
-pub fn row(resource: &Resource, object: &Value, include: IncludeObject, now: jiff::Timestamp) -> Value {
+pub fn row(
+    resource: &Resource,
+    object: &Value,
+    include: IncludeObject,
+    now: jiff::Timestamp,
+) -> Value {
     let cells = printers::cells(resource.group, resource.plural, object, now);
     let mut row = json!({ "cells": cells });
     match include {
@@ -36,7 +41,12 @@ pub fn row(resource: &Resource, object: &Value, include: IncludeObject, now: jif
 }
 
 /// A Table of `objects` with the list metadata given.
-pub fn table(resource: &Resource, objects: &[Value], metadata: Value, include: IncludeObject) -> Value {
+pub fn table(
+    resource: &Resource,
+    objects: &[Value],
+    metadata: Value,
+    include: IncludeObject,
+) -> Value {
     let now = jiff::Timestamp::now();
     json!({
         "kind": "Table",

@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::codec::{Accept, Output, partial_metadata};
-use super::handlers::read::{Filter, include, select};
 use super::handlers::Request;
+use super::handlers::read::{Filter, include, select};
 use super::storage::{decode_event, decode_previous};
 use super::{ApiError, ApiState, table};
 use crate::registry::Resource;
@@ -51,11 +51,14 @@ pub async fn serve(state: &Arc<ApiState>, request: &Request) -> Result<Response,
             initial.extend(listing.items.into_iter().map(|o| ("ADDED", o)));
             listing.revision
         }
-        Some(rv) => rv.parse().map_err(|_| {
-            ApiError::BadRequest(format!("invalid resource version: {rv:?}"))
-        })?,
+        Some(rv) => rv
+            .parse()
+            .map_err(|_| ApiError::BadRequest(format!("invalid resource version: {rv:?}")))?,
     };
-    let timeout = params.timeout_seconds.map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = params
+        .timeout_seconds
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_TIMEOUT);
     let events = match state.objects.watch(r, request.info.namespace(), from).await {
         Ok(events) => Some(events),
         Err(err @ ApiError::Expired(_)) => {
@@ -84,9 +87,10 @@ pub async fn serve(state: &Arc<ApiState>, request: &Request) -> Result<Response,
         Some((Ok::<_, std::convert::Infallible>(line), stream))
     });
     let mut response = (StatusCode::OK, Body::from_stream(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Ok(response)
 }
 
@@ -121,7 +125,11 @@ impl Stream {
         }
         loop {
             let events = self.events.as_mut()?;
-            let wake = if self.bookmarks { self.next_bookmark.min(self.deadline) } else { self.deadline };
+            let wake = if self.bookmarks {
+                self.next_bookmark.min(self.deadline)
+            } else {
+                self.deadline
+            };
             let event = tokio::select! {
                 event = events.next() => event,
                 () = tokio::time::sleep_until(wake) => {
@@ -210,7 +218,8 @@ impl Stream {
 }
 
 fn line(kind: &str, object: Value) -> Bytes {
-    let mut bytes = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+    let mut bytes =
+        serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
     bytes.push(b'\n');
     Bytes::from(bytes)
 }

@@ -129,7 +129,11 @@ impl Resource {
 
     /// The store key prefix of every object of this resource, or of those in one namespace.
     pub fn prefix(&self, namespace: Option<&str>) -> String {
-        let group = if self.group.is_empty() { "core" } else { self.group };
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            self.group
+        };
         match namespace.filter(|_| self.namespaced) {
             Some(ns) => format!("/{group}/{}/{ns}/", self.plural),
             None => format!("/{group}/{}/", self.plural),

@@ -44,4 +44,5 @@ pub static RESOURCE: Resource = Resource {
 };
 
 /// The namespaces every cluster has from its first start.
-pub const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: [&str; 4] =
+    ["default", "kube-system", "kube-public", "kube-node-lease"];

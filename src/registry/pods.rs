@@ -90,14 +90,17 @@ mod tests {
     use serde_json::json;
 
     fn containers(resources: serde_json::Value) -> Vec<Container> {
-        serde_json::from_value(json!([{"name": "c", "image": "i", "resources": resources}])).unwrap()
+        serde_json::from_value(json!([{"name": "c", "image": "i", "resources": resources}]))
+            .unwrap()
     }
 
     #[test]
     fn qos_classes_follow_requests_and_limits() {
         assert_eq!(qos_class(&containers(json!({}))), "BestEffort");
         assert_eq!(
-            qos_class(&containers(json!({"limits": {"cpu": "1", "memory": "1Gi"}}))),
+            qos_class(&containers(
+                json!({"limits": {"cpu": "1", "memory": "1Gi"}})
+            )),
             "Guaranteed"
         );
         assert_eq!(

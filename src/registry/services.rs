@@ -86,7 +86,10 @@ impl Allocation {
                 }
             }
             for port in spec["ports"].as_array().into_iter().flatten() {
-                if let Some(p) = port["nodePort"].as_u64().and_then(|p| u16::try_from(p).ok()) {
+                if let Some(p) = port["nodePort"]
+                    .as_u64()
+                    .and_then(|p| u16::try_from(p).ok())
+                {
                     held.node_ports.insert(p);
                 }
             }
@@ -102,7 +105,10 @@ fn cluster_ips(spec: &Value) -> Vec<String> {
         .flatten()
         .filter_map(|ip| ip.as_str().map(str::to_owned))
         .collect();
-    if let Some(ip) = spec["clusterIP"].as_str().filter(|ip| !ips.iter().any(|i| i == ip)) {
+    if let Some(ip) = spec["clusterIP"]
+        .as_str()
+        .filter(|ip| !ips.iter().any(|i| i == ip))
+    {
         ips.insert(0, ip.to_owned());
     }
     ips.retain(|ip| !ip.is_empty() && ip != "None");
@@ -122,12 +128,20 @@ impl ServiceAllocator {
 
     /// Fills in `service`'s ClusterIP and NodePorts, keeping what `old` had when the update left
     /// them out, and refusing requested values that are taken or out of range.
-    pub fn allocate(&self, service: &mut Value, old: Option<&Value>, held: &Allocation) -> ErrorList {
+    pub fn allocate(
+        &self,
+        service: &mut Value,
+        old: Option<&Value>,
+        held: &Allocation,
+    ) -> ErrorList {
         let mut errors = Vec::new();
         if let Some(old) = old {
             carry_over(service, old);
         }
-        let kind = service["spec"]["type"].as_str().unwrap_or("ClusterIP").to_owned();
+        let kind = service["spec"]["type"]
+            .as_str()
+            .unwrap_or("ClusterIP")
+            .to_owned();
         if kind != "ExternalName" {
             self.allocate_ip(&mut service["spec"], held, &mut errors);
         }
@@ -163,9 +177,10 @@ impl ServiceAllocator {
                     return;
                 }
                 Ok(ip) if held.ips.contains(&ip) => {
-                    errors.push(self.ip_error(text, format!(
-                        "failed to allocate IP {text}: provided IP is already allocated"
-                    )));
+                    errors.push(self.ip_error(
+                        text,
+                        format!("failed to allocate IP {text}: provided IP is already allocated"),
+                    ));
                     return;
                 }
                 Ok(ip) => ip,
@@ -210,8 +225,12 @@ impl ServiceAllocator {
                     let field = format!("spec.ports[{i}].nodePort");
                     let detail = match u16::try_from(requested) {
                         Ok(p) if (low..=high).contains(&p) && taken.insert(p) => continue,
-                        Ok(p) if (low..=high).contains(&p) => "provided port is already allocated".to_owned(),
-                        _ => format!("provided port is not in the valid range. The range of valid ports is {low}-{high}"),
+                        Ok(p) if (low..=high).contains(&p) => {
+                            "provided port is already allocated".to_owned()
+                        }
+                        _ => format!(
+                            "provided port is not in the valid range. The range of valid ports is {low}-{high}"
+                        ),
                     };
                     errors.push(FieldError {
                         kind: ErrorKind::Invalid,
@@ -253,7 +272,9 @@ fn carry_over(service: &mut Value, old: &Value) {
         if !port["nodePort"].is_null() {
             continue;
         }
-        let same = old_ports.iter().find(|o| o["port"] == port["port"] && o["protocol"] == port["protocol"]);
+        let same = old_ports
+            .iter()
+            .find(|o| o["port"] == port["port"] && o["protocol"] == port["protocol"]);
         if let Some(node_port) = same.map(|o| o["nodePort"].clone()).filter(|p| !p.is_null()) {
             port["nodePort"] = node_port;
         }
@@ -290,14 +311,22 @@ mod tests {
         );
         let mut outside = service(json!({"clusterIP": "192.168.0.1"}));
         let errors = alloc.allocate(&mut outside, None, &held);
-        assert!(errors[0].detail.contains("is not in the valid range. The range of valid IPs is 10.96.0.0/12"));
+        assert!(
+            errors[0]
+                .detail
+                .contains("is not in the valid range. The range of valid IPs is 10.96.0.0/12")
+        );
     }
 
     #[test]
     fn headless_and_external_name_services_get_no_address() {
         let alloc = ServiceAllocator::default();
         let mut headless = service(json!({"clusterIP": "None"}));
-        assert!(alloc.allocate(&mut headless, None, &Allocation::default()).is_empty());
+        assert!(
+            alloc
+                .allocate(&mut headless, None, &Allocation::default())
+                .is_empty()
+        );
         assert_eq!(headless["spec"]["clusterIPs"], json!(["None"]));
         let mut external = service(json!({"type": "ExternalName", "externalName": "example.com"}));
         alloc.allocate(&mut external, None, &Allocation::default());
@@ -307,17 +336,27 @@ mod tests {
     #[test]
     fn node_ports_are_allocated_checked_and_dropped_with_the_type() {
         let alloc = ServiceAllocator::default();
-        let held = Allocation::of(&[service(json!({"type": "NodePort", "ports": [{"port": 1, "nodePort": 30000}]}))]);
-        let mut svc = service(json!({"type": "NodePort", "ports": [{"port": 80}, {"port": 81, "nodePort": 31000}]}));
+        let held = Allocation::of(&[service(
+            json!({"type": "NodePort", "ports": [{"port": 1, "nodePort": 30000}]}),
+        )]);
+        let mut svc = service(
+            json!({"type": "NodePort", "ports": [{"port": 80}, {"port": 81, "nodePort": 31000}]}),
+        );
         assert!(alloc.allocate(&mut svc, None, &held).is_empty());
         assert_eq!(svc["spec"]["ports"][0]["nodePort"], 30001);
         assert_eq!(svc["spec"]["ports"][1]["nodePort"], 31000);
 
-        let mut clash = service(json!({"type": "NodePort", "ports": [{"port": 80, "nodePort": 30000}]}));
+        let mut clash =
+            service(json!({"type": "NodePort", "ports": [{"port": 80, "nodePort": 30000}]}));
         let errors = alloc.allocate(&mut clash, None, &held);
-        assert_eq!(errors[0].to_string(), "spec.ports[0].nodePort: Invalid value: 30000: provided port is already allocated");
+        assert_eq!(
+            errors[0].to_string(),
+            "spec.ports[0].nodePort: Invalid value: 30000: provided port is already allocated"
+        );
 
-        let mut back = service(json!({"type": "ClusterIP", "clusterIP": "10.96.0.9", "ports": [{"port": 80, "nodePort": 30001}]}));
+        let mut back = service(
+            json!({"type": "ClusterIP", "clusterIP": "10.96.0.9", "ports": [{"port": 80, "nodePort": 30001}]}),
+        );
         alloc.allocate(&mut back, None, &Allocation::default());
         assert!(back["spec"]["ports"][0]["nodePort"].is_null());
     }
@@ -325,9 +364,16 @@ mod tests {
     #[test]
     fn updates_keep_what_they_leave_unset() {
         let alloc = ServiceAllocator::default();
-        let old = service(json!({"type": "NodePort", "clusterIP": "10.96.0.5", "clusterIPs": ["10.96.0.5"], "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30500}]}));
-        let mut new = service(json!({"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}));
-        assert!(alloc.allocate(&mut new, Some(&old), &Allocation::default()).is_empty());
+        let old = service(
+            json!({"type": "NodePort", "clusterIP": "10.96.0.5", "clusterIPs": ["10.96.0.5"], "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30500}]}),
+        );
+        let mut new =
+            service(json!({"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}]}));
+        assert!(
+            alloc
+                .allocate(&mut new, Some(&old), &Allocation::default())
+                .is_empty()
+        );
         assert_eq!(new["spec"]["clusterIP"], "10.96.0.5");
         assert_eq!(new["spec"]["ports"][0]["nodePort"], 30500);
     }

@@ -131,7 +131,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_reported_by_path_and_nulls_are_not() {
-        let input = json!({"spec": {"a": 1, "x": 2, "n": null, "list": [{"b": 1, "y": 3}]}, "z": {}});
+        let input =
+            json!({"spec": {"a": 1, "x": 2, "n": null, "list": [{"b": 1, "y": 3}]}, "z": {}});
         let known = json!({"spec": {"a": 1, "list": [{"b": 1}]}});
         let mut out = Vec::new();
         collect_unknown(&input, &known, &mut String::new(), &mut out);

@@ -200,7 +200,9 @@ impl Store {
 
     /// Creates `key`; fails with `AlreadyExists` if it holds a value.
     pub async fn create(&self, key: &str, value: Bytes) -> Result<Revision, StoreError> {
-        self.write(key, Change::Create(value)).await.map(|(revision, _)| revision)
+        self.write(key, Change::Create(value))
+            .await
+            .map(|(revision, _)| revision)
     }
 
     /// Replaces the value of `key`. With `expected`, only if the key is still at that revision.
@@ -250,7 +252,9 @@ impl Store {
         let key = key.to_owned();
         blocking(move || {
             let tx = db.begin_read().map_err(StoreError::storage)?;
-            let objects = tx.open_table(tables::OBJECTS).map_err(StoreError::storage)?;
+            let objects = tx
+                .open_table(tables::OBJECTS)
+                .map_err(StoreError::storage)?;
             let row = objects.get(key.as_str()).map_err(StoreError::storage)?;
             Ok(row.map(|row| tables::entry(&key, row.value())))
         })

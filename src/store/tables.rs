@@ -86,10 +86,9 @@ pub(super) fn list(
         .unwrap_or(0);
     let objects = tx.open_table(OBJECTS).map_err(StoreError::storage)?;
     let range = match start_after {
-        Some(after) if after >= prefix => objects.range::<&str>((
-            std::ops::Bound::Excluded(after),
-            std::ops::Bound::Unbounded,
-        )),
+        Some(after) if after >= prefix => {
+            objects.range::<&str>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+        }
         _ => objects.range::<&str>(prefix..),
     }
     .map_err(StoreError::storage)?;

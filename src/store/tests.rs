@@ -41,7 +41,11 @@ async fn preconditions_refuse_without_changing_anything() {
     ));
     assert!(matches!(
         store.update("/a", b("x"), Some(rev + 7)).await,
-        Err(StoreError::Conflict { expected: 8, actual: 1, .. })
+        Err(StoreError::Conflict {
+            expected: 8,
+            actual: 1,
+            ..
+        })
     ));
     assert!(matches!(
         store.delete("/a", Some(99)).await,
@@ -101,7 +105,15 @@ async fn watch_replays_the_log_then_follows_live_changes() {
     };
     let summary: Vec<_> = seen
         .iter()
-        .map(|e| (e.kind, e.key.as_str(), e.revision, e.value.clone(), e.prev.clone()))
+        .map(|e| {
+            (
+                e.kind,
+                e.key.as_str(),
+                e.revision,
+                e.value.clone(),
+                e.prev.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -147,7 +159,10 @@ async fn compaction_expires_old_revisions_and_survives_a_restart() {
     assert_eq!(store.compacted(), 6);
     assert!(matches!(
         store.watch("/c/", 5).await,
-        Err(StoreError::Compacted { requested: 5, compacted: 6 })
+        Err(StoreError::Compacted {
+            requested: 5,
+            compacted: 6
+        })
     ));
     let mut watch = store.watch("/c/", 6).await.unwrap();
     assert_eq!(watch.next().await.unwrap().unwrap().revision, 7);
@@ -157,7 +172,10 @@ async fn compaction_expires_old_revisions_and_survives_a_restart() {
     let store = open(&dir);
     assert_eq!((store.revision(), store.compacted()), (10, 6));
     assert!(store.watch("/c/", 2).await.is_err());
-    assert_eq!(store.list("/c/", None, None).await.unwrap().entries.len(), 10);
+    assert_eq!(
+        store.list("/c/", None, None).await.unwrap().entries.len(),
+        10
+    );
 }
 
 #[tokio::test]

@@ -115,7 +115,9 @@ impl Writer {
                         compacted = Some(target);
                         Ok((target, Bytes::new(), None))
                     }
-                    Op::Write { key, change } => apply(&mut objects, &mut log, key, change, next + 1)?,
+                    Op::Write { key, change } => {
+                        apply(&mut objects, &mut log, key, change, next + 1)?
+                    }
                 };
                 if matches!(outcome, Ok((_, _, Some(_)))) {
                     next += 1;
@@ -157,19 +159,21 @@ fn apply(
         Change::Update(value, expected) => (Some(value), expected, EventKind::Updated),
         Change::Delete(expected) => (None, expected, EventKind::Deleted),
     };
-    let current = objects
-        .get(key.as_str())?
-        .map(|row| {
-            let (created, rev, value) = row.value();
-            (created, rev, Bytes::copy_from_slice(value))
-        });
+    let current = objects.get(key.as_str())?.map(|row| {
+        let (created, rev, value) = row.value();
+        (created, rev, Bytes::copy_from_slice(value))
+    });
     let (created, prev_revision, prev) = match (kind, current) {
         (EventKind::Created, Some(_)) => return Ok(Err(StoreError::AlreadyExists(key))),
         (EventKind::Created, None) => (revision, 0, None),
         (_, None) => return Ok(Err(StoreError::NotFound(key))),
         (_, Some((_, actual, _))) if expected.is_some_and(|e| e != actual) => {
             let expected = expected.unwrap_or_default();
-            return Ok(Err(StoreError::Conflict { key, expected, actual }));
+            return Ok(Err(StoreError::Conflict {
+                key,
+                expected,
+                actual,
+            }));
         }
         (_, Some((created, actual, prev))) => (created, actual, Some(prev)),
     };
@@ -186,9 +190,19 @@ fn apply(
     };
     log.insert(
         revision,
-        (key.as_str(), tables::kind_code(kind), created, prev_revision, logged.as_ref()),
+        (
+            key.as_str(),
+            tables::kind_code(kind),
+            created,
+            prev_revision,
+            logged.as_ref(),
+        ),
     )?;
-    let reply = if kind == EventKind::Deleted { logged.clone() } else { Bytes::new() };
+    let reply = if kind == EventKind::Deleted {
+        logged.clone()
+    } else {
+        Bytes::new()
+    };
     let event = Event {
         kind,
         key,

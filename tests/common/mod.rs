@@ -124,13 +124,25 @@ pub fn kubectls() -> Vec<Kubectl> {
                 .filter_map(|e| {
                     let name = e.file_name().to_string_lossy().to_string();
                     let version = name.strip_prefix("kubectl.")?.to_string();
-                    Some(Kubectl { version, path: e.path() })
+                    Some(Kubectl {
+                        version,
+                        path: e.path(),
+                    })
                 })
                 .collect()
         })
         .unwrap_or_default();
-    found.sort_by_key(|k| k.version.split('.').nth(1).and_then(|m| m.parse::<u32>().ok()));
-    assert!(!found.is_empty(), "no kubectl.1.NN binaries beside {}", resolved.display());
+    found.sort_by_key(|k| {
+        k.version
+            .split('.')
+            .nth(1)
+            .and_then(|m| m.parse::<u32>().ok())
+    });
+    assert!(
+        !found.is_empty(),
+        "no kubectl.1.NN binaries beside {}",
+        resolved.display()
+    );
     found
 }
 
@@ -154,7 +166,13 @@ impl Kubectl {
         self.run_with_cache(server, cache.path(), args, Some(stdin))
     }
 
-    pub fn run_with_cache(&self, server: &TestServer, cache: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    pub fn run_with_cache(
+        &self,
+        server: &TestServer,
+        cache: &Path,
+        args: &[&str],
+        stdin: Option<&str>,
+    ) -> Run {
         use std::io::Write;
         let mut child = Command::new(&self.path)
             .arg("--kubeconfig")
@@ -162,7 +180,11 @@ impl Kubectl {
             .arg("--cache-dir")
             .arg(cache)
             .args(args)
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -170,7 +192,11 @@ impl Kubectl {
         if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
             pipe.write_all(text.as_bytes()).expect("write stdin");
         }
-        let Output { status, stdout, stderr } = child.wait_with_output().expect("kubectl output");
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = child.wait_with_output().expect("kubectl output");
         Run {
             ok: status.success(),
             stdout: String::from_utf8_lossy(&stdout).to_string(),
@@ -181,14 +207,22 @@ impl Kubectl {
     /// Runs kubectl and returns stdout, failing the test with kubectl's stderr if it fails.
     pub fn ok(&self, server: &TestServer, args: &[&str]) -> String {
         let run = self.run(server, args);
-        assert!(run.ok, "kubectl {} {:?} failed:\n{}{}", self.version, args, run.stdout, run.stderr);
+        assert!(
+            run.ok,
+            "kubectl {} {:?} failed:\n{}{}",
+            self.version, args, run.stdout, run.stderr
+        );
         run.stdout
     }
 
     /// Runs kubectl expecting failure and returns stderr.
     pub fn fails(&self, server: &TestServer, args: &[&str]) -> String {
         let run = self.run(server, args);
-        assert!(!run.ok, "kubectl {} {:?} should fail but printed:\n{}", self.version, args, run.stdout);
+        assert!(
+            !run.ok,
+            "kubectl {} {:?} should fail but printed:\n{}",
+            self.version, args, run.stdout
+        );
         run.stderr
     }
 }

@@ -16,7 +16,9 @@ use crate::registry::{self, Allocation, Resource};
 pub fn place(request: &Request, object: &mut Value) -> Result<(), ApiError> {
     let r = request.info.resource;
     if !object.is_object() {
-        return Err(ApiError::BadRequest("the body must be a JSON object".into()));
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
     }
     let api_version = r.api_version();
     match object["apiVersion"].as_str() {
@@ -39,7 +41,10 @@ pub fn place(request: &Request, object: &mut Value) -> Result<(), ApiError> {
         Some(_) => {}
     }
     let meta = meta::metadata(object);
-    match (request.info.namespace(), meta.get("namespace").and_then(Value::as_str)) {
+    match (
+        request.info.namespace(),
+        meta.get("namespace").and_then(Value::as_str),
+    ) {
         (Some(path), Some(body)) if !body.is_empty() && body != path => {
             return Err(ApiError::BadRequest(
                 "the namespace of the provided object does not match the namespace sent on the request".into(),
@@ -85,7 +90,10 @@ pub fn admit(
             version = r.version
         ))
     };
-    let admitted = r.strategy.admit(object, old.is_none()).map_err(cannot_handle)?;
+    let admitted = r
+        .strategy
+        .admit(object, old.is_none())
+        .map_err(cannot_handle)?;
     let unknown: Vec<String> = admitted
         .unknown_fields
         .iter()
@@ -93,20 +101,32 @@ pub fn admit(
         .collect();
     match validation {
         FieldValidation::Strict if !unknown.is_empty() => {
-            return Err(cannot_handle(format!("strict decoding error: {}", unknown.join(", "))));
+            return Err(cannot_handle(format!(
+                "strict decoding error: {}",
+                unknown.join(", ")
+            )));
         }
         FieldValidation::Warn => warnings.extend(unknown),
         _ => {}
     }
     let errors = r.strategy.validate(&admitted.object, old);
     if !errors.is_empty() {
-        return Err(ApiError::invalid(r.kind, r.group, meta::name(&admitted.object), errors));
+        return Err(ApiError::invalid(
+            r.kind,
+            r.group,
+            meta::name(&admitted.object),
+            errors,
+        ));
     }
     Ok(admitted.object)
 }
 
 /// New content may only go into a namespace that exists and is not being deleted.
-pub async fn check_namespace(state: &ApiState, r: &Resource, object: &Value) -> Result<(), ApiError> {
+pub async fn check_namespace(
+    state: &ApiState,
+    r: &Resource,
+    object: &Value,
+) -> Result<(), ApiError> {
     let Some(ns) = meta::namespace(object).filter(|_| r.namespaced) else {
         return Ok(());
     };
@@ -141,7 +161,12 @@ pub async fn allocate<'s>(
     let held = Allocation::of(others);
     let errors = state.services.allocate(object, old, &held);
     if !errors.is_empty() {
-        return Err(ApiError::invalid(r.kind, r.group, meta::name(object), errors));
+        return Err(ApiError::invalid(
+            r.kind,
+            r.group,
+            meta::name(object),
+            errors,
+        ));
     }
     Ok(Some(guard))
 }

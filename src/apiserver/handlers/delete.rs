@@ -33,7 +33,9 @@ impl Options {
             codec::decode_body(&request.content_type(), &request.body)?
         };
         let params = &request.params;
-        let orphan = body["orphanDependents"].as_bool().or(params.orphan_dependents);
+        let orphan = body["orphanDependents"]
+            .as_bool()
+            .or(params.orphan_dependents);
         let propagation = body["propagationPolicy"]
             .as_str()
             .map(str::to_owned)
@@ -47,12 +49,18 @@ impl Options {
             }
         }
         let dry_run = params.dry_run
-            || body["dryRun"].as_array().is_some_and(|d| d.iter().any(|v| v == "All"));
+            || body["dryRun"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|v| v == "All"));
         Ok(Options {
-            grace_period: body["gracePeriodSeconds"].as_i64().or(params.grace_period_seconds),
+            grace_period: body["gracePeriodSeconds"]
+                .as_i64()
+                .or(params.grace_period_seconds),
             propagation,
             uid: body["preconditions"]["uid"].as_str().map(str::to_owned),
-            resource_version: body["preconditions"]["resourceVersion"].as_str().map(str::to_owned),
+            resource_version: body["preconditions"]["resourceVersion"]
+                .as_str()
+                .map(str::to_owned),
             dry_run,
         })
     }
@@ -62,7 +70,14 @@ impl Options {
 pub async fn delete(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
     let options = Options::from_request(request)?;
     let r = request.info.resource;
-    delete_object(state, r, request.info.namespace(), request.info.name(), &options).await
+    delete_object(
+        state,
+        r,
+        request.info.namespace(),
+        request.info.name(),
+        &options,
+    )
+    .await
 }
 
 /// DELETE of a collection: every object matching the selectors goes as a single delete would.
@@ -72,7 +87,15 @@ pub async fn delete_collection(state: &ApiState, request: &Request) -> Result<An
     let filter = Filter::from_request(request)?;
     let listing = select(state, request, &filter).await?;
     for object in &listing.items {
-        match delete_object(state, r, meta::namespace(object), meta::name(object), &options).await {
+        match delete_object(
+            state,
+            r,
+            meta::namespace(object),
+            meta::name(object),
+            &options,
+        )
+        .await
+        {
             Ok(_) | Err(ApiError::NotFound { .. }) => {}
             Err(err) => return Err(err),
         }
@@ -100,7 +123,11 @@ async fn delete_object(
             if next == current {
                 return Ok(Answer::ok(current));
             }
-            state.objects.update(r, next, expected).await.map(Answer::ok)
+            state
+                .objects
+                .update(r, next, expected)
+                .await
+                .map(Answer::ok)
         } else {
             state
                 .objects
@@ -122,14 +149,24 @@ fn check_preconditions(r: &Resource, current: &Value, options: &Options) -> Resu
         name: meta::name(current).to_owned(),
         reason,
     };
-    if let Some(uid) = options.uid.as_deref().filter(|uid| *uid != meta::uid(current)) {
+    if let Some(uid) = options
+        .uid
+        .as_deref()
+        .filter(|uid| *uid != meta::uid(current))
+    {
         return Err(conflict(format!(
             "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
             meta::uid(current)
         )));
     }
-    let actual = current["metadata"]["resourceVersion"].as_str().unwrap_or_default();
-    if let Some(rv) = options.resource_version.as_deref().filter(|rv| *rv != actual) {
+    let actual = current["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default();
+    if let Some(rv) = options
+        .resource_version
+        .as_deref()
+        .filter(|rv| *rv != actual)
+    {
         return Err(conflict(format!(
             "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}"
         )));
@@ -169,8 +206,13 @@ fn graceful_pod_deletion(r: &Resource, pod: &mut Value, requested: Option<i64>) 
     if r.kind != "Pod" || r.group != "" {
         return false;
     }
-    let bound = pod["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
-    let finished = matches!(pod["status"]["phase"].as_str(), Some("Succeeded" | "Failed"));
+    let bound = pod["spec"]["nodeName"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty());
+    let finished = matches!(
+        pod["status"]["phase"].as_str(),
+        Some("Succeeded" | "Failed")
+    );
     let grace = requested
         .or_else(|| pod["spec"]["terminationGracePeriodSeconds"].as_i64())
         .unwrap_or(30)
@@ -185,7 +227,10 @@ fn graceful_pod_deletion(r: &Resource, pod: &mut Value, requested: Option<i64>) 
     }
     let deadline = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
     let meta = meta::metadata(pod);
-    meta.insert("deletionTimestamp".into(), json!(meta::format_time(deadline)));
+    meta.insert(
+        "deletionTimestamp".into(),
+        json!(meta::format_time(deadline)),
+    );
     meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
     true
 }

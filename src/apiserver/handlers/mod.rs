@@ -50,7 +50,10 @@ impl Request {
 
     /// The manager recorded in managedFields for this write.
     pub fn field_manager(&self) -> String {
-        let agent = self.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+        let agent = self
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
         super::meta::field_manager(self.params.field_manager.as_deref(), agent)
     }
 }
@@ -152,7 +155,9 @@ fn split_path(path: &str) -> Result<(&str, &str, Vec<&str>), ApiError> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
         ["api", version, rest @ ..] if !rest.is_empty() => Ok(("", version, rest.to_vec())),
-        ["apis", group, version, rest @ ..] if !rest.is_empty() => Ok((group, version, rest.to_vec())),
+        ["apis", group, version, rest @ ..] if !rest.is_empty() => {
+            Ok((group, version, rest.to_vec()))
+        }
         _ => Err(ApiError::NoSuchPath),
     }
 }
@@ -162,9 +167,15 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     let limited = http_body_util::Limited::new(body, MAX_BODY);
     match limited.collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(err)
+            if err
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             Err(ApiError::TooLarge(MAX_BODY))
         }
-        Err(err) => Err(ApiError::BadRequest(format!("reading the request body: {err}"))),
+        Err(err) => Err(ApiError::BadRequest(format!(
+            "reading the request body: {err}"
+        ))),
     }
 }

@@ -14,7 +14,10 @@ use crate::store::Revision;
 /// GET of one object (or its status).
 pub async fn get(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
     let r = request.info.resource;
-    let object = state.objects.get(r, request.info.namespace(), request.info.name()).await?;
+    let object = state
+        .objects
+        .get(r, request.info.namespace(), request.info.name())
+        .await?;
     let body = match request.accept.output {
         Output::Object => object,
         Output::PartialMetadata => partial_metadata(&object),
@@ -27,7 +30,10 @@ pub async fn get(state: &ApiState, request: &Request) -> Result<Answer, ApiError
 }
 
 pub fn include(request: &Request) -> IncludeObject {
-    request.params.include_object.unwrap_or(IncludeObject::Metadata)
+    request
+        .params
+        .include_object
+        .unwrap_or(IncludeObject::Metadata)
 }
 
 /// The selectors of a list or watch request.
@@ -39,8 +45,12 @@ pub struct Filter {
 impl Filter {
     pub fn from_request(request: &Request) -> Result<Filter, ApiError> {
         let r = request.info.resource;
-        let labels = LabelSelector::parse(request.params.label_selector.as_deref().unwrap_or_default())?;
-        let mut fields = FieldSelector::parse(request.params.field_selector.as_deref().unwrap_or_default(), r)?;
+        let labels =
+            LabelSelector::parse(request.params.label_selector.as_deref().unwrap_or_default())?;
+        let mut fields = FieldSelector::parse(
+            request.params.field_selector.as_deref().unwrap_or_default(),
+            r,
+        )?;
         if let Some(name) = request.info.name.as_deref() {
             fields = FieldSelector::parse(&format!("metadata.name={name}"), r)?;
         }
@@ -80,7 +90,11 @@ pub struct Listing {
 }
 
 /// Lists objects matching the request's selectors, one page of `limit` at most.
-pub async fn select(state: &ApiState, request: &Request, filter: &Filter) -> Result<Listing, ApiError> {
+pub async fn select(
+    state: &ApiState,
+    request: &Request,
+    filter: &Filter,
+) -> Result<Listing, ApiError> {
     let r = request.info.resource;
     let ns = request.info.namespace();
     let resume = match request.params.continue_token.as_deref() {
@@ -124,26 +138,48 @@ pub async fn select(state: &ApiState, request: &Request, filter: &Filter) -> Res
         match page.last_key {
             Some(last) if !full => start = Some(last),
             Some(_) | None => {
-                let revision = resume.as_ref().map(|c| c.rv).or(revision).unwrap_or_default();
+                let revision = resume
+                    .as_ref()
+                    .map(|c| c.rv)
+                    .or(revision)
+                    .unwrap_or_default();
                 let continue_token = match (full, items.last()) {
                     (true, Some(last)) if more_after(state, r, ns, last).await? => {
-                        Some(encode_continue(&Continue { rv: revision, start: key_of(r, last) }))
+                        Some(encode_continue(&Continue {
+                            rv: revision,
+                            start: key_of(r, last),
+                        }))
                     }
                     _ => None,
                 };
-                return Ok(Listing { items, revision, continue_token });
+                return Ok(Listing {
+                    items,
+                    revision,
+                    continue_token,
+                });
             }
         }
     }
 }
 
 fn key_of(r: &Resource, object: &Value) -> String {
-    r.key(object["metadata"]["namespace"].as_str(), object["metadata"]["name"].as_str().unwrap_or_default())
+    r.key(
+        object["metadata"]["namespace"].as_str(),
+        object["metadata"]["name"].as_str().unwrap_or_default(),
+    )
 }
 
 /// Whether any object of `r` follows `last` in key order.
-async fn more_after(state: &ApiState, r: &Resource, ns: Option<&str>, last: &Value) -> Result<bool, ApiError> {
-    let page = state.objects.list(r, ns, Some(&key_of(r, last)), Some(1)).await?;
+async fn more_after(
+    state: &ApiState,
+    r: &Resource,
+    ns: Option<&str>,
+    last: &Value,
+) -> Result<bool, ApiError> {
+    let page = state
+        .objects
+        .list(r, ns, Some(&key_of(r, last)), Some(1))
+        .await?;
     Ok(!page.items.is_empty())
 }
 

@@ -11,7 +11,11 @@ use crate::apiserver::request::Verb;
 use crate::apiserver::{ApiError, ApiState, meta};
 use crate::registry::Subresource;
 
-pub async fn serve(state: &ApiState, request: &Request, sub: Subresource) -> Result<Answer, ApiError> {
+pub async fn serve(
+    state: &ApiState,
+    request: &Request,
+    sub: Subresource,
+) -> Result<Answer, ApiError> {
     match (sub, request.info.verb) {
         (Subresource::Status, Verb::Update) => replace(state, request, Part::Status).await,
         (Subresource::Status, Verb::Patch) => {
@@ -20,12 +24,22 @@ pub async fn serve(state: &ApiState, request: &Request, sub: Subresource) -> Res
         (Subresource::Finalize, Verb::Update) => replace(state, request, Part::Finalizers).await,
         (Subresource::Scale, Verb::Get) => {
             let r = request.info.resource;
-            let object = state.objects.get(r, request.info.namespace(), request.info.name()).await?;
+            let object = state
+                .objects
+                .get(r, request.info.namespace(), request.info.name())
+                .await?;
             Ok(Answer::ok(scale_of(&object)))
         }
         (Subresource::Scale, Verb::Update) => update_scale(state, request).await,
         (Subresource::Scale, Verb::Patch) => {
-            patch_part(state, request, Part::Main, |o| Ok(scale_of(&o)), apply_scale).await
+            patch_part(
+                state,
+                request,
+                Part::Main,
+                |o| Ok(scale_of(&o)),
+                apply_scale,
+            )
+            .await
         }
         (Subresource::Binding, Verb::Create) => bind(state, request).await,
         (Subresource::Eviction, Verb::Create) => evict(state, request).await,
@@ -41,8 +55,14 @@ async fn replace(state: &ApiState, request: &Request, part: Part) -> Result<Answ
     let r = request.info.resource;
     let mut object = request.object()?;
     place(request, &mut object)?;
-    let current = state.objects.get(r, request.info.namespace(), request.info.name()).await?;
-    if let Some(given) = object["metadata"]["resourceVersion"].as_str().filter(|rv| !rv.is_empty()) {
+    let current = state
+        .objects
+        .get(r, request.info.namespace(), request.info.name())
+        .await?;
+    if let Some(given) = object["metadata"]["resourceVersion"]
+        .as_str()
+        .filter(|rv| !rv.is_empty())
+    {
         if Some(given) != current["metadata"]["resourceVersion"].as_str() {
             return Err(ApiError::stale(r.qualified(), request.info.name()));
         }
@@ -74,9 +94,9 @@ fn scale_of(object: &Value) -> Value {
 
 /// Sets the parent's spec.replicas from a (patched) Scale.
 fn apply_scale(scale: Value, current: &Value) -> Result<Value, ApiError> {
-    let replicas = scale["spec"]["replicas"]
-        .as_i64()
-        .ok_or_else(|| ApiError::BadRequest("spec.replicas of the Scale must be an integer".into()))?;
+    let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
+        ApiError::BadRequest("spec.replicas of the Scale must be an integer".into())
+    })?;
     let mut next = current.clone();
     next["spec"]["replicas"] = json!(replicas);
     if let Some(rv) = scale["metadata"]["resourceVersion"].as_str() {
@@ -88,14 +108,28 @@ fn apply_scale(scale: Value, current: &Value) -> Result<Value, ApiError> {
 async fn update_scale(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
     let r = request.info.resource;
     let scale = request.object()?;
-    let current = state.objects.get(r, request.info.namespace(), request.info.name()).await?;
-    if let Some(given) = scale["metadata"]["resourceVersion"].as_str().filter(|rv| !rv.is_empty()) {
+    let current = state
+        .objects
+        .get(r, request.info.namespace(), request.info.name())
+        .await?;
+    if let Some(given) = scale["metadata"]["resourceVersion"]
+        .as_str()
+        .filter(|rv| !rv.is_empty())
+    {
         if Some(given) != current["metadata"]["resourceVersion"].as_str() {
             return Err(ApiError::stale(r.qualified(), request.info.name()));
         }
     }
     let next = apply_scale(scale, &current)?;
-    let answer = store_update(state, request, next, &current, Part::Main, Ownership::Update).await?;
+    let answer = store_update(
+        state,
+        request,
+        next,
+        &current,
+        Part::Main,
+        Ownership::Update,
+    )
+    .await?;
     Ok(Answer::ok(scale_of(&answer.body)))
 }
 
@@ -103,19 +137,22 @@ async fn update_scale(state: &ApiState, request: &Request) -> Result<Answer, Api
 async fn bind(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
     let r = request.info.resource;
     let binding = request.object()?;
-    let node = binding["target"]["name"].as_str().filter(|n| !n.is_empty()).ok_or_else(|| {
-        ApiError::invalid(
-            "Binding",
-            "",
-            request.info.name(),
-            vec![crate::validation::FieldError {
-                kind: crate::validation::ErrorKind::Required,
-                field: "target.name".into(),
-                value: None,
-                detail: String::new(),
-            }],
-        )
-    })?;
+    let node = binding["target"]["name"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Binding",
+                "",
+                request.info.name(),
+                vec![crate::validation::FieldError {
+                    kind: crate::validation::ErrorKind::Required,
+                    field: "target.name".into(),
+                    value: None,
+                    detail: String::new(),
+                }],
+            )
+        })?;
     let name = request.info.name();
     state
         .objects

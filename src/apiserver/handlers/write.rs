@@ -37,7 +37,13 @@ pub async fn create_object(
     let applied = object["metadata"]["managedFields"].clone();
     meta::initialise(&mut object, r.generation);
     let mut warnings = Vec::new();
-    let mut object = admit(r, &object, None, request.params.field_validation, &mut warnings)?;
+    let mut object = admit(
+        r,
+        &object,
+        None,
+        request.params.field_validation,
+        &mut warnings,
+    )?;
     check_namespace(state, r, &object).await?;
     let _reserved = allocate(state, r, &mut object, None).await?;
     match ownership {
@@ -64,13 +70,27 @@ pub async fn update(state: &ApiState, request: &Request) -> Result<Answer, ApiEr
     let r = request.info.resource;
     let mut object = request.object()?;
     place(request, &mut object)?;
-    let current = state.objects.get(r, request.info.namespace(), request.info.name()).await?;
-    if let Some(given) = object["metadata"]["resourceVersion"].as_str().filter(|rv| !rv.is_empty()) {
+    let current = state
+        .objects
+        .get(r, request.info.namespace(), request.info.name())
+        .await?;
+    if let Some(given) = object["metadata"]["resourceVersion"]
+        .as_str()
+        .filter(|rv| !rv.is_empty())
+    {
         if Some(given) != current["metadata"]["resourceVersion"].as_str() {
             return Err(ApiError::stale(r.qualified(), request.info.name()));
         }
     }
-    store_update(state, request, object, &current, Part::Main, Ownership::Update).await
+    store_update(
+        state,
+        request,
+        object,
+        &current,
+        Part::Main,
+        Ownership::Update,
+    )
+    .await
 }
 
 /// Which part of an object a write may change.
@@ -100,14 +120,25 @@ pub async fn store_update(
     let mut next = merge_part(r, new, current, part);
     meta::carry_system_fields(&mut next, current);
     let mut warnings = Vec::new();
-    let mut next = admit(r, &next, Some(current), request.params.field_validation, &mut warnings)?;
+    let mut next = admit(
+        r,
+        &next,
+        Some(current),
+        request.params.field_validation,
+        &mut warnings,
+    )?;
     if r.generation {
         meta::bump_generation(&mut next, current);
     }
     let _reserved = allocate(state, r, &mut next, Some(current)).await?;
     match ownership {
         Ownership::Update => {
-            patch::track_update(Some(current), &mut next, &request.field_manager(), &meta::now());
+            patch::track_update(
+                Some(current),
+                &mut next,
+                &request.field_manager(),
+                &meta::now(),
+            );
         }
         Ownership::Applied => {
             meta::metadata(&mut next).insert("managedFields".into(), applied);
@@ -118,11 +149,18 @@ pub async fn store_update(
         ..Answer::ok(body)
     };
     if unchanged(&next, current) || request.params.dry_run {
-        return Ok(answer(if request.params.dry_run { next } else { current.clone() }));
+        return Ok(answer(if request.params.dry_run {
+            next
+        } else {
+            current.clone()
+        }));
     }
     let expected = Some(resource_version(current)?);
     if meta::is_deleting(&next) && !holds_finalizers(&next) {
-        state.objects.delete(r, meta::namespace(current), meta::name(current), expected).await?;
+        state
+            .objects
+            .delete(r, meta::namespace(current), meta::name(current), expected)
+            .await?;
         return Ok(answer(next));
     }
     Ok(answer(state.objects.update(r, next, expected).await?))
@@ -173,14 +211,23 @@ fn unchanged(next: &Value, current: &Value) -> bool {
 /// Whether anything still holds a deleted object: its finalizers or, for a namespace, the
 /// finalizers in its spec.
 pub fn holds_finalizers(object: &Value) -> bool {
-    let spec_finalizers = object["spec"]["finalizers"].as_array().is_some_and(|f| !f.is_empty())
+    let spec_finalizers = object["spec"]["finalizers"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty())
         && object["kind"] == "Namespace";
     !meta::finalizers(object).is_empty() || spec_finalizers
 }
 
 /// PATCH in any of the four patch types.
 pub async fn patch(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
-    patch_part(state, request, Part::Main, |object| Ok(object), |patched, _| Ok(patched)).await
+    patch_part(
+        state,
+        request,
+        Part::Main,
+        |object| Ok(object),
+        |patched, _| Ok(patched),
+    )
+    .await
 }
 
 /// Applies the request's patch to a view of the object (`view`), turns the patched view back
@@ -208,7 +255,10 @@ pub async fn patch_part(
         };
         let patched = apply_patch(request, &patch_type, view(current.clone())?, &body)?;
         let mut next = unview(patched, &current)?;
-        if let Some(given) = next["metadata"]["resourceVersion"].as_str().filter(|_| pinned) {
+        if let Some(given) = next["metadata"]["resourceVersion"]
+            .as_str()
+            .filter(|_| pinned)
+        {
             if Some(given) != current["metadata"]["resourceVersion"].as_str() {
                 return Err(ApiError::stale(r.qualified(), name));
             }
@@ -219,7 +269,11 @@ pub async fn patch_part(
         if let Some(ns) = ns {
             meta.insert("namespace".into(), ns.into());
         }
-        let ownership = if patch_type == APPLY { Ownership::Applied } else { Ownership::Update };
+        let ownership = if patch_type == APPLY {
+            Ownership::Applied
+        } else {
+            Ownership::Update
+        };
         match store_update(state, request, next, &current, part, ownership).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             outcome => return outcome,
@@ -247,7 +301,12 @@ fn parse_patch(patch_type: &str, body: &[u8]) -> Result<Value, ApiError> {
     Ok(parsed)
 }
 
-fn apply_patch(request: &Request, patch_type: &str, target: Value, body: &Value) -> Result<Value, ApiError> {
+fn apply_patch(
+    request: &Request,
+    patch_type: &str,
+    target: Value,
+    body: &Value,
+) -> Result<Value, ApiError> {
     let r = request.info.resource;
     let result = match patch_type {
         JSON_PATCH => patch::json(&target, body),
@@ -255,10 +314,16 @@ fn apply_patch(request: &Request, patch_type: &str, target: Value, body: &Value)
         STRATEGIC_PATCH => patch::strategic(&target, body, &r.api_version(), r.kind),
         _ => {
             let manager = required_manager(request)?;
-            patch::apply(Some(&target), body, &manager, request.params.force, &meta::now())
+            patch::apply(
+                Some(&target),
+                body,
+                &manager,
+                request.params.force,
+                &meta::now(),
+            )
         }
     };
-    result.map_err(|err| patch_error(r, request.info.name(), err))
+    Ok(result?)
 }
 
 fn required_manager(request: &Request) -> Result<String, ApiError> {
@@ -270,28 +335,14 @@ fn required_manager(request: &Request) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::BadRequest("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into()))
 }
 
-fn patch_error(r: &Resource, name: &str, err: patch::PatchError) -> ApiError {
-    match err {
-        patch::PatchError::Conflict { .. } => ApiError::Conflict {
-            resource: r.qualified(),
-            name: name.to_owned(),
-            reason: err.to_string(),
-        },
-        other => ApiError::Invalid {
-            kind: r.kind.to_owned(),
-            group: r.group.to_owned(),
-            name: name.to_owned(),
-            message: other.to_string(),
-            errors: Vec::new(),
-        },
-    }
-}
-
 /// Server-side apply of an absent object creates it from the configuration.
-async fn apply_create(state: &ApiState, request: &Request, config: &Value) -> Result<Answer, ApiError> {
+async fn apply_create(
+    state: &ApiState,
+    request: &Request,
+    config: &Value,
+) -> Result<Answer, ApiError> {
     let manager = required_manager(request)?;
-    let mut object = patch::apply(None, config, &manager, request.params.force, &meta::now())
-        .map_err(|err| patch_error(request.info.resource, request.info.name(), err))?;
+    let mut object = patch::apply(None, config, &manager, request.params.force, &meta::now())?;
     place(request, &mut object)?;
     create_object(state, request, object, Ownership::Applied).await
 }
