@@ -2,6 +2,7 @@
 
 pub mod apiserver;
 pub mod cli;
+pub mod controllers;
 pub mod defaults;
 pub mod kubeconfig;
 pub mod patch;

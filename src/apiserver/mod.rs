@@ -58,6 +58,8 @@ pub struct Config {
     pub compaction_interval: Duration,
     /// Commits buffered per watcher before a slow one is cut off.
     pub watch_buffer: usize,
+    /// The controllers that run inside the server.
+    pub controllers: crate::controllers::Selection,
 }
 
 impl Config {
@@ -68,6 +70,7 @@ impl Config {
             advertise: None,
             compaction_interval: Duration::from_secs(300),
             watch_buffer: store::Options::default().watch_buffer,
+            controllers: crate::controllers::Selection::all(),
         }
     }
 }
@@ -124,6 +127,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/apis", get(discovery::groups))
         .route("/apis/{group}", get(discovery::group))
         .route("/apis/{group}/{version}", get(discovery::group_resources))
+        .route("/openapi/v2", get(openapi::v2))
         .route("/openapi/v3", get(openapi::index))
         .route("/openapi/v3/{*path}", get(openapi::document_handler))
         .route("/api/v1/{*rest}", any(handlers::resource))
@@ -168,6 +172,16 @@ async fn health(RawQuery(query): RawQuery) -> String {
     }
 }
 
+/// A kube client that reaches this server's router in process, without a socket or TLS, as
+/// `user`: the controllers and the scheduler speak the same HTTP API every client does.
+pub fn local_client(state: Arc<ApiState>, user: User) -> kube::Client {
+    let service = tower::ServiceExt::map_request(router(state), move |mut request: axum::http::Request<kube::client::Body>| {
+        request.extensions_mut().insert(auth::CertificateUser(user.clone()));
+        request
+    });
+    kube::Client::new(service, "default")
+}
+
 /// A running API server.
 pub struct Server {
     pub addr: SocketAddr,
@@ -175,6 +189,7 @@ pub struct Server {
     pub state: Arc<ApiState>,
     task: JoinHandle<()>,
     compaction: JoinHandle<()>,
+    controllers: JoinHandle<()>,
 }
 
 impl Server {
@@ -236,21 +251,22 @@ impl Server {
         let compaction = tokio::spawn(compact_periodically(
             store,
             config.compaction_interval,
-            shutdown,
+            shutdown.clone(),
         ));
-        Ok(Server {
-            addr,
-            kubeconfig,
-            state,
-            task,
-            compaction,
-        })
+        let controller_user = User {
+            name: "system:kube-controller-manager".into(),
+            groups: vec!["system:authenticated".into()],
+        };
+        let client = local_client(state.clone(), controller_user);
+        let controllers = tokio::spawn(crate::controllers::run(client, config.controllers, shutdown));
+        Ok(Server { addr, kubeconfig, state, task, compaction, controllers })
     }
 
     /// Waits until the server has stopped and its connections are drained.
     pub async fn wait(self) {
         let _ = self.task.await;
         let _ = self.compaction.await;
+        let _ = self.controllers.await;
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -42,6 +42,43 @@ fn hash(body: &[u8]) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     body.hash(&mut hasher);
     format!("{:016X}", hasher.finish())
+}
+
+/// `/openapi/v2`: a valid document that describes no definitions. kubectl 1.27 and 1.28
+/// refuse `apply` without one; the schemas themselves are served in OpenAPI v3, which those
+/// versions also read, and for patches they fall back to their built-in type information.
+pub async fn v2(headers: HeaderMap) -> Response {
+    let wants_protobuf = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("protobuf"));
+    if !wants_protobuf {
+        let body = json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": super::VERSION}, "paths": {}, "definitions": {}});
+        return json_response(serde_json::to_vec(&body).unwrap_or_default());
+    }
+    let mut response = (StatusCode::OK, v2_protobuf()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/com.github.proto-openapi.spec.v2.v1.0+protobuf"),
+    );
+    response
+}
+
+/// The OpenAPI v2 `Document` message with `swagger: "2.0"` and its `info` (title, version).
+fn v2_protobuf() -> Vec<u8> {
+    fn field(tag: u8, bytes: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag << 3 | 2];
+        let mut len = bytes.len();
+        while len >= 0x80 {
+            out.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+        out.extend_from_slice(bytes);
+        out
+    }
+    let info = [field(1, b"Kubernetes"), field(2, super::VERSION.as_bytes())].concat();
+    [field(1, b"2.0"), field(2, &info)].concat()
 }
 
 /// `/openapi/v3`: where each group-version's document is.

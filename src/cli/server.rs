@@ -8,6 +8,7 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::apiserver::{Config, Server};
+use crate::controllers::Selection;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,6 +24,13 @@ pub struct Args {
     /// Seconds between compactions of the store's history (watches can resume within it).
     #[arg(long, default_value_t = 300)]
     compaction_interval_seconds: u64,
+    /// Controllers to run: `*` for all, a name to add one, `-name` to leave one out.
+    #[arg(long, default_value = "*", value_parser = parse_controllers)]
+    controllers: Selection,
+}
+
+fn parse_controllers(text: &str) -> Result<Selection, String> {
+    Selection::parse(text).map_err(|e| e.to_string())
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -30,6 +38,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.bind = args.bind;
     config.advertise = args.advertise_address;
     config.compaction_interval = Duration::from_secs(args.compaction_interval_seconds.max(1));
+    config.controllers = args.controllers;
     let shutdown = CancellationToken::new();
     let server = Server::start(config, shutdown.clone())
         .await

@@ -32,14 +32,10 @@ pub async fn serve(
         }
         (Subresource::Scale, Verb::Update) => update_scale(state, request).await,
         (Subresource::Scale, Verb::Patch) => {
-            patch_part(
-                state,
-                request,
-                Part::Main,
-                |o| Ok(scale_of(&o)),
-                apply_scale,
-            )
-            .await
+            let view = |object: Value| Ok(scale_of(&object));
+            let mut answer = patch_part(state, request, Part::Main, view, apply_scale).await?;
+            answer.body = scale_of(&answer.body);
+            Ok(answer)
         }
         (Subresource::Binding, Verb::Create) => bind(state, request).await,
         (Subresource::Eviction, Verb::Create) => evict(state, request).await,

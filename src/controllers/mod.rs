@@ -1,0 +1,100 @@
+//! The controllers that make the cluster act, each reconciling through the API like any client:
+//! one module per controller, started together by [`run`] and stopped by one cancellation.
+
+mod garbage_collector;
+mod namespace;
+
+use std::collections::BTreeSet;
+
+use kube::Client;
+use kube::api::ApiResource;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::registry::Resource;
+
+/// Every controller, by the name `--controllers` uses.
+pub const ALL: &[&str] = &["garbage-collector", "namespace"];
+
+/// What `--controllers` can get wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectionError {
+    #[error("unknown controller {0:?}; known controllers are {known}", known = ALL.join(", "))]
+    Unknown(String),
+}
+
+/// Which controllers run, from a list in kube-controller-manager's form: `*` for all, a name to
+/// add one, `-name` to leave one out (`*,-garbage-collector`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection(BTreeSet<&'static str>);
+
+impl Selection {
+    pub fn parse(text: &str) -> Result<Selection, SelectionError> {
+        let mut enabled = BTreeSet::new();
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match item {
+                "*" => enabled.extend(ALL.iter().copied()),
+                _ => {
+                    let (disable, name) = match item.strip_prefix('-') {
+                        Some(name) => (true, name),
+                        None => (false, item),
+                    };
+                    let known = ALL.iter().copied().find(|c| *c == name).ok_or_else(|| SelectionError::Unknown(name.to_owned()))?;
+                    if disable {
+                        enabled.remove(known);
+                    } else {
+                        enabled.insert(known);
+                    }
+                }
+            }
+        }
+        Ok(Selection(enabled))
+    }
+
+    pub fn all() -> Selection {
+        Selection(ALL.iter().copied().collect())
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+}
+
+/// Runs the selected controllers until `shutdown`.
+pub async fn run(client: Client, selection: Selection, shutdown: CancellationToken) {
+    let mut tasks = JoinSet::new();
+    if selection.contains("garbage-collector") {
+        tasks.spawn(garbage_collector::run(client.clone(), shutdown.clone()));
+    }
+    if selection.contains("namespace") {
+        tasks.spawn(namespace::run(client.clone(), shutdown.clone()));
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// The kube-rs description of a served resource, for dynamic clients.
+fn api_resource(resource: &Resource) -> ApiResource {
+    ApiResource {
+        group: resource.group.to_owned(),
+        version: resource.version.to_owned(),
+        api_version: resource.api_version(),
+        kind: resource.kind.to_owned(),
+        plural: resource.plural.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selections_read_like_kube_controller_manager_flags() {
+        assert_eq!(Selection::parse("*").unwrap(), Selection::all());
+        let without = Selection::parse("*,-garbage-collector").unwrap();
+        assert!(!without.contains("garbage-collector") && without.contains("namespace"));
+        let only = Selection::parse("namespace").unwrap();
+        assert!(only.contains("namespace") && !only.contains("garbage-collector"));
+        assert!(Selection::parse("").unwrap().0.is_empty());
+        assert!(matches!(Selection::parse("bogus"), Err(SelectionError::Unknown(n)) if n == "bogus"));
+    }
+}

@@ -1,0 +1,99 @@
+//! The namespace controller: a namespace being deleted has everything in it deleted, and when
+//! nothing is left its `kubernetes` finalizer is removed through `namespaces/<name>/finalize`,
+//! which lets the API server remove the namespace itself.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::watcher;
+use kube::{Client, ResourceExt};
+use tokio_util::sync::CancellationToken;
+
+use super::api_resource;
+use crate::registry;
+
+const FINALIZER: &str = "kubernetes";
+/// How soon a namespace whose contents are still going away is looked at again.
+const RECHECK: Duration = Duration::from_millis(500);
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("API request failed: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+struct Context {
+    client: Client,
+}
+
+pub async fn run(client: Client, shutdown: CancellationToken) {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let context = Arc::new(Context { client });
+    Controller::new(namespaces, watcher::Config::default())
+        .graceful_shutdown_on(async move { shutdown.cancelled().await })
+        .run(reconcile, error_policy, context)
+        .for_each(|_| async {})
+        .await;
+}
+
+async fn reconcile(namespace: Arc<Namespace>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let holds_finalizer = namespace
+        .spec
+        .as_ref()
+        .and_then(|s| s.finalizers.as_ref())
+        .is_some_and(|f| f.iter().any(|f| f == FINALIZER));
+    if namespace.metadata.deletion_timestamp.is_none() || !holds_finalizer {
+        return Ok(Action::await_change());
+    }
+    let name = namespace.name_any();
+    if delete_contents(&ctx.client, &name).await? > 0 {
+        return Ok(Action::requeue(RECHECK));
+    }
+    finalize(&ctx.client, &namespace).await?;
+    Ok(Action::await_change())
+}
+
+/// Deletes what is left in the namespace and returns how many objects remain.
+async fn delete_contents(client: &Client, namespace: &str) -> Result<usize, Error> {
+    let mut remaining = 0;
+    for resource in registry::RESOURCES.iter().filter(|r| r.namespaced) {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &api_resource(resource));
+        let objects = api.list_metadata(&ListParams::default()).await?;
+        for object in objects.items {
+            remaining += 1;
+            if object.metadata.deletion_timestamp.is_some() {
+                continue;
+            }
+            match api.delete(&object.name_any(), &DeleteParams::background()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+    Ok(remaining)
+}
+
+/// Removes the `kubernetes` finalizer from the namespace's spec.
+async fn finalize(client: &Client, namespace: &Namespace) -> Result<(), Error> {
+    let mut finalized = namespace.clone();
+    if let Some(finalizers) = finalized.spec.as_mut().and_then(|s| s.finalizers.as_mut()) {
+        finalizers.retain(|f| f != FINALIZER);
+    }
+    let api: Api<Namespace> = Api::all(client.clone());
+    let name = namespace.name_any();
+    match api.replace_subresource("finalize", &name, &PostParams::default(), &finalized).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn error_policy(_namespace: Arc<Namespace>, err: &Error, _ctx: Arc<Context>) -> Action {
+    tracing::debug!(error = %err, "namespace deletion will retry");
+    Action::requeue(Duration::from_secs(1))
+}
