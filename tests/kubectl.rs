@@ -158,8 +158,15 @@ fn change_with_scale_label_annotate_set_image_and_patch() {
             "deployment.apps/web labeled"
         );
         // kubectl 1.27 itself prints "annotate" where later versions print "annotated".
-        let annotated = k.ok(s, &["annotate", "deployment", "web", "note=hello", "-n", NS]);
-        let verb = if k.version == "1.27" { "annotate" } else { "annotated" };
+        let annotated = k.ok(
+            s,
+            &["annotate", "deployment", "web", "note=hello", "-n", NS],
+        );
+        let verb = if k.version == "1.27" {
+            "annotate"
+        } else {
+            "annotated"
+        };
         assert_eq!(annotated.trim(), format!("deployment.apps/web {verb}"));
         assert_eq!(
             k.ok(

@@ -21,6 +21,9 @@ mod storage;
 mod table;
 mod watch;
 
+#[cfg(test)]
+mod tests;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -115,6 +118,24 @@ pub struct ApiState {
     pub shutdown: CancellationToken,
 }
 
+impl ApiState {
+    pub fn new(
+        store: Store,
+        tokens: Tokens,
+        advertised: String,
+        shutdown: CancellationToken,
+    ) -> ApiState {
+        ApiState {
+            objects: Objects::new(store),
+            services: ServiceAllocator::default(),
+            allocation_lock: tokio::sync::Mutex::new(()),
+            tokens,
+            advertised,
+            shutdown,
+        }
+    }
+}
+
 /// The routes of the API server. Requests reach resource handlers only once authenticated.
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
@@ -175,10 +196,15 @@ async fn health(RawQuery(query): RawQuery) -> String {
 /// A kube client that reaches this server's router in process, without a socket or TLS, as
 /// `user`: the controllers and the scheduler speak the same HTTP API every client does.
 pub fn local_client(state: Arc<ApiState>, user: User) -> kube::Client {
-    let service = tower::ServiceExt::map_request(router(state), move |mut request: axum::http::Request<kube::client::Body>| {
-        request.extensions_mut().insert(auth::CertificateUser(user.clone()));
-        request
-    });
+    let service = tower::ServiceExt::map_request(
+        router(state),
+        move |mut request: axum::http::Request<kube::client::Body>| {
+            request
+                .extensions_mut()
+                .insert(auth::CertificateUser(user.clone()));
+            request
+        },
+    );
     kube::Client::new(service, "default")
 }
 
@@ -231,14 +257,12 @@ impl Server {
             ..store::Options::default()
         };
         let store = Store::open(&dir.join("store.redb"), options)?;
-        let state = Arc::new(ApiState {
-            objects: Objects::new(store.clone()),
-            services: ServiceAllocator::default(),
-            allocation_lock: tokio::sync::Mutex::new(()),
+        let state = Arc::new(ApiState::new(
+            store.clone(),
             tokens,
             advertised,
-            shutdown: shutdown.clone(),
-        });
+            shutdown.clone(),
+        ));
         bootstrap::run(&state, host, addr.port())
             .await
             .map_err(ServerError::Bootstrap)?;
@@ -258,8 +282,19 @@ impl Server {
             groups: vec!["system:authenticated".into()],
         };
         let client = local_client(state.clone(), controller_user);
-        let controllers = tokio::spawn(crate::controllers::run(client, config.controllers, shutdown));
-        Ok(Server { addr, kubeconfig, state, task, compaction, controllers })
+        let controllers = tokio::spawn(crate::controllers::run(
+            client,
+            config.controllers,
+            shutdown,
+        ));
+        Ok(Server {
+            addr,
+            kubeconfig,
+            state,
+            task,
+            compaction,
+            controllers,
+        })
     }
 
     /// Waits until the server has stopped and its connections are drained.

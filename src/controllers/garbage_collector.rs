@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
 use kube::runtime::watcher;
-use kube::Client;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -78,20 +78,31 @@ impl Graph {
     fn upsert(&mut self, uid: String, node: Node) -> Vec<String> {
         let mut dirty = Vec::new();
         let previous = self.nodes.insert(uid.clone(), node.clone());
-        let old_owners: Vec<String> = previous.iter().flat_map(|p| p.owners.iter().map(|o| o.uid.clone())).collect();
+        let old_owners: Vec<String> = previous
+            .iter()
+            .flat_map(|p| p.owners.iter().map(|o| o.uid.clone()))
+            .collect();
         for owner in &old_owners {
             if let Some(set) = self.dependents.get_mut(owner) {
                 set.remove(&uid);
             }
         }
         for owner in &node.owners {
-            self.dependents.entry(owner.uid.clone()).or_default().insert(uid.clone());
+            self.dependents
+                .entry(owner.uid.clone())
+                .or_default()
+                .insert(uid.clone());
         }
         let changed = previous.as_ref().is_none_or(|p| {
-            p.deleting != node.deleting || p.finalizers != node.finalizers || p.owners != node.owners
+            p.deleting != node.deleting
+                || p.finalizers != node.finalizers
+                || p.owners != node.owners
         });
         if changed {
-            if !node.owners.is_empty() || node.has_finalizer(ORPHAN) || node.has_finalizer(FOREGROUND) {
+            if !node.owners.is_empty()
+                || node.has_finalizer(ORPHAN)
+                || node.has_finalizer(FOREGROUND)
+            {
                 dirty.push(uid);
             }
             dirty.extend(old_owners);
@@ -111,7 +122,13 @@ impl Graph {
                 set.remove(uid);
             }
         }
-        let mut dirty: Vec<String> = self.dependents.get(uid).into_iter().flatten().cloned().collect();
+        let mut dirty: Vec<String> = self
+            .dependents
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
         dirty.extend(node.owners.iter().map(|o| o.uid.clone()));
         dirty
     }
@@ -296,7 +313,12 @@ async fn reconcile(client: Client, work: Work) -> Outcome {
 }
 
 async fn reconcile_inner(client: &Client, work: Work) -> Result<(), Error> {
-    let Work { uid, node, dependents, missing_owners } = work;
+    let Work {
+        uid,
+        node,
+        dependents,
+        missing_owners,
+    } = work;
     if node.deleting && node.has_finalizer(ORPHAN) {
         for (_, dependent) in &dependents {
             remove_owner(client, dependent, &uid).await?;
@@ -343,7 +365,11 @@ fn api_for(client: &Client, node: &Node) -> Api<DynamicObject> {
 
 /// Asks the API whether an owner the graph has not seen exists, so a dependent is never
 /// deleted only because its owner's event has not arrived yet.
-async fn owner_exists(client: &Client, dependent: &Node, owner: &OwnerReference) -> Result<bool, Error> {
+async fn owner_exists(
+    client: &Client,
+    dependent: &Node,
+    owner: &OwnerReference,
+) -> Result<bool, Error> {
     let resource = registry::find_kind(&owner.api_version, &owner.kind)
         .ok_or_else(|| Error::UnknownOwnerKind(owner.api_version.clone(), owner.kind.clone()))?;
     let namespace = dependent.namespace.clone().filter(|_| resource.namespaced);
@@ -359,8 +385,16 @@ async fn owner_exists(client: &Client, dependent: &Node, owner: &OwnerReference)
     Ok(found.is_some_and(|o| o.metadata.uid.as_deref() == Some(owner.uid.as_str())))
 }
 
-async fn delete(client: &Client, node: &Node, uid: &str, mut params: DeleteParams) -> Result<(), Error> {
-    params.preconditions = Some(Preconditions { uid: Some(uid.to_owned()), resource_version: None });
+async fn delete(
+    client: &Client,
+    node: &Node,
+    uid: &str,
+    mut params: DeleteParams,
+) -> Result<(), Error> {
+    params.preconditions = Some(Preconditions {
+        uid: Some(uid.to_owned()),
+        resource_version: None,
+    });
     match api_for(client, node).delete(&node.name, &params).await {
         Ok(_) => Ok(()),
         Err(err) if is_gone(&err) => Ok(()),
@@ -389,7 +423,12 @@ async fn remove_owner(client: &Client, node: &Node, owner_uid: &str) -> Result<(
 }
 
 /// Removes one finalizer, guarded by the resourceVersion so no other finalizer change is lost.
-async fn remove_finalizer(client: &Client, node: &Node, uid: &str, finalizer: &str) -> Result<(), Error> {
+async fn remove_finalizer(
+    client: &Client,
+    node: &Node,
+    uid: &str,
+    finalizer: &str,
+) -> Result<(), Error> {
     let api = api_for(client, node);
     let Some(current) = api.get_opt(&node.name).await? else {
         return Ok(());
@@ -411,8 +450,15 @@ async fn remove_finalizer(client: &Client, node: &Node, uid: &str, finalizer: &s
     patch_ignoring_gone(&api, &node.name, patch).await
 }
 
-async fn patch_ignoring_gone(api: &Api<DynamicObject>, name: &str, patch: serde_json::Value) -> Result<(), Error> {
-    let params = PatchParams { field_manager: Some("garbage-collector".into()), ..PatchParams::default() };
+async fn patch_ignoring_gone(
+    api: &Api<DynamicObject>,
+    name: &str,
+    patch: serde_json::Value,
+) -> Result<(), Error> {
+    let params = PatchParams {
+        field_manager: Some("garbage-collector".into()),
+        ..PatchParams::default()
+    };
     match api.patch(name, &params, &Patch::Merge(patch)).await {
         Ok(_) => Ok(()),
         Err(err) if is_gone(&err) => Ok(()),
@@ -436,7 +482,13 @@ mod tests {
             owner_references: Some(
                 owners
                     .iter()
-                    .map(|o| OwnerReference { uid: (*o).into(), name: (*o).into(), kind: "ReplicaSet".into(), api_version: "apps/v1".into(), ..Default::default() })
+                    .map(|o| OwnerReference {
+                        uid: (*o).into(),
+                        name: (*o).into(),
+                        kind: "ReplicaSet".into(),
+                        api_version: "apps/v1".into(),
+                        ..Default::default()
+                    })
                     .collect(),
             ),
             ..Default::default()
@@ -450,8 +502,15 @@ mod tests {
     #[test]
     fn an_owner_going_makes_its_dependents_dirty() {
         let mut graph = Graph::default();
-        let (rs, rs_node) = Node::from_meta(registry::find("apps", "v1", "replicasets").unwrap(), &meta("rs", &[])).unwrap();
-        assert!(graph.upsert(rs, rs_node).is_empty(), "an object without owners or finalizers needs nothing");
+        let (rs, rs_node) = Node::from_meta(
+            registry::find("apps", "v1", "replicasets").unwrap(),
+            &meta("rs", &[]),
+        )
+        .unwrap();
+        assert!(
+            graph.upsert(rs, rs_node).is_empty(),
+            "an object without owners or finalizers needs nothing"
+        );
         let (pod, pod_node) = Node::from_meta(pods(), &meta("pod", &["rs"])).unwrap();
         assert_eq!(graph.upsert(pod, pod_node), ["pod", "rs"]);
         assert_eq!(graph.dependents_of("rs").len(), 1);

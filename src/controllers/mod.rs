@@ -39,7 +39,11 @@ impl Selection {
                         Some(name) => (true, name),
                         None => (false, item),
                     };
-                    let known = ALL.iter().copied().find(|c| *c == name).ok_or_else(|| SelectionError::Unknown(name.to_owned()))?;
+                    let known = ALL
+                        .iter()
+                        .copied()
+                        .find(|c| *c == name)
+                        .ok_or_else(|| SelectionError::Unknown(name.to_owned()))?;
                     if disable {
                         enabled.remove(known);
                     } else {
@@ -95,6 +99,8 @@ mod tests {
         let only = Selection::parse("namespace").unwrap();
         assert!(only.contains("namespace") && !only.contains("garbage-collector"));
         assert!(Selection::parse("").unwrap().0.is_empty());
-        assert!(matches!(Selection::parse("bogus"), Err(SelectionError::Unknown(n)) if n == "bogus"));
+        assert!(
+            matches!(Selection::parse("bogus"), Err(SelectionError::Unknown(n)) if n == "bogus")
+        );
     }
 }

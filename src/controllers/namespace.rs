@@ -61,14 +61,18 @@ async fn reconcile(namespace: Arc<Namespace>, ctx: Arc<Context>) -> Result<Actio
 async fn delete_contents(client: &Client, namespace: &str) -> Result<usize, Error> {
     let mut remaining = 0;
     for resource in registry::RESOURCES.iter().filter(|r| r.namespaced) {
-        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &api_resource(resource));
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), namespace, &api_resource(resource));
         let objects = api.list_metadata(&ListParams::default()).await?;
         for object in objects.items {
             remaining += 1;
             if object.metadata.deletion_timestamp.is_some() {
                 continue;
             }
-            match api.delete(&object.name_any(), &DeleteParams::background()).await {
+            match api
+                .delete(&object.name_any(), &DeleteParams::background())
+                .await
+            {
                 Ok(_) => {}
                 Err(kube::Error::Api(status)) if status.code == 404 => {}
                 Err(err) => return Err(err.into()),
@@ -86,7 +90,10 @@ async fn finalize(client: &Client, namespace: &Namespace) -> Result<(), Error> {
     }
     let api: Api<Namespace> = Api::all(client.clone());
     let name = namespace.name_any();
-    match api.replace_subresource("finalize", &name, &PostParams::default(), &finalized).await {
+    match api
+        .replace_subresource("finalize", &name, &PostParams::default(), &finalized)
+        .await
+    {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
         Err(err) => Err(err.into()),

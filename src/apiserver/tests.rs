@@ -1,0 +1,923 @@
+//! The API server's rules, exercised through its router without a socket (as axum's examples
+//! test a Router): every request goes through authentication, routing and the handlers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+use super::auth::{CertificateUser, User};
+use super::{ApiState, Tokens, bootstrap, router};
+use crate::store::{Options, Store};
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    state: Arc<ApiState>,
+    app: Router,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Harness {
+    async fn new() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store.redb"), Options::default()).unwrap();
+        let tokens = Tokens::load_or_create(&dir.path().join("tokens.csv")).unwrap();
+        let state = Arc::new(ApiState::new(
+            store,
+            tokens,
+            "127.0.0.1:6443".into(),
+            CancellationToken::new(),
+        ));
+        bootstrap::run(&state, "127.0.0.1".parse().unwrap(), 6443)
+            .await
+            .unwrap();
+        let app = router(state.clone());
+        Harness {
+            _dir: dir,
+            state,
+            app,
+        }
+    }
+
+    fn admin() -> CertificateUser {
+        CertificateUser(User {
+            name: "kubernetes-admin".into(),
+            groups: vec!["system:masters".into()],
+        })
+    }
+
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.into())
+            .unwrap();
+        request.extensions_mut().insert(Harness::admin());
+        self.send(request).await
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let bytes = body
+            .map(|b| serde_json::to_vec(&b).unwrap())
+            .unwrap_or_default();
+        self.raw(method, path, "application/json", bytes).await
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    async fn create_ok(&self, path: &str, body: Value) -> Value {
+        let reply = self.post(path, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+}
+
+fn configmap(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": "v"}})
+}
+
+fn deployment(name: &str, replicas: i64) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "labels": {"app": name}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}},
+        },
+    })
+}
+
+fn pod(name: &str, node: Option<&str>) -> Value {
+    let mut pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "p"}},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    });
+    if let Some(node) = node {
+        pod["spec"]["nodeName"] = json!(node);
+    }
+    pod
+}
+
+const CM: &str = "/api/v1/namespaces/default/configmaps";
+const DEPLOY: &str = "/apis/apps/v1/namespaces/default/deployments";
+const PODS: &str = "/api/v1/namespaces/default/pods";
+
+#[tokio::test]
+async fn requests_without_credentials_get_401_except_health_and_version() {
+    let h = Harness::new().await;
+    let anonymous = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    let reply = h.send(anonymous("/api/v1/namespaces")).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.body["reason"], "Unauthorized");
+    for path in ["/healthz", "/livez", "/readyz", "/version"] {
+        assert_eq!(
+            h.send(anonymous(path)).await.status,
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    let token = h.state.tokens.admin_token().unwrap().to_owned();
+    let with = |token: &str| {
+        Request::get("/api/v1/namespaces")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(h.send(with(&token)).await.status, StatusCode::OK);
+    assert_eq!(
+        h.send(with("forged")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn discovery_lists_groups_resources_and_subresources() {
+    let h = Harness::new().await;
+    assert_eq!(h.get("/api").await.body["versions"], json!(["v1"]));
+    let groups = h.get("/apis").await.body;
+    let names: Vec<&str> = groups["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["apps", "batch", "coordination.k8s.io", "discovery.k8s.io"]
+    );
+    let core = h.get("/api/v1").await.body;
+    let status = core["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "pods/status")
+        .unwrap();
+    assert_eq!(status["verbs"], json!(["get", "patch", "update"]));
+    for sub in ["pods/log", "pods/exec", "pods/portforward", "pods/binding"] {
+        assert!(
+            core["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["name"] == sub),
+            "{sub}"
+        );
+    }
+    let mut request = Request::get("/apis")
+        .header(
+            header::ACCEPT,
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+        )
+        .body(Body::empty())
+        .unwrap();
+    request.extensions_mut().insert(Harness::admin());
+    let reply = h.send(request).await;
+    assert_eq!(
+        reply.headers[header::CONTENT_TYPE],
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    );
+    let apps = &reply.body["items"][0];
+    let deployments = &apps["versions"][0]["resources"][0];
+    assert_eq!(
+        deployments["responseKind"],
+        json!({"group": "apps", "version": "v1", "kind": "Deployment"})
+    );
+    assert_eq!(
+        deployments["subresources"][1]["responseKind"]["kind"],
+        "Scale"
+    );
+}
+
+#[tokio::test]
+async fn create_fills_what_the_server_owns() {
+    let h = Harness::new().await;
+    let created = h.create_ok(DEPLOY, deployment("web", 2)).await;
+    let meta = &created["metadata"];
+    assert_eq!(meta["namespace"], "default");
+    assert_eq!(meta["generation"], 1);
+    assert!(meta["uid"].as_str().unwrap().len() == 36);
+    assert!(
+        meta["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok()
+    );
+    assert_eq!(
+        created["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"],
+        "25%"
+    );
+    assert_eq!(
+        created["spec"]["template"]["spec"]["restartPolicy"],
+        "Always"
+    );
+    assert_eq!(created["status"], json!({}));
+
+    let generated = h
+        .create_ok(
+            CM,
+            json!({"metadata": {"generateName": "cfg-"}, "data": {}}),
+        )
+        .await;
+    assert!(
+        generated["metadata"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("cfg-")
+    );
+
+    let dry = h.post(&format!("{CM}?dryRun=All"), configmap("dry")).await;
+    assert_eq!(dry.status, StatusCode::CREATED);
+    assert_eq!(
+        h.get(&format!("{CM}/dry")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let again = h.post(DEPLOY, deployment("web", 2)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(
+        again.body["message"],
+        "deployments.apps \"web\" already exists"
+    );
+    assert_eq!(again.body["reason"], "AlreadyExists");
+    assert_eq!(
+        again.body["details"],
+        json!({"name": "web", "group": "apps", "kind": "deployments"})
+    );
+
+    let nowhere = h
+        .post("/api/v1/namespaces/nowhere/configmaps", configmap("x"))
+        .await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+    assert_eq!(nowhere.body["message"], "namespaces \"nowhere\" not found");
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_status_and_nothing_is_stored() {
+    let h = Harness::new().await;
+    let before = h.state.objects.store().revision();
+    let malformed = h
+        .raw(Method::POST, CM, "application/json", "{\"metadata\": ")
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(malformed.body["kind"], "Status");
+    let yaml = h
+        .raw(Method::POST, CM, "application/yaml", "metadata: [unclosed")
+        .await;
+    assert_eq!(yaml.status, StatusCode::BAD_REQUEST);
+    let protobuf = h
+        .raw(
+            Method::POST,
+            CM,
+            "application/vnd.kubernetes.protobuf",
+            b"k8s\0\x0a\xff".to_vec(),
+        )
+        .await;
+    assert_eq!(protobuf.status, StatusCode::BAD_REQUEST);
+    let unknown_type = h.raw(Method::POST, CM, "text/csv", "a,b").await;
+    assert_eq!(unknown_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = serde_json::to_vec(
+        &json!({"metadata": {"name": "big"}, "data": {"k": "x".repeat(4 << 20)}}),
+    )
+    .unwrap();
+    let too_large = h.raw(Method::POST, CM, "application/json", huge).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(too_large.body["reason"], "RequestEntityTooLarge");
+    assert_eq!(h.get("/api/v1/widgets").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        h.get("/apis/nope/v1/things").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let invalid = h.post(DEPLOY, deployment("Bad_Name", -1)).await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid.body["reason"], "Invalid");
+    let fields: Vec<&str> = invalid.body["details"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"metadata.name") && fields.contains(&"spec.replicas"),
+        "{fields:?}"
+    );
+
+    let typed_wrong = h
+        .post(
+            DEPLOY,
+            json!({"metadata": {"name": "w"}, "spec": {"replicas": "three"}}),
+        )
+        .await;
+    assert_eq!(typed_wrong.status, StatusCode::BAD_REQUEST);
+    assert!(
+        typed_wrong.body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Deployment in version \"v1\" cannot be handled as a Deployment")
+    );
+    // The YAML one, written in YAML, goes through.
+    let good_yaml = h
+        .raw(
+            Method::POST,
+            CM,
+            "application/yaml",
+            "metadata:\n  name: from-yaml\ndata:\n  a: b\n",
+        )
+        .await;
+    assert_eq!(good_yaml.status, StatusCode::CREATED);
+    assert_eq!(
+        h.state.objects.store().revision(),
+        before + 1,
+        "only the valid object was stored"
+    );
+}
+
+#[tokio::test]
+async fn unknown_fields_are_refused_when_strict_and_warned_about_otherwise() {
+    let h = Harness::new().await;
+    let mut object = configmap("extra");
+    object["spec"] = json!({"surprise": 1});
+    let strict = h
+        .post(&format!("{CM}?fieldValidation=Strict"), object.clone())
+        .await;
+    assert_eq!(strict.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        strict.body["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"spec\""
+    );
+    let warned = h.post(CM, object).await;
+    assert_eq!(warned.status, StatusCode::CREATED);
+    assert_eq!(
+        warned.headers["warning"],
+        "299 - \"unknown field \\\"spec\\\"\""
+    );
+    assert!(warned.body.get("spec").is_none());
+}
+
+#[tokio::test]
+async fn updates_check_resource_versions_and_keep_status_and_generation_honest() {
+    let h = Harness::new().await;
+    let created = h.create_ok(DEPLOY, deployment("web", 1)).await;
+    let mut stale = created.clone();
+    let mut changed = created.clone();
+    changed["spec"]["replicas"] = json!(3);
+    changed["status"] = json!({"replicas": 99});
+    let updated = h
+        .call(Method::PUT, &format!("{DEPLOY}/web"), Some(changed))
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["metadata"]["generation"], 2);
+    assert_eq!(
+        updated.body["status"],
+        json!({}),
+        "the main resource ignores status"
+    );
+
+    stale["spec"]["replicas"] = json!(5);
+    let conflict = h
+        .call(Method::PUT, &format!("{DEPLOY}/web"), Some(stale))
+        .await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert_eq!(
+        conflict.body["message"],
+        "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified; please apply your changes to the latest version and try again"
+    );
+
+    let mut status = updated.body.clone();
+    status["status"] = json!({"replicas": 3, "observedGeneration": 2});
+    status["spec"]["replicas"] = json!(7);
+    let reply = h
+        .call(Method::PUT, &format!("{DEPLOY}/web/status"), Some(status))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["status"]["replicas"], 3);
+    assert_eq!(
+        reply.body["spec"]["replicas"], 3,
+        "the status subresource ignores the spec"
+    );
+    assert_eq!(reply.body["metadata"]["generation"], 2);
+
+    let same = reply.body.clone();
+    let noop = h
+        .call(Method::PUT, &format!("{DEPLOY}/web"), Some(same.clone()))
+        .await;
+    assert_eq!(
+        noop.body["metadata"]["resourceVersion"], same["metadata"]["resourceVersion"],
+        "a no-op update writes nothing"
+    );
+}
+
+#[tokio::test]
+async fn every_patch_type_applies() {
+    let h = Harness::new().await;
+    h.create_ok(DEPLOY, deployment("web", 1)).await;
+    let url = format!("{DEPLOY}/web");
+    let patch = |content_type: &'static str, body: &'static str, _: &str| {
+        h.raw(Method::PATCH, &url, content_type, body)
+    };
+    let merge = patch(
+        "application/merge-patch+json",
+        r#"{"metadata":{"labels":{"tier":"front"}}}"#,
+        "",
+    )
+    .await;
+    assert_eq!(merge.body["metadata"]["labels"]["tier"], "front");
+    let json = patch(
+        "application/json-patch+json",
+        r#"[{"op":"replace","path":"/spec/replicas","value":4}]"#,
+        "",
+    )
+    .await;
+    assert_eq!(json.body["spec"]["replicas"], 4);
+    let strategic = patch(
+        "application/strategic-merge-patch+json",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}}}"#,
+        "",
+    )
+    .await;
+    assert_eq!(
+        strategic.body["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.27"
+    );
+    assert_eq!(strategic.body["metadata"]["generation"], 3);
+    let failed = patch(
+        "application/json-patch+json",
+        r#"[{"op":"test","path":"/spec/replicas","value":9}]"#,
+        "",
+    )
+    .await;
+    assert_eq!(failed.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let apply = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  a: b\n";
+    let url = format!("{CM}/applied?fieldManager=tester");
+    let created = h
+        .raw(Method::PATCH, &url, "application/apply-patch+yaml", apply)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        created.body["metadata"]["managedFields"][0]["manager"],
+        "tester"
+    );
+    assert_eq!(
+        created.body["metadata"]["managedFields"][0]["operation"],
+        "Apply"
+    );
+    let again = h
+        .raw(Method::PATCH, &url, "application/apply-patch+yaml", apply)
+        .await;
+    assert_eq!(
+        again.body["metadata"]["resourceVersion"],
+        created.body["metadata"]["resourceVersion"]
+    );
+    let without_manager = h
+        .raw(
+            Method::PATCH,
+            &format!("{CM}/applied"),
+            "application/apply-patch+yaml",
+            apply,
+        )
+        .await;
+    assert_eq!(without_manager.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn finalizers_and_propagation_policies_hold_deleted_objects() {
+    let h = Harness::new().await;
+    let mut held = configmap("held");
+    held["metadata"]["finalizers"] = json!(["example.com/hold"]);
+    h.create_ok(CM, held).await;
+    let deleted = h.call(Method::DELETE, &format!("{CM}/held"), None).await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    assert!(deleted.body["metadata"]["deletionTimestamp"].is_string());
+    assert!(h.get(&format!("{CM}/held")).await.body["metadata"]["deletionTimestamp"].is_string());
+    let release = h
+        .raw(
+            Method::PATCH,
+            &format!("{CM}/held"),
+            "application/merge-patch+json",
+            r#"{"metadata":{"finalizers":null}}"#,
+        )
+        .await;
+    assert_eq!(release.status, StatusCode::OK);
+    assert_eq!(
+        h.get(&format!("{CM}/held")).await.status,
+        StatusCode::NOT_FOUND,
+        "the last finalizer gone, the object goes"
+    );
+
+    h.create_ok(CM, configmap("orphaned")).await;
+    let orphan = h
+        .raw(
+            Method::DELETE,
+            &format!("{CM}/orphaned"),
+            "application/json",
+            r#"{"propagationPolicy":"Orphan"}"#,
+        )
+        .await;
+    assert_eq!(orphan.body["metadata"]["finalizers"], json!(["orphan"]));
+
+    h.create_ok(CM, configmap("gone")).await;
+    let gone = h.call(Method::DELETE, &format!("{CM}/gone"), None).await;
+    assert_eq!(gone.body["status"], "Success");
+    assert_eq!(gone.body["details"]["name"], "gone");
+    let bad = h
+        .raw(
+            Method::DELETE,
+            &format!("{CM}/orphaned"),
+            "application/json",
+            r#"{"propagationPolicy":"Sometimes"}"#,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn pods_on_a_node_stay_terminating_until_the_node_confirms() {
+    let h = Harness::new().await;
+    h.create_ok(PODS, pod("bound", Some("node-1"))).await;
+    let first = h.call(Method::DELETE, &format!("{PODS}/bound"), None).await;
+    assert_eq!(first.body["metadata"]["deletionGracePeriodSeconds"], 30);
+    assert_eq!(h.get(&format!("{PODS}/bound")).await.status, StatusCode::OK);
+    let confirmed = h
+        .call(
+            Method::DELETE,
+            &format!("{PODS}/bound?gracePeriodSeconds=0"),
+            None,
+        )
+        .await;
+    assert_eq!(confirmed.body["status"], "Success");
+    assert_eq!(
+        h.get(&format!("{PODS}/bound")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    h.create_ok(PODS, pod("unbound", None)).await;
+    h.call(Method::DELETE, &format!("{PODS}/unbound"), None)
+        .await;
+    assert_eq!(
+        h.get(&format!("{PODS}/unbound")).await.status,
+        StatusCode::NOT_FOUND,
+        "unbound pods go at once"
+    );
+}
+
+#[tokio::test]
+async fn binding_assigns_a_pod_once() {
+    let h = Harness::new().await;
+    let created = h.create_ok(PODS, pod("p", None)).await;
+    assert_eq!(created["status"]["phase"], "Pending");
+    assert_eq!(created["status"]["qosClass"], "BestEffort");
+    let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"}, "target": {"kind": "Node", "name": "node-1"}});
+    assert_eq!(
+        h.post(&format!("{PODS}/p/binding"), binding.clone())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let bound = h.get(&format!("{PODS}/p")).await.body;
+    assert_eq!(bound["spec"]["nodeName"], "node-1");
+    assert_eq!(bound["status"]["conditions"][0]["type"], "PodScheduled");
+    let twice = h.post(&format!("{PODS}/p/binding"), binding).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert!(
+        twice.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("is already assigned to node \"node-1\"")
+    );
+}
+
+#[tokio::test]
+async fn the_scale_subresource_speaks_autoscaling_v1() {
+    let h = Harness::new().await;
+    h.create_ok(DEPLOY, deployment("web", 2)).await;
+    let scale = h.get(&format!("{DEPLOY}/web/scale")).await.body;
+    assert_eq!(scale["kind"], "Scale");
+    assert_eq!(scale["apiVersion"], "autoscaling/v1");
+    assert_eq!(scale["spec"]["replicas"], 2);
+    assert_eq!(scale["status"]["selector"], "app=web");
+    let patched = h
+        .raw(
+            Method::PATCH,
+            &format!("{DEPLOY}/web/scale"),
+            "application/merge-patch+json",
+            r#"{"spec":{"replicas":5}}"#,
+        )
+        .await;
+    assert_eq!(patched.body["kind"], "Scale");
+    assert_eq!(patched.body["spec"]["replicas"], 5);
+    assert_eq!(
+        h.get(&format!("{DEPLOY}/web")).await.body["spec"]["replicas"],
+        5
+    );
+}
+
+#[tokio::test]
+async fn lists_select_page_and_print_tables() {
+    let h = Harness::new().await;
+    for (name, tier) in [
+        ("a", "front"),
+        ("b", "back"),
+        ("c", "front"),
+        ("d", "front"),
+    ] {
+        let mut cm = configmap(name);
+        cm["metadata"]["labels"] = json!({"tier": tier});
+        h.create_ok(CM, cm).await;
+    }
+    let names = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let front = h
+        .get(&format!("{CM}?labelSelector=tier%20in%20(front)"))
+        .await
+        .body;
+    assert_eq!(names(&front), ["a", "c", "d"]);
+    assert_eq!(front["kind"], "ConfigMapList");
+    let by_name = h
+        .get(&format!("{CM}?fieldSelector=metadata.name%3Db"))
+        .await
+        .body;
+    assert_eq!(names(&by_name), ["b"]);
+    let bad = h.get(&format!("{CM}?fieldSelector=spec.nothing%3D1")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    let page1 = h
+        .get(&format!("{CM}?labelSelector=tier%3Dfront&limit=2"))
+        .await
+        .body;
+    assert_eq!(names(&page1), ["a", "c"]);
+    let token = page1["metadata"]["continue"].as_str().unwrap();
+    let page2 = h
+        .get(&format!(
+            "{CM}?labelSelector=tier%3Dfront&limit=2&continue={token}"
+        ))
+        .await
+        .body;
+    assert_eq!(names(&page2), ["d"]);
+    assert!(page2["metadata"]["continue"].is_null());
+    assert_eq!(
+        page2["metadata"]["resourceVersion"],
+        page1["metadata"]["resourceVersion"]
+    );
+
+    let all = h.get("/api/v1/configmaps").await.body;
+    assert_eq!(names(&all).len(), 4);
+
+    let mut request = Request::get(CM)
+        .header(
+            header::ACCEPT,
+            "application/json;as=Table;v=v1;g=meta.k8s.io",
+        )
+        .body(Body::empty())
+        .unwrap();
+    request.extensions_mut().insert(Harness::admin());
+    let table = h.send(request).await.body;
+    assert_eq!(table["kind"], "Table");
+    let columns: Vec<&str> = table["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["Name", "Data", "Age"]);
+    assert_eq!(table["rows"][0]["cells"][0], "a");
+    assert_eq!(table["rows"][0]["cells"][1], 1);
+    assert_eq!(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+
+    let collection = h
+        .call(
+            Method::DELETE,
+            &format!("{CM}?labelSelector=tier%3Dfront"),
+            None,
+        )
+        .await;
+    assert_eq!(collection.status, StatusCode::OK);
+    assert_eq!(names(&h.get(CM).await.body), ["b"]);
+}
+
+#[tokio::test]
+async fn services_get_addresses_that_are_released_on_delete() {
+    let h = Harness::new().await;
+    let svc = |name: &str, kind: &str| json!({"metadata": {"name": name}, "spec": {"type": kind, "selector": {"app": "x"}, "ports": [{"port": 80}]}});
+    const SVC: &str = "/api/v1/namespaces/default/services";
+    let first = h.create_ok(SVC, svc("one", "NodePort")).await;
+    assert_eq!(
+        first["spec"]["clusterIP"], "10.96.0.2",
+        "10.96.0.1 is the kubernetes Service's"
+    );
+    assert_eq!(first["spec"]["ports"][0]["nodePort"], 30000);
+    assert_eq!(first["spec"]["ports"][0]["targetPort"], 80);
+    let second = h.create_ok(SVC, svc("two", "NodePort")).await;
+    assert_eq!(second["spec"]["clusterIP"], "10.96.0.3");
+    assert_eq!(second["spec"]["ports"][0]["nodePort"], 30001);
+    h.call(Method::DELETE, &format!("{SVC}/one"), None).await;
+    let third = h.create_ok(SVC, svc("three", "NodePort")).await;
+    assert_eq!(
+        third["spec"]["clusterIP"], "10.96.0.2",
+        "a deleted Service's address is free again"
+    );
+    assert_eq!(third["spec"]["ports"][0]["nodePort"], 30000);
+    let mut clash = svc("four", "ClusterIP");
+    clash["spec"]["clusterIP"] = json!("10.96.0.3");
+    let refused = h.post(SVC, clash).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Reads watch lines until `count` arrived (or a timeout).
+async fn watch_lines(h: &Harness, path: &str, count: usize) -> Vec<Value> {
+    let mut request = Request::get(path).body(Body::empty()).unwrap();
+    request.extensions_mut().insert(Harness::admin());
+    let response = h.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let mut buffer = Vec::new();
+    let mut lines = Vec::new();
+    while lines.len() < count {
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+            .await
+            .expect("watch event in time");
+        let Some(Ok(frame)) = frame else { break };
+        if let Ok(data) = frame.into_data() {
+            buffer.extend_from_slice(&data);
+        }
+        while let Some(at) = buffer.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buffer.drain(..=at).collect();
+            lines.push(serde_json::from_slice(&line).unwrap());
+        }
+    }
+    lines
+}
+
+#[tokio::test]
+async fn watches_replay_from_a_revision_and_see_objects_leave_a_selector() {
+    let h = Harness::new().await;
+    let created = h.create_ok(CM, configmap("w")).await;
+    let rv = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.raw(
+        Method::PATCH,
+        &format!("{CM}/w"),
+        "application/merge-patch+json",
+        r#"{"metadata":{"labels":{"watched":"yes"}}}"#,
+    )
+    .await;
+    h.raw(
+        Method::PATCH,
+        &format!("{CM}/w"),
+        "application/merge-patch+json",
+        r#"{"metadata":{"labels":{"watched":"no"}}}"#,
+    )
+    .await;
+    h.call(Method::DELETE, &format!("{CM}/w"), None).await;
+
+    let all = watch_lines(&h, &format!("{CM}?watch=true&resourceVersion={rv}"), 3).await;
+    let types: Vec<&str> = all.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["MODIFIED", "MODIFIED", "DELETED"]);
+    assert_eq!(all[0]["object"]["kind"], "ConfigMap");
+
+    let selected = watch_lines(
+        &h,
+        &format!("{CM}?watch=true&resourceVersion={rv}&labelSelector=watched%3Dyes"),
+        2,
+    )
+    .await;
+    let types: Vec<&str> = selected
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["ADDED", "DELETED"],
+        "entering and leaving the selector"
+    );
+
+    let initial = watch_lines(&h, &format!("{PODS}?watch=1"), 0).await;
+    assert!(initial.is_empty());
+}
+
+#[tokio::test]
+async fn a_watch_from_a_compacted_revision_gets_410_in_the_stream() {
+    let h = Harness::new().await;
+    for i in 0..3 {
+        h.create_ok(CM, configmap(&format!("c{i}"))).await;
+    }
+    let store = h.state.objects.store();
+    store.compact(store.revision()).await.unwrap();
+    let events = watch_lines(&h, &format!("{CM}?watch=true&resourceVersion=1"), 1).await;
+    assert_eq!(events[0]["type"], "ERROR");
+    assert_eq!(events[0]["object"]["code"], 410);
+    assert_eq!(events[0]["object"]["reason"], "Expired");
+}
+
+#[tokio::test]
+async fn new_content_cannot_enter_a_terminating_namespace() {
+    let h = Harness::new().await;
+    h.create_ok(
+        "/api/v1/namespaces",
+        json!({"metadata": {"name": "leaving"}}),
+    )
+    .await;
+    let deleting = h
+        .call(Method::DELETE, "/api/v1/namespaces/leaving", None)
+        .await;
+    assert_eq!(deleting.body["status"]["phase"], "Terminating");
+    let refused = h
+        .post("/api/v1/namespaces/leaving/configmaps", configmap("late"))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.body["message"],
+        "unable to create new content in namespace leaving because it is being terminated"
+    );
+    let mut finalized = h.get("/api/v1/namespaces/leaving").await.body;
+    finalized["spec"]["finalizers"] = json!([]);
+    let done = h
+        .call(
+            Method::PUT,
+            "/api/v1/namespaces/leaving/finalize",
+            Some(finalized),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert_eq!(
+        h.get("/api/v1/namespaces/leaving").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn openapi_v3_serves_real_schemas_with_their_kinds() {
+    let h = Harness::new().await;
+    let index = h.get("/openapi/v3").await.body;
+    let url = index["paths"]["apis/apps/v1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let doc = h.get(&url).await.body;
+    let deployment = &doc["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"];
+    assert_eq!(
+        deployment["x-kubernetes-group-version-kind"][0]["kind"],
+        "Deployment"
+    );
+    assert!(
+        doc["components"]["schemas"]["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["replicas"]
+            .is_object()
+    );
+    let patch = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
+    assert!(
+        patch["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "fieldValidation")
+    );
+}
