@@ -209,7 +209,11 @@ impl ApiError {
             "reason": self.reason(),
             "code": self.code().as_u16(),
         });
-        if let Some(details) = self.details() {
+        if let Some(mut details) = self.details() {
+            // Upstream omits empty detail fields (the core group is "").
+            if let Some(map) = details.as_object_mut() {
+                map.retain(|_, v| v.as_str() != Some(""));
+            }
             status["details"] = details;
         }
         status
