@@ -25,6 +25,11 @@ impl TestServer {
 
     /// Starts a server with extra `mkc server` flags.
     pub fn start_with(extra_args: &[&str]) -> TestServer {
+        TestServer::start_with_bind("127.0.0.1:0", extra_args)
+    }
+
+    /// Starts a server bound to `bind` with extra flags.
+    pub fn start_with_bind(bind: &str, extra_args: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("temporary directory");
         let mut server = TestServer {
             child: None,
@@ -33,7 +38,7 @@ impl TestServer {
             addr: String::new(),
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
         };
-        server.spawn("127.0.0.1:0");
+        server.spawn(bind);
         server
     }
 

@@ -1,0 +1,234 @@
+//! API server benchmarks, run with `cargo bench --bench apiserver`: durable creates per second
+//! of 1 KiB pods at 1, 8 and 64 concurrent clients, the latency of one change reaching 100
+//! watchers, and the server's resident memory idle and with 10,000 pods stored.
+//!
+//! Each figure comes from a real `mkc server` process driven over HTTPS by the `kube` client,
+//! the way any client reaches it. The server runs without controllers so only the API is
+//! measured.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
+use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::watcher;
+use kube::{Client, Config};
+use serde_json::json;
+
+struct Server {
+    child: Child,
+    kubeconfig: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mkc"))
+            .args([
+                "server",
+                "--bind",
+                "127.0.0.1:0",
+                "--controllers",
+                "",
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mkc server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("ready line");
+        assert!(line.contains("ready"), "{line}");
+        Server {
+            child,
+            kubeconfig: dir.path().join("admin.kubeconfig"),
+            _dir: dir,
+        }
+    }
+
+    /// Resident memory of the server process, in MiB.
+    fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let kib: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        kib / 1024.0
+    }
+
+    async fn client(&self) -> Client {
+        let kubeconfig = Kubeconfig::read_from(&self.kubeconfig).expect("kubeconfig");
+        let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .expect("config");
+        Client::try_from(config).expect("client")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A pod whose JSON is about 1 KiB.
+fn pod(name: &str) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "labels": {"app": "bench", "tier": "load"}, "annotations": {"padding": "x".repeat(480)}},
+        "spec": {"containers": [{"name": "app", "image": "nginx:1.25", "ports": [{"containerPort": 80}],
+                  "env": [{"name": "MODE", "value": "bench"}]}]},
+    }))
+    .expect("pod")
+}
+
+async fn namespace(client: &Client, name: &str) {
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("namespace");
+}
+
+/// Creates `total` pods with `clients` concurrent clients and returns creates per second.
+async fn create_pods(server: &Server, ns: &str, clients: usize, total: usize) -> f64 {
+    let mut apis = Vec::new();
+    for _ in 0..clients {
+        apis.push(Api::<Pod>::namespaced(server.client().await, ns));
+    }
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = apis
+        .into_iter()
+        .map(|api| {
+            let next = next.clone();
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= total {
+                        return;
+                    }
+                    api.create(&PostParams::default(), &pod(&format!("p{i:06}")))
+                        .await
+                        .expect("create");
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Median and worst time for one change to reach every one of `count` watchers.
+async fn watch_latency(server: &Server, count: usize, rounds: usize) -> (Duration, Duration) {
+    let client = server.client().await;
+    namespace(&client, "watched").await;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "watched");
+    let cm: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": "signal"}, "data": {"round": "0"}}))
+            .unwrap();
+    api.create(&PostParams::default(), &cm)
+        .await
+        .expect("configmap");
+    let (seen, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>();
+    for _ in 0..count {
+        let api = api.clone();
+        let seen = seen.clone();
+        tokio::spawn(async move {
+            let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
+            while let Some(Ok(event)) = stream.next().await {
+                if let watcher::Event::Apply(cm) = event {
+                    let round = cm
+                        .data
+                        .and_then(|d| d.get("round")?.parse().ok())
+                        .unwrap_or(0);
+                    let _ = seen.send((round, Instant::now()));
+                }
+            }
+        });
+    }
+    // Let every watcher list and start watching.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    while arrivals.try_recv().is_ok() {}
+    let mut latencies = Vec::new();
+    for round in 1..=rounds {
+        let sent = Instant::now();
+        let patch = Patch::Merge(json!({"data": {"round": round.to_string()}}));
+        api.patch("signal", &PatchParams::default(), &patch)
+            .await
+            .expect("patch");
+        let mut reached = 0;
+        let mut last = sent;
+        while reached < count {
+            let (r, at) = arrivals.recv().await.expect("arrival");
+            if r == round {
+                reached += 1;
+                last = at;
+            }
+        }
+        latencies.push(last - sent);
+    }
+    latencies.sort();
+    (
+        latencies[latencies.len() / 2],
+        latencies[latencies.len() - 1],
+    )
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        println!("| benchmark | result |\n|---|---|");
+        for clients in [1, 8, 64] {
+            let server = Server::start();
+            namespace(&server.client().await, "bench").await;
+            let total = if clients == 1 { 1000 } else { 4000 };
+            let rate = create_pods(&server, "bench", clients, total).await;
+            println!(
+                "| durable creates of 1 KiB pods, {clients} concurrent client(s) | {rate:.0} /s |"
+            );
+        }
+
+        let server = Server::start();
+        let (median, worst) = watch_latency(&server, 100, 20).await;
+        println!(
+            "| one change reaching 100 watchers (20 rounds) | median {:.1} ms, worst {:.1} ms |",
+            median.as_secs_f64() * 1e3,
+            worst.as_secs_f64() * 1e3
+        );
+        drop(server);
+
+        let server = Server::start();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        println!("| resident memory, idle | {:.1} MiB |", server.rss_mib());
+        namespace(&server.client().await, "bench").await;
+        create_pods(&server, "bench", 64, 10_000).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        println!(
+            "| resident memory, 10,000 pods stored | {:.1} MiB |",
+            server.rss_mib()
+        );
+    });
+}
