@@ -308,6 +308,7 @@ fn work_for(graph: &Graph, uid: &str) -> Option<Work> {
 /// Closes the gap between what the object's owners and finalizers ask and what is.
 async fn reconcile(client: Client, work: Work) -> Outcome {
     let uid = work.uid.clone();
+    tracing::debug!(%uid, name = %work.node.name, deleting = work.node.deleting, finalizers = ?work.node.finalizers, "garbage collector reconciles");
     let result = reconcile_inner(&client, work).await;
     (uid, result)
 }

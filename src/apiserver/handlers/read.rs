@@ -110,10 +110,13 @@ pub async fn select(
     }
     if let (Some(name), None) = (filter.fields.name(), &resume) {
         if ns.is_some() || !r.namespaced {
+            // The revision is read before the object, so a watch from it replays any change
+            // made after the read instead of missing one made in between.
+            let revision = state.objects.store().revision();
             let found = state.objects.find(r, ns, name).await?;
             return Ok(Listing {
                 items: found.into_iter().filter(|o| filter.matches(r, o)).collect(),
-                revision: state.objects.store().revision(),
+                revision,
                 continue_token: None,
             });
         }
