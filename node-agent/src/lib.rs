@@ -1,0 +1,1 @@
+//! The mkc node agent.
