@@ -1,8 +1,14 @@
 //! The controllers that make the cluster act, each reconciling through the API like any client:
 //! one module per controller, started together by [`run`] and stopped by one cancellation.
 
+mod deployment;
+mod events;
 mod garbage_collector;
+mod informers;
 mod namespace;
+mod pods;
+mod replicaset;
+mod selector;
 
 use std::collections::BTreeSet;
 
@@ -14,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::registry::Resource;
 
 /// Every controller, by the name `--controllers` uses.
-pub const ALL: &[&str] = &["garbage-collector", "namespace"];
+pub const ALL: &[&str] = &["garbage-collector", "namespace", "deployment", "replicaset"];
 
 /// What `--controllers` can get wrong.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +73,14 @@ impl Selection {
 /// Runs the selected controllers until `shutdown`.
 pub async fn run(client: Client, selection: Selection, shutdown: CancellationToken) {
     let mut tasks = JoinSet::new();
+    let mut informers = informers::Informers::new();
+    if selection.contains("deployment") {
+        tasks.spawn(deployment::start(&client, &mut informers, shutdown.clone()));
+    }
+    if selection.contains("replicaset") {
+        tasks.spawn(replicaset::start(&client, &mut informers, shutdown.clone()));
+    }
+    informers.start(&client, &mut tasks, &shutdown);
     if selection.contains("garbage-collector") {
         tasks.spawn(garbage_collector::run(client.clone(), shutdown.clone()));
     }
