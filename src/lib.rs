@@ -10,5 +10,6 @@ pub mod pki;
 pub mod printers;
 pub mod protobuf;
 pub mod registry;
+pub mod scheduler;
 pub mod store;
 pub mod validation;

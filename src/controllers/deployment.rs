@@ -180,24 +180,23 @@ fn plan(deployment: &Deployment, new: &ReplicaSet, old: &[&ReplicaSet]) -> Plan 
     if target_new != new_replicas {
         plan.scale.insert(new.name_any(), target_new);
     }
-    // Scale old ReplicaSets down as far as availability allows: first what is not available
-    // anyway, then as many available pods as the unavailability budget permits.
+    // Scale old ReplicaSets down as far as availability allows, in upstream's two passes:
+    // first pods that are not available anyway, within what the new ReplicaSet's unready
+    // pods leave, then available pods down to the minimum that must stay available.
     let min_available = desired - max_unavailable;
     let (_, _, new_available) = status_of(new);
     let new_unavailable = (target_new - new_available).max(0);
-    let all = target_new + old_replicas;
-    let mut budget = all - min_available - new_unavailable;
+    let mut cleanup = target_new + old_replicas - min_available - new_unavailable;
+    let old_available: i32 = old.iter().map(|rs| status_of(rs).2).sum();
+    let mut scale_down = new_available + old_available - min_available;
     for rs in old {
         let replicas = spec_replicas(rs);
-        if replicas == 0 {
-            continue;
-        }
-        let (_, _, available) = status_of(rs);
-        let unhealthy = (replicas - available).max(0);
-        let mut next = replicas - unhealthy;
-        let down = budget.clamp(0, next);
-        next -= down;
-        budget -= down;
+        let available = status_of(rs).2.min(replicas);
+        let unhealthy = (replicas - available).clamp(0, cleanup.max(0));
+        cleanup -= unhealthy;
+        let down = scale_down.clamp(0, replicas - unhealthy);
+        scale_down -= down;
+        let next = replicas - unhealthy - down;
         if next != replicas {
             plan.scale.insert(rs.name_any(), next);
         }
@@ -268,6 +267,7 @@ async fn reconcile(deployment: Arc<Deployment>, ctx: Arc<Context>) -> Result<Act
             None => create_new(&ctx, &api, &deployment, &old, max_revision).await?,
         });
         if let Some(new) = &new {
+            record_revision(&ctx, &deployment, revision(new)).await?;
             let step = plan(
                 &deployment,
                 new,
@@ -454,11 +454,24 @@ async fn create_new(
         }
         Err(err) => return Err(err.into()),
     };
-    let message = format!("Scaled up replica set {name} from 0 to {replicas}");
-    ctx.recorder
-        .publish(deployment, Kind::Normal, "ScalingReplicaSet", message)
-        .await;
+    if replicas > 0 {
+        let message = format!("Scaled up replica set {name} from 0 to {replicas}");
+        ctx.recorder
+            .publish(deployment, Kind::Normal, "ScalingReplicaSet", message)
+            .await;
+    }
     Ok(Arc::new(created))
+}
+
+/// Writes the current revision onto the Deployment, where `kubectl rollout` reads it.
+async fn record_revision(ctx: &Context, deployment: &Deployment, revision: i64) -> Result<(), Error> {
+    if deployment.annotations().get(REVISION) == Some(&revision.to_string()) {
+        return Ok(());
+    }
+    let api: Api<Deployment> = Api::namespaced(ctx.client.clone(), &deployment.namespace().unwrap_or_default());
+    let patch = json!({"metadata": {"annotations": {REVISION: revision.to_string()}}});
+    api.patch(&deployment.name_any(), &PatchParams::default(), &Patch::Merge(patch)).await?;
+    Ok(())
 }
 
 async fn bump_collision_count(

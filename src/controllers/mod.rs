@@ -2,7 +2,7 @@
 //! one module per controller, started together by [`run`] and stopped by one cancellation.
 
 mod deployment;
-mod events;
+pub(crate) mod events;
 mod garbage_collector;
 mod informers;
 mod namespace;
@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::registry::Resource;
 
 /// Every controller, by the name `--controllers` uses.
-pub const ALL: &[&str] = &["garbage-collector", "namespace", "deployment", "replicaset"];
+pub const ALL: &[&str] = &["garbage-collector", "namespace", "deployment", "replicaset", "scheduler"];
 
 /// What `--controllers` can get wrong.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +81,9 @@ pub async fn run(client: Client, selection: Selection, shutdown: CancellationTok
         tasks.spawn(replicaset::start(&client, &mut informers, shutdown.clone()));
     }
     informers.start(&client, &mut tasks, &shutdown);
+    if selection.contains("scheduler") {
+        tasks.spawn(crate::scheduler::run(client.clone(), shutdown.clone()));
+    }
     if selection.contains("garbage-collector") {
         tasks.spawn(garbage_collector::run(client.clone(), shutdown.clone()));
     }
