@@ -63,6 +63,10 @@ pub struct Config {
     pub watch_buffer: usize,
     /// The controllers that run inside the server.
     pub controllers: crate::controllers::Selection,
+    /// Their settings.
+    pub controller_options: crate::controllers::Options,
+    /// The tolerationSeconds of the not-ready and unreachable tolerations every pod gets.
+    pub default_toleration_seconds: i64,
 }
 
 impl Config {
@@ -74,6 +78,8 @@ impl Config {
             compaction_interval: Duration::from_secs(300),
             watch_buffer: store::Options::default().watch_buffer,
             controllers: crate::controllers::Selection::all(),
+            controller_options: crate::controllers::Options::default(),
+            default_toleration_seconds: 300,
         }
     }
 }
@@ -116,6 +122,8 @@ pub struct ApiState {
     pub advertised: String,
     /// Ends long-running requests (watches) when the server stops.
     pub shutdown: CancellationToken,
+    /// How long pods tolerate a not-ready or unreachable node (`--default-toleration-seconds`).
+    pub default_toleration_seconds: i64,
 }
 
 impl ApiState {
@@ -132,6 +140,7 @@ impl ApiState {
             tokens,
             advertised,
             shutdown,
+            default_toleration_seconds: 300,
         }
     }
 }
@@ -257,12 +266,9 @@ impl Server {
             ..store::Options::default()
         };
         let store = Store::open(&dir.join("store.redb"), options)?;
-        let state = Arc::new(ApiState::new(
-            store.clone(),
-            tokens,
-            advertised,
-            shutdown.clone(),
-        ));
+        let mut state = ApiState::new(store.clone(), tokens, advertised, shutdown.clone());
+        state.default_toleration_seconds = config.default_toleration_seconds;
+        let state = Arc::new(state);
         bootstrap::run(&state, host, addr.port())
             .await
             .map_err(ServerError::Bootstrap)?;
@@ -285,6 +291,7 @@ impl Server {
         let controllers = tokio::spawn(crate::controllers::run(
             client,
             config.controllers,
+            config.controller_options,
             shutdown,
         ));
         Ok(Server {

@@ -464,13 +464,25 @@ async fn create_new(
 }
 
 /// Writes the current revision onto the Deployment, where `kubectl rollout` reads it.
-async fn record_revision(ctx: &Context, deployment: &Deployment, revision: i64) -> Result<(), Error> {
+async fn record_revision(
+    ctx: &Context,
+    deployment: &Deployment,
+    revision: i64,
+) -> Result<(), Error> {
     if deployment.annotations().get(REVISION) == Some(&revision.to_string()) {
         return Ok(());
     }
-    let api: Api<Deployment> = Api::namespaced(ctx.client.clone(), &deployment.namespace().unwrap_or_default());
+    let api: Api<Deployment> = Api::namespaced(
+        ctx.client.clone(),
+        &deployment.namespace().unwrap_or_default(),
+    );
     let patch = json!({"metadata": {"annotations": {REVISION: revision.to_string()}}});
-    api.patch(&deployment.name_any(), &PatchParams::default(), &Patch::Merge(patch)).await?;
+    api.patch(
+        &deployment.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(patch),
+    )
+    .await?;
     Ok(())
 }
 

@@ -2,15 +2,22 @@
 //! one module per controller, started together by [`run`] and stopped by one cancellation.
 
 mod deployment;
+mod endpoints;
 pub(crate) mod events;
 mod garbage_collector;
 mod informers;
 mod namespace;
+mod node_ipam;
+mod node_lifecycle;
+mod pod_gc;
 mod pods;
 mod replicaset;
 mod selector;
 
 use std::collections::BTreeSet;
+use std::time::Duration;
+
+pub use node_ipam::Cidr;
 
 use kube::Client;
 use kube::api::ApiResource;
@@ -20,7 +27,16 @@ use tokio_util::sync::CancellationToken;
 use crate::registry::Resource;
 
 /// Every controller, by the name `--controllers` uses.
-pub const ALL: &[&str] = &["garbage-collector", "namespace", "deployment", "replicaset", "scheduler"];
+pub const ALL: &[&str] = &[
+    "garbage-collector",
+    "namespace",
+    "deployment",
+    "replicaset",
+    "node-lifecycle",
+    "node-ipam",
+    "endpoints",
+    "scheduler",
+];
 
 /// What `--controllers` can get wrong.
 #[derive(Debug, thiserror::Error)]
@@ -71,9 +87,56 @@ impl Selection {
 }
 
 /// Runs the selected controllers until `shutdown`.
-pub async fn run(client: Client, selection: Selection, shutdown: CancellationToken) {
+/// Settings of the controllers that have any.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How long a node's Lease may go unrenewed before the node is marked Unknown.
+    pub node_monitor_grace_period: Duration,
+    /// Where node pod CIDRs are carved from.
+    pub cluster_cidr: Cidr,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            node_monitor_grace_period: Duration::from_secs(40),
+            cluster_cidr: Cidr {
+                network: std::net::Ipv4Addr::new(10, 244, 0, 0),
+                prefix: 16,
+            },
+        }
+    }
+}
+
+pub async fn run(
+    client: Client,
+    selection: Selection,
+    options: Options,
+    shutdown: CancellationToken,
+) {
     let mut tasks = JoinSet::new();
     let mut informers = informers::Informers::new();
+    if selection.contains("node-lifecycle") {
+        let grace = options.node_monitor_grace_period;
+        tasks.spawn(node_lifecycle::start(
+            &client,
+            &mut informers,
+            grace,
+            shutdown.clone(),
+        ));
+        tasks.spawn(pod_gc::start(&client, &mut informers, shutdown.clone()));
+    }
+    if selection.contains("node-ipam") {
+        tasks.spawn(node_ipam::start(
+            &client,
+            &mut informers,
+            options.cluster_cidr,
+            shutdown.clone(),
+        ));
+    }
+    if selection.contains("endpoints") {
+        tasks.spawn(endpoints::start(&client, &mut informers, shutdown.clone()));
+    }
     if selection.contains("deployment") {
         tasks.spawn(deployment::start(&client, &mut informers, shutdown.clone()));
     }

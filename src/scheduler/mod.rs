@@ -61,8 +61,12 @@ struct Scheduler {
 }
 
 pub async fn run(client: Client, shutdown: CancellationToken) {
-    let pods = watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()).default_backoff().map(|e| e.map(Input::Pod));
-    let nodes = watcher(Api::<Node>::all(client.clone()), watcher::Config::default()).default_backoff().map(|e| e.map(Input::Node));
+    let pods = watcher(Api::<Pod>::all(client.clone()), watcher::Config::default())
+        .default_backoff()
+        .map(|e| e.map(Input::Pod));
+    let nodes = watcher(Api::<Node>::all(client.clone()), watcher::Config::default())
+        .default_backoff()
+        .map(|e| e.map(Input::Node));
     let mut inputs = std::pin::pin!(stream::select(pods, nodes));
     let mut scheduler = Scheduler {
         recorder: Recorder::new(client.clone(), NAME),
@@ -81,7 +85,9 @@ pub async fn run(client: Client, shutdown: CancellationToken) {
     loop {
         if scheduler.synced == (true, true) {
             while bindings.len() < IN_FLIGHT {
-                let Some((uid, pod, node)) = scheduler.schedule_next() else { break };
+                let Some((uid, pod, node)) = scheduler.schedule_next() else {
+                    break;
+                };
                 let client = scheduler.client.clone();
                 bindings.spawn(async move {
                     let result = bind(&client, &pod, &node).await;
@@ -115,17 +121,25 @@ fn is_ours(pod: &Pod) -> bool {
 }
 
 fn node_of(pod: &Pod) -> Option<&str> {
-    pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).filter(|n| !n.is_empty())
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .filter(|n| !n.is_empty())
 }
 
 fn is_finished(pod: &Pod) -> bool {
-    matches!(pod.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded" | "Failed"))
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
 }
 
 impl Scheduler {
     fn observe(&mut self, input: Input) {
         match input {
-            Input::Pod(watcher::Event::Apply(pod) | watcher::Event::InitApply(pod)) => self.pod_changed(pod),
+            Input::Pod(watcher::Event::Apply(pod) | watcher::Event::InitApply(pod)) => {
+                self.pod_changed(pod)
+            }
             Input::Pod(watcher::Event::Delete(pod)) => self.pod_gone(&pod),
             Input::Pod(watcher::Event::InitDone) => self.synced.0 = true,
             Input::Node(watcher::Event::Apply(node) | watcher::Event::InitApply(node)) => {
@@ -148,7 +162,10 @@ impl Scheduler {
                 self.reported.remove(&uid);
                 self.cache.assign(&uid, &node, Arc::new(pod));
             }
-            None if is_ours(&pod) && pod.metadata.deletion_timestamp.is_none() && !is_finished(&pod) => {
+            None if is_ours(&pod)
+                && pod.metadata.deletion_timestamp.is_none()
+                && !is_finished(&pod) =>
+            {
                 if self.cache.is_assigned(&uid) {
                     // Bound by this scheduler; the watch has not caught up yet.
                     return;
@@ -191,7 +208,9 @@ impl Scheduler {
     fn schedule_next(&mut self) -> Option<(String, Arc<Pod>, String)> {
         while let Some(uid) = self.active.pop_front() {
             self.queued.remove(&uid);
-            let Some(pod) = self.pending.get(&uid).cloned() else { continue };
+            let Some(pod) = self.pending.get(&uid).cloned() else {
+                continue;
+            };
             match self.cache.place(&pod) {
                 Placement::Node(node) => {
                     self.pending.remove(&uid);
@@ -203,7 +222,12 @@ impl Scheduler {
                     let message = filter::failed_scheduling_message(total, &unfit);
                     if self.reported.get(&uid) != Some(&message) {
                         self.reported.insert(uid, message.clone());
-                        tokio::spawn(report_unschedulable(self.client.clone(), self.recorder.clone(), pod, message));
+                        tokio::spawn(report_unschedulable(
+                            self.client.clone(),
+                            self.recorder.clone(),
+                            pod,
+                            message,
+                        ));
                     }
                 }
             }
@@ -212,12 +236,27 @@ impl Scheduler {
     }
 
     /// Settles a binding: confirmed, or forgotten and retried after a pause.
-    fn bound(&mut self, uid: String, pod: Arc<Pod>, node: String, result: Result<(), kube::Error>, retry: &mpsc::UnboundedSender<String>) {
+    fn bound(
+        &mut self,
+        uid: String,
+        pod: Arc<Pod>,
+        node: String,
+        result: Result<(), kube::Error>,
+        retry: &mpsc::UnboundedSender<String>,
+    ) {
         match result {
             Ok(()) => {
                 let recorder = self.recorder.clone();
-                let message = format!("Successfully assigned {}/{} to {node}", pod.namespace().unwrap_or_default(), pod.name_any());
-                tokio::spawn(async move { recorder.publish(pod.as_ref(), Kind::Normal, "Scheduled", message).await });
+                let message = format!(
+                    "Successfully assigned {}/{} to {node}",
+                    pod.namespace().unwrap_or_default(),
+                    pod.name_any()
+                );
+                tokio::spawn(async move {
+                    recorder
+                        .publish(pod.as_ref(), Kind::Normal, "Scheduled", message)
+                        .await
+                });
             }
             Err(err) => {
                 tracing::debug!(%uid, %node, error = %err, "binding failed");
@@ -239,17 +278,38 @@ impl Scheduler {
 async fn bind(client: &Client, pod: &Pod, node: &str) -> Result<(), kube::Error> {
     let api: Api<Pod> = Api::namespaced(client.clone(), &pod.namespace().unwrap_or_default());
     let binding = Binding {
-        metadata: ObjectMeta { name: pod.metadata.name.clone(), uid: pod.metadata.uid.clone(), ..ObjectMeta::default() },
-        target: ObjectReference { kind: Some("Node".into()), api_version: Some("v1".into()), name: Some(node.to_owned()), ..ObjectReference::default() },
+        metadata: ObjectMeta {
+            name: pod.metadata.name.clone(),
+            uid: pod.metadata.uid.clone(),
+            ..ObjectMeta::default()
+        },
+        target: ObjectReference {
+            kind: Some("Node".into()),
+            api_version: Some("v1".into()),
+            name: Some(node.to_owned()),
+            ..ObjectReference::default()
+        },
     };
-    api.create_subresource::<Binding, serde_json::Value>("binding", &pod.name_any(), &PostParams::default(), &binding)
-        .await
-        .map(drop)
+    api.create_subresource::<Binding, serde_json::Value>(
+        "binding",
+        &pod.name_any(),
+        &PostParams::default(),
+        &binding,
+    )
+    .await
+    .map(drop)
 }
 
 /// Records FailedScheduling and sets the pod's PodScheduled condition to False, as upstream.
 async fn report_unschedulable(client: Client, recorder: Recorder, pod: Arc<Pod>, message: String) {
-    recorder.publish(pod.as_ref(), Kind::Warning, "FailedScheduling", message.clone()).await;
+    recorder
+        .publish(
+            pod.as_ref(),
+            Kind::Warning,
+            "FailedScheduling",
+            message.clone(),
+        )
+        .await;
     let api: Api<Pod> = Api::namespaced(client, &pod.namespace().unwrap_or_default());
     let patch = json!({"status": {"conditions": [{
         "type": "PodScheduled",
@@ -259,7 +319,14 @@ async fn report_unschedulable(client: Client, recorder: Recorder, pod: Arc<Pod>,
         "lastProbeTime": null,
         "lastTransitionTime": Time(jiff::Timestamp::now()),
     }]}});
-    if let Err(err) = api.patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Strategic(patch)).await {
+    if let Err(err) = api
+        .patch_status(
+            &pod.name_any(),
+            &PatchParams::default(),
+            &Patch::Strategic(patch),
+        )
+        .await
+    {
         tracing::debug!(error = %err, "could not mark the pod unschedulable");
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::admission::{admit, allocate, check_namespace, place};
+use super::admission::{admit, allocate, check_namespace, default_tolerations, place};
 use super::{Answer, Request};
 use crate::apiserver::storage::resource_version;
 use crate::apiserver::{ApiError, ApiState, meta};
@@ -44,6 +44,7 @@ pub async fn create_object(
         request.params.field_validation,
         &mut warnings,
     )?;
+    default_tolerations(r, &mut object, state.default_toleration_seconds);
     check_namespace(state, r, &object).await?;
     let _reserved = allocate(state, r, &mut object, None).await?;
     match ownership {

@@ -150,5 +150,8 @@ fn a_rollout_whose_new_pods_never_become_available_waits_at_the_surge() {
     let d = deployment(3, json!({"type": "RollingUpdate"}));
     let new = replica_set("new", 1, 0);
     let old = replica_set("old", 3, 3);
-    assert!(plan(&d, &new, &[&old]).scale.is_empty(), "nothing more may change until a new pod is available");
+    assert!(
+        plan(&d, &new, &[&old]).scale.is_empty(),
+        "nothing more may change until a new pod is available"
+    );
 }
