@@ -26,7 +26,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::events::{Kind, Recorder};
-use super::informers::Informers;
+use super::informers::{Informers, Synced};
 use super::selector;
 
 pub const HASH_LABEL: &str = "pod-template-hash";
@@ -52,6 +52,7 @@ pub enum Error {
 struct Context {
     client: Client,
     replica_sets: Store<ReplicaSet>,
+    replica_sets_synced: Synced,
     recorder: Recorder,
 }
 
@@ -63,6 +64,7 @@ pub fn start(
     let context = Arc::new(Context {
         client: client.clone(),
         replica_sets: informers.replica_sets.store(),
+        replica_sets_synced: informers.replica_sets.synced(),
         recorder: Recorder::new(client.clone(), "deployment-controller"),
     });
     let controller = Controller::for_shared_stream(
@@ -242,7 +244,7 @@ async fn reconcile(deployment: Arc<Deployment>, ctx: Arc<Context>) -> Result<Act
     let (Some(spec), Some(uid)) = (deployment.spec.as_ref(), deployment.uid()) else {
         return Ok(Action::await_change());
     };
-    if ctx.replica_sets.wait_until_ready().await.is_err() {
+    if !ctx.replica_sets_synced.wait().await {
         return Ok(Action::await_change());
     }
     let namespace = deployment.namespace().unwrap_or_default();

@@ -20,7 +20,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
-use super::informers::Informers;
+use super::informers::{Informers, Synced};
 use super::{pods, selector};
 
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -36,6 +36,7 @@ pub enum Error {
 struct Context {
     client: Client,
     pods: Store<Pod>,
+    pods_synced: Synced,
 }
 
 pub fn start(
@@ -47,6 +48,7 @@ pub fn start(
     let context = Arc::new(Context {
         client: client.clone(),
         pods: informers.pods.store(),
+        pods_synced: informers.pods.synced(),
     });
     let services_of_pod = move |pod: Arc<Pod>| {
         let selected: Vec<ObjectRef<Service>> = services
@@ -252,7 +254,7 @@ async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action, E
     if service_selector(&service).is_none() || service.metadata.deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
-    if ctx.pods.wait_until_ready().await.is_err() {
+    if !ctx.pods_synced.wait().await {
         return Ok(Action::await_change());
     }
     let namespace = service.namespace().unwrap_or_default();

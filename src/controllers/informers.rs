@@ -11,6 +11,7 @@ use kube::runtime::reflector::{self, ReflectHandle, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +26,19 @@ where
     store: Store<K>,
     writer: Option<reflector::store::Writer<K>>,
     used: bool,
+    synced: watch::Sender<bool>,
+}
+
+/// Whether an informer's cache holds its first complete listing. Any number of tasks may wait
+/// on it (a store's own `wait_until_ready` wakes only one of several waiters).
+#[derive(Clone)]
+pub struct Synced(watch::Receiver<bool>);
+
+impl Synced {
+    /// Resolves once the cache is complete; false if the informer stopped before that.
+    pub async fn wait(&self) -> bool {
+        self.0.clone().wait_for(|synced| *synced).await.is_ok()
+    }
 }
 
 impl<K> Informer<K>
@@ -34,11 +48,18 @@ where
 {
     fn new() -> Informer<K> {
         let (store, writer) = reflector::store_shared(BUFFER);
+        let (synced, _) = watch::channel(false);
         Informer {
             store,
             writer: Some(writer),
             used: false,
+            synced,
         }
+    }
+
+    /// When the cache is complete.
+    pub fn synced(&self) -> Synced {
+        Synced(self.synced.subscribe())
     }
 
     /// The cache, filled once the informer has started.
@@ -61,14 +82,21 @@ where
             return;
         };
         let shutdown = shutdown.clone();
+        let synced = self.synced.clone();
         tasks.spawn(async move {
             let stream = watcher(api, watcher::Config::default())
                 .default_backoff()
                 .reflect_shared(writer);
-            let drive = stream.for_each(|event| async move {
-                if let Err(err) = event {
-                    tracing::debug!(error = %err, "informer watch failed; retrying");
+            let drive = stream.for_each(|event| {
+                match event {
+                    // The store has applied the listing by the time its end is seen here.
+                    Ok(watcher::Event::InitDone) => {
+                        synced.send_replace(true);
+                    }
+                    Err(err) => tracing::debug!(error = %err, "informer watch failed; retrying"),
+                    Ok(_) => {}
                 }
+                std::future::ready(())
             });
             tokio::select! {
                 () = drive => {}

@@ -20,7 +20,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::events::{Kind, Recorder};
-use super::informers::Informers;
+use super::informers::{Informers, Synced};
 
 pub const NOT_READY: &str = "node.kubernetes.io/not-ready";
 pub const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
@@ -36,6 +36,8 @@ struct Context {
     client: Client,
     leases: Store<Lease>,
     pods: Store<Pod>,
+    /// Leases and pods must be complete before a missing Lease may mean a silent node.
+    synced: [Synced; 2],
     recorder: Recorder,
     grace: Duration,
 }
@@ -50,6 +52,7 @@ pub fn start(
         client: client.clone(),
         leases: informers.leases.store(),
         pods: informers.pods.store(),
+        synced: [informers.leases.synced(), informers.pods.synced()],
         recorder: Recorder::new(client.clone(), "node-controller"),
         grace,
     });
@@ -135,6 +138,11 @@ fn desired_taints(node: &Node, ready: &str, now: Timestamp) -> Option<Vec<Taint>
 }
 
 async fn reconcile(node: Arc<Node>, ctx: Arc<Context>) -> Result<Action, Error> {
+    for synced in &ctx.synced {
+        if !synced.wait().await {
+            return Ok(Action::await_change());
+        }
+    }
     let name = node.name_any();
     let now = Timestamp::now();
     let lease = ctx

@@ -13,7 +13,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
-use super::informers::Informers;
+use super::informers::{Informers, Synced};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -24,6 +24,7 @@ pub enum Error {
 struct Context {
     client: Client,
     nodes: Store<Node>,
+    nodes_synced: Synced,
 }
 
 fn node_of(pod: &Pod) -> Option<&str> {
@@ -43,6 +44,7 @@ pub fn start(
     let context = Arc::new(Context {
         client: client.clone(),
         nodes: nodes.clone(),
+        nodes_synced: informers.nodes.synced(),
     });
     // Only a node that is gone from the cache concerns its pods; updates of live nodes do not.
     let pods_of_gone_node = move |node: Arc<Node>| {
@@ -75,8 +77,7 @@ async fn reconcile(pod: Arc<Pod>, ctx: Arc<Context>) -> Result<Action, Error> {
     let Some(node) = node_of(&pod) else {
         return Ok(Action::await_change());
     };
-    if ctx.nodes.wait_until_ready().await.is_err() || ctx.nodes.get(&ObjectRef::new(node)).is_some()
-    {
+    if !ctx.nodes_synced.wait().await || ctx.nodes.get(&ObjectRef::new(node)).is_some() {
         return Ok(Action::await_change());
     }
     // The cache may not have caught up with a node that just registered: ask the API.

@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::events::{Kind, Recorder};
-use super::informers::Informers;
+use super::informers::{Informers, Synced};
 use super::{pods, selector};
 
 /// How long a create or delete is waited for in the cache before it is assumed lost.
@@ -41,6 +41,7 @@ pub enum Error {
 struct Context {
     client: Client,
     pods: Store<Pod>,
+    pods_synced: Synced,
     recorder: Recorder,
     expectations: Expectations,
 }
@@ -53,6 +54,7 @@ pub fn start(
     let context = Arc::new(Context {
         client: client.clone(),
         pods: informers.pods.store(),
+        pods_synced: informers.pods.synced(),
         recorder: Recorder::new(client.clone(), "replicaset-controller"),
         expectations: Expectations::default(),
     });
@@ -137,7 +139,7 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> Result<Action, Err
         return Ok(Action::await_change());
     };
     // The pod cache must be complete before absent pods may be taken for missing ones.
-    if ctx.pods.wait_until_ready().await.is_err() {
+    if !ctx.pods_synced.wait().await {
         return Ok(Action::await_change());
     }
     let namespace = rs.namespace().unwrap_or_default();

@@ -178,10 +178,14 @@ impl Kubectl {
         args: &[&str],
         stdin: Option<&str>,
     ) -> Run {
+        self.run_in(&server.kubeconfig, cache, args, stdin)
+    }
+
+    fn run_in(&self, kubeconfig: &Path, cache: &Path, args: &[&str], stdin: Option<&str>) -> Run {
         use std::io::Write;
         let mut child = Command::new(&self.path)
             .arg("--kubeconfig")
-            .arg(&server.kubeconfig)
+            .arg(kubeconfig)
             .arg("--cache-dir")
             .arg(cache)
             .args(args)
@@ -211,7 +215,13 @@ impl Kubectl {
 
     /// Runs kubectl and returns stdout, failing the test with kubectl's stderr if it fails.
     pub fn ok(&self, server: &TestServer, args: &[&str]) -> String {
-        let run = self.run(server, args);
+        self.ok_with(&server.kubeconfig, args)
+    }
+
+    /// Like [`Kubectl::ok`], for a server known by its kubeconfig.
+    pub fn ok_with(&self, kubeconfig: &Path, args: &[&str]) -> String {
+        let cache = tempfile::tempdir().expect("cache directory");
+        let run = self.run_in(kubeconfig, cache.path(), args, None);
         assert!(
             run.ok,
             "kubectl {} {:?} failed:\n{}{}",
@@ -230,4 +240,12 @@ impl Kubectl {
         );
         run.stderr
     }
+}
+
+/// A `kube` client for the server, over HTTPS with the admin's certificate.
+pub async fn client(server: &TestServer) -> kube::Client {
+    let kubeconfig = kube::config::Kubeconfig::read_from(&server.kubeconfig).expect("kubeconfig");
+    let options = kube::config::KubeConfigOptions::default();
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.expect("client config");
+    kube::Client::try_from(config).expect("client")
 }

@@ -1,0 +1,228 @@
+//! The agent as a whole: registers its nodes, keeps their heartbeats, learns their pod CIDRs
+//! and syncs their pods, as tasks of one JoinSet that end together through one cancellation
+//! token. [`run`] takes a [`Config`]; [`run_nodes`] takes runtimes the caller made, so they can
+//! outlive the agent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::channel::mpsc;
+use k8s_openapi::api::core::v1::Node;
+use kube::runtime::reflector;
+use kube::{Api, Client};
+use tokio::sync::Semaphore;
+use tokio::task::{JoinError, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{self, Config, Nodes, RuntimeKind, Settings};
+use crate::fleet::{Fleet, FleetError, LocalNode, NodeSetup};
+use crate::heartbeat::{self, Beating};
+use crate::housekeeping;
+use crate::network;
+use crate::node::{self, NodeError, SystemInfo};
+use crate::pod_sync::{self, Context, Inputs};
+use crate::runtime::{ContainerRuntime, RuntimeError};
+use crate::simulated::SimulatedRuntime;
+
+/// The first wait before registering again after a transient failure; it doubles up to
+/// [`MAX_REGISTRATION_BACKOFF`].
+const REGISTRATION_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_REGISTRATION_BACKOFF: Duration = Duration::from_secs(7);
+
+/// Why the agent stopped other than by being asked to.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the node set cannot run")]
+    Fleet(#[from] FleetError),
+    #[error("asking the container runtime for its version")]
+    RuntimeVersion(#[source] RuntimeError),
+    #[error("registering node {node:?}")]
+    Register {
+        node: String,
+        #[source]
+        source: NodeError,
+    },
+    #[error("an agent task panicked")]
+    Task(#[from] JoinError),
+}
+
+/// Runs the nodes `config` describes until `shutdown` is cancelled, each with a new runtime
+/// of the configured kind.
+pub async fn run(config: Config, client: Client, shutdown: CancellationToken) -> Result<(), Error> {
+    let nodes = match config.nodes {
+        Nodes::One(node) => vec![node],
+        Nodes::Fleet {
+            count,
+            prefix,
+            capacity,
+        } => config::fleet(count, &prefix, &capacity),
+    };
+    match config.runtime {
+        RuntimeKind::Simulated => {
+            let setups = nodes
+                .into_iter()
+                .map(|config| NodeSetup {
+                    config,
+                    runtime: Arc::new(SimulatedRuntime::new()),
+                })
+                .collect();
+            run_nodes(setups, config.settings, client, shutdown).await
+        }
+    }
+}
+
+/// Runs `nodes` on their runtimes until `shutdown` is cancelled, or until one of them cannot
+/// register. Registration retries what may pass (unreachable server, 5xx, 429) and gives up on
+/// what will not (a refused or invalid node).
+pub async fn run_nodes<R: ContainerRuntime>(
+    nodes: Vec<NodeSetup<R>>,
+    settings: Settings,
+    client: Client,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    let fleet = Arc::new(Fleet::new(nodes)?);
+    let runtime_version = match fleet.iter().next() {
+        Some(node) => node
+            .runtime
+            .version()
+            .await
+            .map_err(Error::RuntimeVersion)?,
+        None => return Err(FleetError::Empty.into()),
+    };
+    let system = Arc::new(SystemInfo::detect(runtime_version));
+    let settings = Arc::new(settings);
+    let stop = shutdown.child_token();
+    let mut tasks = JoinSet::new();
+
+    let (store, writer) = reflector::store();
+    let (wake, wakes) = mpsc::unbounded();
+    let (housekeeping, chores) = housekeeping::channel();
+    tasks.spawn(
+        housekeeping::run(
+            fleet.clone(),
+            store.clone(),
+            chores,
+            settings.housekeeping_interval,
+            stop.clone(),
+        )
+        .map(Ok),
+    );
+    let context = Arc::new(Context {
+        client: client.clone(),
+        fleet: fleet.clone(),
+    });
+    let inputs = Inputs {
+        store,
+        writer,
+        wakes,
+        housekeeping,
+    };
+    tasks.spawn(pod_sync::run(context, inputs, settings.sync_concurrency, stop.clone()).map(Ok));
+    tasks
+        .spawn(network::watch_pod_cidrs(client.clone(), fleet.clone(), wake, stop.clone()).map(Ok));
+    let registrations = Arc::new(Semaphore::new(settings.registration_concurrency.max(1)));
+    for node in fleet.iter() {
+        tasks.spawn(node_life(
+            client.clone(),
+            node.clone(),
+            system.clone(),
+            Lifetime {
+                first_beat_after: heartbeat::stagger(
+                    node.index,
+                    fleet.len(),
+                    settings.lease_renew_interval,
+                ),
+                settings: settings.clone(),
+                registrations: registrations.clone(),
+                shutdown: stop.clone(),
+            },
+        ));
+    }
+    // The first failure stops every task; the agent ends when all have.
+    let mut outcome = Ok(());
+    while let Some(done) = tasks.join_next().await {
+        if let Err(error) = done.map_err(Error::from).and_then(|ended| ended) {
+            stop.cancel();
+            if outcome.is_ok() {
+                outcome = Err(error);
+            }
+        }
+    }
+    outcome
+}
+
+/// What a node's life needs besides the node.
+struct Lifetime {
+    first_beat_after: Duration,
+    settings: Arc<Settings>,
+    /// Bounds how many nodes register at once.
+    registrations: Arc<Semaphore>,
+    shutdown: CancellationToken,
+}
+
+/// Registers the node, then beats until shutdown.
+async fn node_life<R: ContainerRuntime>(
+    client: Client,
+    node: Arc<LocalNode<R>>,
+    system: Arc<SystemInfo>,
+    life: Lifetime,
+) -> Result<(), Error> {
+    let uid = {
+        // The semaphore is never closed; were it, registering unbounded would still be right.
+        let _permit = tokio::select! {
+            () = life.shutdown.cancelled() => return Ok(()),
+            permit = life.registrations.acquire() => permit.ok(),
+        };
+        // Boxed, and only the UID kept, so the task that lives on as the node's heartbeat
+        // keeps no room for registering.
+        let nodes = Api::all(client.clone());
+        match Box::pin(register(&nodes, &node, &system, &life.shutdown)).await? {
+            Some(registered) => registered.metadata.uid.unwrap_or_default(),
+            None => return Ok(()),
+        }
+    };
+    let beating = Beating {
+        node: &node.config,
+        uid: &uid,
+        system: &system,
+    };
+    heartbeat::run(
+        client,
+        beating,
+        life.first_beat_after,
+        &life.settings,
+        life.shutdown,
+    )
+    .await;
+    Ok(())
+}
+
+/// Registers the node, retrying transient failures with back-off; `None` when shut down first.
+async fn register<R>(
+    api: &Api<Node>,
+    node: &LocalNode<R>,
+    system: &SystemInfo,
+    shutdown: &CancellationToken,
+) -> Result<Option<Node>, Error> {
+    let mut backoff = REGISTRATION_BACKOFF;
+    loop {
+        match node::register(api, &node.config, system).await {
+            Ok(registered) => return Ok(Some(registered)),
+            Err(error) if error.is_transient() => {
+                tracing::warn!(node = %node.config.name, %error, "registering the node failed; retrying");
+            }
+            Err(source) => {
+                return Err(Error::Register {
+                    node: node.config.name.clone(),
+                    source,
+                });
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(None),
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(MAX_REGISTRATION_BACKOFF);
+    }
+}

@@ -1,0 +1,438 @@
+//! Pod sync: makes each node's runtime run the pods bound to the node and reports their
+//! status, as upstream's syncPod and syncTerminatingPod do. One pod watch feeds the whole
+//! process; kube-runtime's controller runs one sync per pod at a time, again when the pod
+//! changes, when its runtime reports an exit, when its node's network becomes ready, and when
+//! a back-off ends.
+
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::channel::mpsc;
+use futures::{StreamExt, stream};
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::fleet::{Fleet, LocalNode};
+use crate::housekeeping::Housekeeping;
+use crate::plan::{self, Step};
+use crate::runtime::{ContainerRuntime, PodKey, RuntimeError, RuntimePod, SandboxConfig};
+use crate::status::{self, Observation};
+
+/// How soon a failed sync is tried again.
+const RETRY: Duration = Duration::from_secs(3);
+/// The grace period of a pod that names none, upstream's default.
+const DEFAULT_GRACE: i64 = 30;
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Why a pod could not be synced; it is tried again after [`RETRY`].
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("container runtime: {0}")]
+    Runtime(#[from] RuntimeError),
+    #[error("API request failed: {0}")]
+    Api(#[from] kube::Error),
+    #[error("encoding the pod status: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// What every sync shares.
+pub struct Context<R> {
+    pub client: Client,
+    pub fleet: Arc<Fleet<R>>,
+}
+
+/// Where pod sync learns of pods to look at.
+pub struct Inputs {
+    pub store: reflector::Store<Pod>,
+    pub writer: reflector::store::Writer<Pod>,
+    /// Pods whose node's network became ready.
+    pub wakes: mpsc::UnboundedReceiver<ObjectRef<Pod>>,
+    pub housekeeping: Housekeeping,
+}
+
+/// Watches the pods bound to the fleet's nodes and syncs them until `shutdown`, letting the
+/// syncs under way finish. A single node selects its own pods on the server, as a kubelet
+/// does; a fleet watches every bound pod once and syncs those of its nodes.
+pub async fn run<R: ContainerRuntime>(
+    context: Arc<Context<R>>,
+    inputs: Inputs,
+    concurrency: u16,
+    shutdown: CancellationToken,
+) {
+    let selector = match context.fleet.single() {
+        Some(node) => format!("spec.nodeName={}", node.config.name),
+        None => "spec.nodeName!=".to_owned(),
+    };
+    let housekeeping = inputs.housekeeping;
+    let listed = Arc::new(AtomicBool::new(false));
+    let saw_list = listed.clone();
+    let pods = watcher(
+        Api::<Pod>::all(context.client.clone()),
+        watcher::Config::default().fields(&selector),
+    )
+    .default_backoff()
+    .modify(trim)
+    .reflect(inputs.writer)
+    .inspect(move |event| match event {
+        Ok(watcher::Event::Delete(pod)) => housekeeping.forget(pod),
+        Ok(watcher::Event::InitDone) => {
+            saw_list.store(true, Ordering::Release);
+            housekeeping.sweep();
+        }
+        _ => {}
+    })
+    .applied_objects();
+    let exits = stream::select_all(
+        context
+            .fleet
+            .iter()
+            .map(|node| node.runtime.changes().boxed()),
+    )
+    .map(|pod: PodKey| ObjectRef::new(&pod.name).within(&pod.namespace));
+    let controller = Controller::for_stream(pods, inputs.store)
+        .with_config(controller::Config::default().concurrency(concurrency))
+        .reconcile_on(exits)
+        .reconcile_on(inputs.wakes)
+        .graceful_shutdown_on(shutdown.clone().cancelled_owned())
+        .run(reconcile, error_policy, context)
+        .for_each(|outcome| async move {
+            match outcome {
+                // Sync failures are reported by error_policy.
+                Ok(_) | Err(controller::Error::ReconcilerFailed(..)) => {}
+                // A pod deleted before its turn came; housekeeping has it.
+                Err(controller::Error::ObjectNotFound(pod)) => {
+                    tracing::debug!(%pod, "pod gone before its sync");
+                }
+                Err(error) => tracing::warn!(%error, "watching pods failed; retrying"),
+            }
+        });
+    let mut controller = pin!(controller);
+    tokio::select! {
+        () = &mut controller => return,
+        () = shutdown.cancelled() => {}
+    }
+    // The controller holds every sync back until the first list, and would wait for that
+    // list even after shutdown. Before it nothing is under way (the flag is set in the same
+    // poll that makes the store ready), so the controller is dropped; after it, the syncs
+    // under way finish.
+    if listed.load(Ordering::Acquire) {
+        controller.await;
+    }
+}
+
+/// Drops what pod sync never reads, to keep thousands of pods small in memory.
+fn trim(pod: &mut Pod) {
+    pod.metadata.managed_fields = None;
+    if let Some(annotations) = pod.metadata.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+}
+
+async fn reconcile<R: ContainerRuntime>(
+    pod: Arc<Pod>,
+    context: Arc<Context<R>>,
+) -> Result<Action, SyncError> {
+    let node_name = pod.spec.as_ref().and_then(|spec| spec.node_name.as_deref());
+    let (Some(node), Some(key)) = (
+        node_name.and_then(|n| context.fleet.get(n)),
+        PodKey::of(&pod),
+    ) else {
+        return Ok(Action::await_change());
+    };
+    let sync = PodSync {
+        api: Api::namespaced(context.client.clone(), &key.namespace),
+        node,
+        pod: &pod,
+        key,
+    };
+    if finished(&pod) {
+        sync.release().await?;
+        Ok(Action::await_change())
+    } else if pod.metadata.deletion_timestamp.is_some() {
+        sync.terminate().await?;
+        Ok(Action::await_change())
+    } else {
+        sync.run().await
+    }
+}
+
+fn error_policy<R>(pod: Arc<Pod>, error: &SyncError, _context: Arc<Context<R>>) -> Action {
+    tracing::warn!(pod = %ObjectRef::from_obj(pod.as_ref()), %error, "syncing the pod failed");
+    Action::requeue(RETRY)
+}
+
+/// Whether the pod reached a terminal phase: nothing of it runs again and its status is final.
+fn finished(pod: &Pod) -> bool {
+    let phase = pod
+        .status
+        .as_ref()
+        .and_then(|status| status.phase.as_deref());
+    matches!(phase, Some("Succeeded" | "Failed"))
+}
+
+/// One sync of one pod on its node.
+struct PodSync<'a, R> {
+    api: Api<Pod>,
+    node: &'a LocalNode<R>,
+    pod: &'a Pod,
+    key: PodKey,
+}
+
+impl<R: ContainerRuntime> PodSync<'_, R> {
+    /// Takes planned steps until none is left, reports the status, and says when to look
+    /// again.
+    async fn run(&self) -> Result<Action, SyncError> {
+        let Some(spec) = self.pod.spec.as_ref() else {
+            return Ok(Action::await_change());
+        };
+        let mut observed = self.observe().await?;
+        // Only a pod that still needs its sandbox waits for the network: one the runtime
+        // already runs (found again after an agent restart) has its address.
+        let host_network = spec.host_network == Some(true);
+        if observed.is_none()
+            && !host_network
+            && !self.node.network.admit(ObjectRef::from_obj(self.pod))
+        {
+            self.report(None, false).await?;
+            return Ok(Action::await_change());
+        }
+        // Each round creates the sandbox or starts containers, so a well-behaved runtime
+        // converges well within this bound; past it, the pod is looked at again shortly.
+        let containers = spec.containers.len() + spec.init_containers.as_ref().map_or(0, Vec::len);
+        let mut rounds_left = 2 + 2 * containers;
+        let next = loop {
+            let plan = plan::plan(spec, observed.as_ref(), Timestamp::now());
+            if plan.steps.is_empty() {
+                break plan
+                    .retry_after
+                    .map_or_else(Action::await_change, Action::requeue);
+            }
+            if rounds_left == 0 {
+                break Action::requeue(RETRY);
+            }
+            rounds_left -= 1;
+            for step in plan.steps {
+                self.take(step).await?;
+            }
+            observed = self.observe().await?;
+        };
+        self.report(observed.as_ref(), false).await?;
+        Ok(next)
+    }
+
+    async fn take(&self, step: Step<'_>) -> Result<(), SyncError> {
+        let runtime = &self.node.runtime;
+        let done = match step {
+            Step::CreateSandbox => {
+                let spec = self.pod.spec.as_ref();
+                let config = SandboxConfig {
+                    pod: self.key.clone(),
+                    hostname: spec
+                        .and_then(|s| s.hostname.clone())
+                        .unwrap_or_else(|| self.key.name.clone()),
+                    host_network: spec.and_then(|s| s.host_network) == Some(true),
+                };
+                runtime.ensure_sandbox(&config).await.map(drop)
+            }
+            Step::Start(container) => runtime.start_container(&self.key, container).await,
+        };
+        match done {
+            Ok(()) | Err(RuntimeError::AlreadyExists(_)) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Takes down what is left of a finished pod, freeing its address; its stopped containers
+    /// stay until the pod goes.
+    async fn release(&self) -> Result<(), SyncError> {
+        Ok(ignore_not_found(
+            self.node.runtime.stop_pod(&self.key, Duration::ZERO).await,
+        )?)
+    }
+
+    /// Stops the pod's containers within what is left of its grace period, reports the final
+    /// status, frees the sandbox, and confirms the deletion with a zero grace period.
+    async fn terminate(&self) -> Result<(), SyncError> {
+        let runtime = &self.node.runtime;
+        let grace = remaining_grace(self.pod, Timestamp::now());
+        ignore_not_found(runtime.stop_pod(&self.key, grace).await)?;
+        let observed = self.observe().await?;
+        self.report(observed.as_ref(), true).await?;
+        ignore_not_found(runtime.remove_pod(&self.key).await)?;
+        let confirm = DeleteParams {
+            grace_period_seconds: Some(0),
+            preconditions: Some(Preconditions {
+                uid: Some(self.key.uid.clone()),
+                resource_version: None,
+            }),
+            ..DeleteParams::default()
+        };
+        match self.api.delete(&self.key.name, &confirm).await {
+            Ok(_) => Ok(()),
+            // Gone already, or a new pod took the name.
+            Err(kube::Error::Api(status)) if status.is_not_found() || status.is_conflict() => {
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn observe(&self) -> Result<Option<RuntimePod>, SyncError> {
+        match self.node.runtime.pod_status(&self.key).await {
+            Ok(pod) => Ok(Some(pod)),
+            Err(RuntimeError::NotFound(_)) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Patches the pod's status when it differs from what the API holds. The patch names the
+    /// resourceVersion it was computed from, so a status that changed meanwhile is never
+    /// overwritten; that change brings the pod back here anyway.
+    async fn report(
+        &self,
+        runtime: Option<&RuntimePod>,
+        terminating: bool,
+    ) -> Result<(), SyncError> {
+        let status = status::pod_status(&Observation {
+            pod: self.pod,
+            key: &self.key,
+            runtime,
+            host_ip: self.node.config.address,
+            terminating,
+            now: Timestamp::now(),
+        });
+        let Some(changes) = status::patch(self.pod.status.as_ref(), &status)? else {
+            return Ok(());
+        };
+        let body = json!({
+            "metadata": {"resourceVersion": self.pod.metadata.resource_version},
+            "status": changes,
+        });
+        match self
+            .api
+            .patch_status(
+                &self.key.name,
+                &PatchParams::default(),
+                &Patch::Merge(&body),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.is_conflict() || status.is_not_found() => {
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+fn ignore_not_found(result: Result<(), RuntimeError>) -> Result<(), RuntimeError> {
+    match result {
+        Err(RuntimeError::NotFound(_)) => Ok(()),
+        other => other,
+    }
+}
+
+/// What is left of a deleted pod's grace period: its `deletionTimestamp` is the deadline, and
+/// `deletionGracePeriodSeconds` (or the spec's period) bounds it.
+fn remaining_grace(pod: &Pod, now: Timestamp) -> Duration {
+    let seconds = pod
+        .metadata
+        .deletion_grace_period_seconds
+        .or_else(|| {
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.termination_grace_period_seconds)
+        })
+        .unwrap_or(DEFAULT_GRACE);
+    let period = Duration::from_secs(u64::try_from(seconds).unwrap_or_default());
+    let Some(deadline) = &pod.metadata.deletion_timestamp else {
+        return period;
+    };
+    let left = Duration::try_from(deadline.0.duration_since(now)).unwrap_or_default();
+    left.min(period)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deleted(grace: Option<i64>, deadline: &str, spec_grace: Option<i64>) -> Pod {
+        serde_json::from_value(json!({
+            "metadata": {"name": "web", "deletionTimestamp": deadline,
+                         "deletionGracePeriodSeconds": grace},
+            "spec": {"containers": [], "terminationGracePeriodSeconds": spec_grace},
+        }))
+        .unwrap()
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_grace_period_runs_out_at_the_deletion_timestamp() {
+        let pod = deleted(Some(30), "2025-01-01T00:00:30Z", None);
+        assert_eq!(
+            remaining_grace(&pod, at("2025-01-01T00:00:00Z")),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            remaining_grace(&pod, at("2025-01-01T00:00:20Z")),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            remaining_grace(&pod, at("2025-01-01T00:01:00Z")),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn the_grace_period_never_exceeds_the_one_granted() {
+        let pod = deleted(Some(5), "2025-01-01T00:01:00Z", Some(60));
+        assert_eq!(
+            remaining_grace(&pod, at("2025-01-01T00:00:00Z")),
+            Duration::from_secs(5)
+        );
+        let unset = deleted(None, "2025-01-01T00:01:00Z", Some(10));
+        assert_eq!(
+            remaining_grace(&unset, at("2025-01-01T00:00:00Z")),
+            Duration::from_secs(10)
+        );
+    }
+
+    #[test]
+    fn trimming_keeps_what_sync_reads() {
+        let mut pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "web", "uid": "u",
+                         "annotations": {LAST_APPLIED: "{}", "keep": "me"},
+                         "managedFields": [{"manager": "kubectl"}]},
+            "spec": {"containers": [{"name": "c"}]},
+        }))
+        .unwrap();
+        trim(&mut pod);
+        assert!(pod.metadata.managed_fields.is_none());
+        assert_eq!(pod.metadata.annotations.unwrap().len(), 1);
+        assert!(pod.spec.is_some());
+    }
+
+    #[test]
+    fn terminal_phases_are_finished() {
+        let with_phase = |phase: &str| -> Pod {
+            serde_json::from_value(json!({"metadata": {}, "status": {"phase": phase}})).unwrap()
+        };
+        assert!(finished(&with_phase("Succeeded")));
+        assert!(finished(&with_phase("Failed")));
+        assert!(!finished(&with_phase("Running")));
+    }
+}

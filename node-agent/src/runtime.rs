@@ -1,0 +1,185 @@
+//! The seam between pod sync and whatever runs containers. Pod sync, status computation and
+//! restart decisions speak only these types, so a Docker runtime and the simulated one are
+//! interchangeable; a runtime keeps no Kubernetes logic of its own.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use futures::Stream;
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::{Container, Pod};
+
+/// What can go wrong in a runtime call. NotFound and AlreadyExists are typed so callers can
+/// make creates and deletes idempotent.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("the pod network is not ready: {0}")]
+    NetworkNotReady(String),
+    #[error("pod CIDR {cidr}: {reason}")]
+    PodCidr { cidr: String, reason: String },
+}
+
+/// A pod as runtimes know it: by UID, with its names kept for humans and logs. A pod deleted
+/// and created again under the same name is a different pod here.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PodKey {
+    pub uid: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl PodKey {
+    /// The key of an API pod; `None` when the pod lacks a UID (never the case for a stored pod).
+    pub fn of(pod: &Pod) -> Option<PodKey> {
+        Some(PodKey {
+            uid: pod.metadata.uid.clone()?,
+            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            name: pod.metadata.name.clone().unwrap_or_default(),
+        })
+    }
+}
+
+impl std::fmt::Display for PodKey {
+    /// Upstream's way of naming a pod in messages: `name_namespace(uid)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}({})", self.name, self.namespace, self.uid)
+    }
+}
+
+/// What a pod's sandbox needs: its identity and whether it shares the node's network.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub pod: PodKey,
+    pub hostname: String,
+    pub host_network: bool,
+}
+
+/// A pod's sandbox: the network identity its containers share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sandbox {
+    /// The pod's own address; `None` for a pod on the host network.
+    pub ip: Option<IpAddr>,
+    pub created_at: Timestamp,
+}
+
+/// Whether a container runs to completion before the next starts, or runs for the pod's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerRole {
+    Init,
+    Main,
+}
+
+/// One container to start in a pod's sandbox.
+#[derive(Debug, Clone, Copy)]
+pub struct ContainerConfig<'a> {
+    pub spec: &'a Container,
+    pub role: ContainerRole,
+    /// How many times this container has been restarted; reported back as its restart count.
+    pub attempt: u32,
+}
+
+/// How a container instance ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Termination {
+    pub container_id: String,
+    pub exit_code: i32,
+    /// `Completed` for exit code 0, `Error` otherwise, or what the runtime knows better
+    /// (`OOMKilled`).
+    pub reason: String,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+}
+
+/// Where the current instance of a container is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContainerState {
+    Running { started_at: Timestamp },
+    Exited(Termination),
+}
+
+/// The newest instance of one of a pod's containers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeContainer {
+    pub name: String,
+    /// The ID as the API reports it, with the runtime's scheme: `docker://…`.
+    pub id: String,
+    pub image: String,
+    pub image_id: String,
+    /// The attempt it was started with, which is the container's restart count.
+    pub attempt: u32,
+    pub state: ContainerState,
+    /// How the instance before this one ended, if there was one.
+    pub last_termination: Option<Termination>,
+}
+
+/// What a runtime runs for one pod.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimePod {
+    pub sandbox: Sandbox,
+    pub containers: Vec<RuntimeContainer>,
+}
+
+impl RuntimePod {
+    pub fn container(&self, name: &str) -> Option<&RuntimeContainer> {
+        self.containers.iter().find(|c| c.name == name)
+    }
+}
+
+/// The operations pod sync needs from a container runtime. Every call is idempotent in
+/// effect: creating what exists answers AlreadyExists, removing what is gone answers NotFound.
+///
+/// One runtime serves one node; it outlives the agent that drives it (a restarted agent finds
+/// the pods still running and resyncs from [`ContainerRuntime::list_pods`]).
+pub trait ContainerRuntime: Send + Sync + 'static {
+    /// The runtime's name and version as nodes report it: `simulated://1.0`, `docker://27.5.1`.
+    fn version(&self) -> impl Future<Output = Result<String, RuntimeError>> + Send;
+
+    /// Tells the runtime the node's pod CIDR, from which pod addresses come. Repeating the same
+    /// CIDR is a no-op.
+    fn set_pod_cidr(&self, cidr: &str) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// Creates the pod's sandbox unless it exists, and returns it.
+    fn ensure_sandbox(
+        &self,
+        config: &SandboxConfig,
+    ) -> impl Future<Output = Result<Sandbox, RuntimeError>> + Send;
+
+    /// Starts a container in the pod's sandbox, replacing an exited instance of an earlier
+    /// attempt. AlreadyExists when this attempt (or a later one) already started.
+    fn start_container(
+        &self,
+        pod: &PodKey,
+        container: ContainerConfig<'_>,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// Stops every running container of the pod, killing what still runs after `grace`, and
+    /// takes down its network, releasing its address. The stopped containers stay, with their
+    /// exit status (and logs), until [`ContainerRuntime::remove_pod`]; a stopped pod is not
+    /// started again.
+    fn stop_pod(
+        &self,
+        pod: &PodKey,
+        grace: Duration,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// Removes the pod's containers and sandbox, releasing its address if it still holds one.
+    fn remove_pod(&self, pod: &PodKey) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// The pod's sandbox and containers; NotFound when it has no sandbox.
+    fn pod_status(
+        &self,
+        pod: &PodKey,
+    ) -> impl Future<Output = Result<RuntimePod, RuntimeError>> + Send;
+
+    /// Every pod the runtime holds a sandbox for.
+    fn list_pods(&self) -> impl Future<Output = Result<Vec<PodKey>, RuntimeError>> + Send;
+
+    /// Pods whose containers changed on their own (an exit), not as the direct result of a
+    /// call; pod sync looks at them again. Each call opens a new subscription.
+    fn changes(&self) -> impl Stream<Item = PodKey> + Send + 'static;
+}
