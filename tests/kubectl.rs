@@ -18,7 +18,8 @@ fn for_every_kubectl(check: fn(&Kubectl, &TestServer)) {
             std::thread::spawn(move || {
                 // The API alone, with the two controllers deletes rely on; workloads stay as
                 // created so the output is the same at every run.
-                let server = TestServer::start_with(&["--controllers", "garbage-collector,namespace"]);
+                let server =
+                    TestServer::start_with(&["--controllers", "garbage-collector,namespace"]);
                 check(&kubectl, &server);
             })
         })

@@ -185,11 +185,14 @@ fn plan(deployment: &Deployment, new: &ReplicaSet, old: &[&ReplicaSet]) -> Plan 
     // Scale old ReplicaSets down as far as availability allows, in upstream's two passes:
     // first pods that are not available anyway, within what the new ReplicaSet's unready
     // pods leave, then available pods down to the minimum that must stay available.
+    // A ReplicaSet's status can lag its spec: a scaled-down one cannot have more available
+    // pods than its spec allows once its controller acts, so availability is capped by it.
     let min_available = desired - max_unavailable;
-    let (_, _, new_available) = status_of(new);
+    let available = |rs: &ReplicaSet| status_of(rs).2.min(spec_replicas(rs));
+    let new_available = available(new);
     let new_unavailable = (target_new - new_available).max(0);
     let mut cleanup = target_new + old_replicas - min_available - new_unavailable;
-    let old_available: i32 = old.iter().map(|rs| status_of(rs).2).sum();
+    let old_available: i32 = old.iter().map(|rs| available(rs)).sum();
     let mut scale_down = new_available + old_available - min_available;
     for rs in old {
         let replicas = spec_replicas(rs);

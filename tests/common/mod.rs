@@ -246,6 +246,8 @@ impl Kubectl {
 pub async fn client(server: &TestServer) -> kube::Client {
     let kubeconfig = kube::config::Kubeconfig::read_from(&server.kubeconfig).expect("kubeconfig");
     let options = kube::config::KubeConfigOptions::default();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.expect("client config");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .expect("client config");
     kube::Client::try_from(config).expect("client")
 }

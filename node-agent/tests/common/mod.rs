@@ -32,7 +32,10 @@ fn server_binary() -> PathBuf {
         return PathBuf::from(path);
     }
     let test = std::env::current_exe().expect("test executable path");
-    let profile = test.parent().and_then(|deps| deps.parent()).expect("target profile directory");
+    let profile = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target profile directory");
     profile.join("mkc")
 }
 /// How long any awaited state may take to arrive.
@@ -62,7 +65,10 @@ impl TestServer {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("starting {} (run `cargo test --workspace`, or set MKC_SERVER_BIN): {e}", binary.display())
+                panic!(
+                    "starting {} (run `cargo test --workspace`, or set MKC_SERVER_BIN): {e}",
+                    binary.display()
+                )
             });
         let stdout = child.stdout.take().expect("server stdout");
         let (tx, rx) = mpsc::channel();
