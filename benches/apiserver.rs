@@ -6,82 +6,18 @@
 //! the way any client reaches it. The server runs without controllers so only the API is
 //! measured.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
+use kube::Client;
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::watcher;
-use kube::{Client, Config};
 use serde_json::json;
-
-struct Server {
-    child: Child,
-    kubeconfig: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mkc"))
-            .args([
-                "server",
-                "--bind",
-                "127.0.0.1:0",
-                "--controllers",
-                "",
-                "--data-dir",
-            ])
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start mkc server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("ready line");
-        assert!(line.contains("ready"), "{line}");
-        Server {
-            child,
-            kubeconfig: dir.path().join("admin.kubeconfig"),
-            _dir: dir,
-        }
-    }
-
-    /// Resident memory of the server process, in MiB.
-    fn rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let kib: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
-        kib / 1024.0
-    }
-
-    async fn client(&self) -> Client {
-        let kubeconfig = Kubeconfig::read_from(&self.kubeconfig).expect("kubeconfig");
-        let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-            .await
-            .expect("config");
-        Client::try_from(config).expect("client")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::Server;
 
 /// A pod whose JSON is about 1 KiB.
 fn pod(name: &str) -> Pod {
@@ -202,7 +138,7 @@ fn main() {
     runtime.block_on(async {
         println!("| benchmark | result |\n|---|---|");
         for clients in [1, 8, 64] {
-            let server = Server::start();
+            let server = Server::start(&["--controllers", ""]);
             namespace(&server.client().await, "bench").await;
             let total = if clients == 1 { 1000 } else { 4000 };
             let rate = create_pods(&server, "bench", clients, total).await;
@@ -211,7 +147,7 @@ fn main() {
             );
         }
 
-        let server = Server::start();
+        let server = Server::start(&["--controllers", ""]);
         let (median, worst) = watch_latency(&server, 100, 20).await;
         println!(
             "| one change reaching 100 watchers (20 rounds) | median {:.1} ms, worst {:.1} ms |",
@@ -220,7 +156,7 @@ fn main() {
         );
         drop(server);
 
-        let server = Server::start();
+        let server = Server::start(&["--controllers", ""]);
         tokio::time::sleep(Duration::from_secs(2)).await;
         println!("| resident memory, idle | {:.1} MiB |", server.rss_mib());
         namespace(&server.client().await, "bench").await;

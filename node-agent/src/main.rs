@@ -13,6 +13,10 @@ use mkc_node_agent::{Capacity, Config, NodeConfig, Nodes, RuntimeKind, Settings}
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
+/// mimalloc, as in `mkc`: a fleet of thousands of nodes allocates from many threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The mkc node agent: registers a node and runs the pods bound to it.
 #[derive(Debug, Parser)]
 #[command(name = "mkc-node-agent", version)]

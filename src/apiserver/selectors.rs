@@ -50,6 +50,10 @@ impl LabelSelector {
         })
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Matches the labels of a JSON object.
     pub fn matches_object(&self, object: &Value) -> bool {
         if self.0.is_empty() {
@@ -208,6 +212,10 @@ impl FieldSelector {
             terms.push((field, equal, unescape(value.trim())));
         }
         Ok(FieldSelector(terms))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The name this selector pins, if it pins one with `metadata.name=X`.

@@ -8,7 +8,7 @@
 //! when the watcher is too slow to keep up.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -144,8 +144,8 @@ impl Stream {
             match event {
                 Some(Ok(event)) => {
                     self.revision = event.revision;
-                    if let Some((kind, object)) = self.classify(&event) {
-                        return Some(self.encode(kind, object));
+                    if let Some((kind, rendered)) = self.classify(&event) {
+                        return Some(self.encode_rendered(kind, &rendered));
                     }
                 }
                 Some(Err(StoreError::TooSlow)) => {
@@ -162,23 +162,25 @@ impl Stream {
     }
 
     /// What a store event is to this watcher, given its selectors.
-    fn classify(&self, event: &crate::store::Event) -> Option<(&'static str, Value)> {
-        let object = decode_event(event).ok()?;
+    fn classify(&self, event: &crate::store::Event) -> Option<(&'static str, Arc<Rendered>)> {
+        let rendered = Rendered::of(event)?;
         let r = self.resource;
-        let now = self.filter.matches(r, &object);
-        match event.kind {
-            EventKind::Created => now.then_some(("ADDED", object)),
-            EventKind::Deleted => now.then_some(("DELETED", object)),
+        let now = self.filter.matches(r, &rendered.object);
+        let kind = match event.kind {
+            EventKind::Created => now.then_some("ADDED"),
+            EventKind::Deleted => now.then_some("DELETED"),
+            EventKind::Updated if self.filter.is_empty() => Some("MODIFIED"),
             EventKind::Updated => {
                 let before = decode_previous(event).map(|prev| self.filter.matches(r, &prev));
                 match (before, now) {
-                    (Some(false), true) => Some(("ADDED", object)),
-                    (Some(true), false) => Some(("DELETED", object)),
-                    (_, true) => Some(("MODIFIED", object)),
+                    (Some(false), true) => Some("ADDED"),
+                    (Some(true), false) => Some("DELETED"),
+                    (_, true) => Some("MODIFIED"),
                     (_, false) => None,
                 }
             }
-        }
+        }?;
+        Some((kind, rendered))
     }
 
     fn bookmark(&self) -> Value {
@@ -214,6 +216,53 @@ impl Stream {
             }
         };
         line(kind, object)
+    }
+}
+
+/// An event as every watcher of it needs it: decoded once, and encoded once per output shape.
+struct Rendered {
+    object: Value,
+    json: OnceLock<Bytes>,
+    metadata_json: OnceLock<Bytes>,
+}
+
+impl Rendered {
+    /// The event's rendering, made by the first watcher that needs it.
+    fn of(event: &crate::store::Event) -> Option<Arc<Rendered>> {
+        let memo = event.memo.get_or_init(|| {
+            let rendered = decode_event(event).ok().map(|object| Rendered {
+                object,
+                json: OnceLock::new(),
+                metadata_json: OnceLock::new(),
+            });
+            Arc::new(rendered.map(Arc::new))
+        });
+        memo.downcast_ref::<Option<Arc<Rendered>>>()?.clone()
+    }
+
+    fn encoded(cell: &OnceLock<Bytes>, value: impl FnOnce() -> Value) -> Bytes {
+        cell.get_or_init(|| Bytes::from(serde_json::to_vec(&value()).unwrap_or_default()))
+            .clone()
+    }
+}
+
+impl Stream {
+    /// One event in the shape the client accepts, reusing what other watchers encoded.
+    fn encode_rendered(&mut self, kind: &str, rendered: &Rendered) -> Bytes {
+        let object = match self.accept.output {
+            Output::Object => Rendered::encoded(&rendered.json, || rendered.object.clone()),
+            Output::PartialMetadata => Rendered::encoded(&rendered.metadata_json, || {
+                partial_metadata(&rendered.object)
+            }),
+            Output::Table => return self.encode(kind, rendered.object.clone()),
+        };
+        let mut line = Vec::with_capacity(object.len() + 32);
+        line.extend_from_slice(b"{\"type\":\"");
+        line.extend_from_slice(kind.as_bytes());
+        line.extend_from_slice(b"\",\"object\":");
+        line.extend_from_slice(&object);
+        line.extend_from_slice(b"}\n");
+        Bytes::from(line)
     }
 }
 

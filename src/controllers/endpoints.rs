@@ -21,6 +21,7 @@ use kube::{Client, Resource, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
 use super::informers::{Informers, Synced};
+use super::pace::Pace;
 use super::{pods, selector};
 
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -37,7 +38,11 @@ struct Context {
     client: Client,
     pods: Store<Pod>,
     pods_synced: Synced,
+    pace: Pace,
 }
+
+/// The least time between two reconciles of one Service (see [`Pace`]).
+const PACE: Duration = Duration::from_millis(200);
 
 pub fn start(
     client: &Client,
@@ -49,6 +54,7 @@ pub fn start(
         client: client.clone(),
         pods: informers.pods.store(),
         pods_synced: informers.pods.synced(),
+        pace: Pace::new(PACE),
     });
     let services_of_pod = move |pod: Arc<Pod>| {
         let selected: Vec<ObjectRef<Service>> = services
@@ -253,6 +259,14 @@ fn slices(service: &Service, members: &[Member]) -> Vec<EndpointSlice> {
 async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error> {
     if service_selector(&service).is_none() || service.metadata.deletion_timestamp.is_some() {
         return Ok(Action::await_change());
+    }
+    let key = format!(
+        "{}/{}",
+        service.namespace().unwrap_or_default(),
+        service.name_any()
+    );
+    if let Some(wait) = ctx.pace.check(&key) {
+        return Ok(Action::requeue(wait));
     }
     if !ctx.pods_synced.wait().await {
         return Ok(Action::await_change());

@@ -14,7 +14,7 @@ use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -230,7 +230,10 @@ async fn watch(
     events: mpsc::Sender<(usize, watcher::Event<Meta>)>,
 ) {
     let api: Api<Meta> = Api::all_with(client, &api_resource(resource));
-    let mut stream = watcher::watcher(api, watcher::Config::default()).boxed();
+    // The graph needs owners, finalizers and deletion; managedFields would only weigh.
+    let mut stream = watcher::watcher(api, watcher::Config::default())
+        .modify(|meta| meta.metadata.managed_fields = None)
+        .boxed();
     while let Some(event) = stream.next().await {
         match event {
             Ok(event) => {

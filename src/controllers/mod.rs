@@ -9,6 +9,8 @@ mod informers;
 mod namespace;
 mod node_ipam;
 mod node_lifecycle;
+mod owners;
+mod pace;
 mod pod_gc;
 mod pods;
 mod replicaset;
@@ -141,7 +143,13 @@ pub async fn run(
         tasks.spawn(deployment::start(&client, &mut informers, shutdown.clone()));
     }
     if selection.contains("replicaset") {
-        tasks.spawn(replicaset::start(&client, &mut informers, shutdown.clone()));
+        let pods = owners::PodsByOwner::start(&mut informers.pods, &mut tasks, shutdown.clone());
+        tasks.spawn(replicaset::start(
+            &client,
+            &mut informers,
+            pods,
+            shutdown.clone(),
+        ));
     }
     informers.start(&client, &mut tasks, &shutdown);
     if selection.contains("scheduler") {

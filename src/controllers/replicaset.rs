@@ -17,7 +17,6 @@ use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::Store;
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 use tokio::time::Instant;
@@ -25,8 +24,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::events::{Kind, Recorder};
 use super::informers::{Informers, Synced};
+use super::owners::PodsByOwner;
+use super::pace::Pace;
 use super::{pods, selector};
 
+/// The least time between two reconciles of one ReplicaSet (see [`Pace`]).
+const PACE: Duration = Duration::from_millis(100);
 /// How long a create or delete is waited for in the cache before it is assumed lost.
 const EXPECTATION_TIMEOUT: Duration = Duration::from_secs(300);
 /// The largest batch of pods created at once, after upstream's slow start.
@@ -40,7 +43,8 @@ pub enum Error {
 
 struct Context {
     client: Client,
-    pods: Store<Pod>,
+    pods: PodsByOwner,
+    pace: Pace,
     pods_synced: Synced,
     recorder: Recorder,
     expectations: Expectations,
@@ -49,11 +53,13 @@ struct Context {
 pub fn start(
     client: &Client,
     informers: &mut Informers,
+    pods: PodsByOwner,
     shutdown: CancellationToken,
 ) -> impl Future<Output = ()> + use<> {
     let context = Arc::new(Context {
         client: client.clone(),
-        pods: informers.pods.store(),
+        pods,
+        pace: Pace::new(PACE),
         pods_synced: informers.pods.synced(),
         recorder: Recorder::new(client.clone(), "replicaset-controller"),
         expectations: Expectations::default(),
@@ -133,11 +139,15 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> Result<Action, Err
     let key = format!("{}/{}", rs.namespace().unwrap_or_default(), rs.name_any());
     if rs.metadata.deletion_timestamp.is_some() {
         ctx.expectations.forget(&key);
+        ctx.pace.forget(&key);
         return Ok(Action::await_change());
     }
     let (Some(spec), Some(uid)) = (rs.spec.as_ref(), rs.uid()) else {
         return Ok(Action::await_change());
     };
+    if let Some(wait) = ctx.pace.check(&key) {
+        return Ok(Action::requeue(wait));
+    }
     // The pod cache must be complete before absent pods may be taken for missing ones.
     if !ctx.pods_synced.wait().await {
         return Ok(Action::await_change());
@@ -178,6 +188,7 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> Result<Action, Err
 
     let min_ready = spec.min_ready_seconds.unwrap_or(0);
     let status = status(&rs, &claimed, min_ready);
+    tracing::debug!(replicaset = %key, claimed = claimed.len(), ready = ?status.ready_replicas, "replicaset reconciled");
     if rs.status.as_ref() != Some(&status) {
         let api: Api<ReplicaSet> = Api::namespaced(ctx.client.clone(), &namespace);
         let patch = json!({"status": status});
@@ -203,17 +214,17 @@ async fn claim(
     rs: &ReplicaSet,
     uid: &str,
 ) -> Result<Vec<Arc<Pod>>, Error> {
-    let namespace = rs.namespace();
     let Some(selector) = rs.spec.as_ref().map(|s| &s.selector) else {
         return Ok(Vec::new());
     };
+    let namespace = rs.namespace().unwrap_or_default();
     let mut claimed = Vec::new();
-    for pod in ctx
+    let candidates = ctx
         .pods
-        .state()
+        .owned_by(uid)
         .into_iter()
-        .filter(|p| p.namespace() == namespace)
-    {
+        .chain(ctx.pods.orphans_in(&namespace));
+    for pod in candidates {
         let controller = pod
             .owner_references()
             .iter()

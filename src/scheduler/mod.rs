@@ -61,11 +61,14 @@ struct Scheduler {
 }
 
 pub async fn run(client: Client, shutdown: CancellationToken) {
+    // Placement never reads managedFields; dropping them keeps the cache to what it needs.
     let pods = watcher(Api::<Pod>::all(client.clone()), watcher::Config::default())
         .default_backoff()
+        .modify(|pod| pod.managed_fields_mut().clear())
         .map(|e| e.map(Input::Pod));
     let nodes = watcher(Api::<Node>::all(client.clone()), watcher::Config::default())
         .default_backoff()
+        .modify(|node| node.managed_fields_mut().clear())
         .map(|e| e.map(Input::Node));
     let mut inputs = std::pin::pin!(stream::select(pods, nodes));
     let mut scheduler = Scheduler {

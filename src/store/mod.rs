@@ -82,7 +82,7 @@ pub enum EventKind {
 }
 
 /// One change, as watchers see it. A deletion carries the last value the key held.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Event {
     pub kind: EventKind,
     pub key: String,
@@ -91,6 +91,10 @@ pub struct Event {
     /// The value before this change, when known: watchers with a filter need it to tell that an
     /// object stopped matching. Unknown for creations and when the older entry was compacted.
     pub prev: Option<Bytes>,
+    /// Whatever the first watcher to handle this event derived from it (its decoded and
+    /// encoded forms, say), kept for every other watcher of the same event so that work is
+    /// done once per change rather than once per watcher.
+    pub memo: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 /// One page of a listing, read at a single revision.
@@ -110,13 +114,17 @@ pub struct Options {
     pub watch_buffer: usize,
     /// The largest number of writes grouped into one commit.
     pub max_batch: usize,
+    /// Bytes of database pages kept in memory. Recent objects and log entries are what is read;
+    /// redb's own default (1 GiB) would let the cache grow with the history.
+    pub cache_bytes: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
-            watch_buffer: 1024,
+            watch_buffer: 128,
             max_batch: 512,
+            cache_bytes: 32 << 20,
         }
     }
 }
@@ -140,7 +148,10 @@ struct Inner {
 impl Store {
     /// Opens the database at `path`, creating it if needed, and starts the writer thread.
     pub fn open(path: &Path, options: Options) -> Result<Store, StoreError> {
-        let db = Database::create(path).map_err(StoreError::storage)?;
+        let db = Database::builder()
+            .set_cache_size(options.cache_bytes)
+            .create(path)
+            .map_err(StoreError::storage)?;
         let (revision, compacted) = tables::initialise(&db)?;
         let db = Arc::new(db);
         let revision = Arc::new(AtomicU64::new(revision));
@@ -247,18 +258,16 @@ impl Store {
     }
 
     /// The current value of `key`.
+    ///
+    /// One key is read in place: a lookup in redb's page cache costs less than handing it to
+    /// another thread.
     pub async fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
-        let db = self.inner.db.clone();
-        let key = key.to_owned();
-        blocking(move || {
-            let tx = db.begin_read().map_err(StoreError::storage)?;
-            let objects = tx
-                .open_table(tables::OBJECTS)
-                .map_err(StoreError::storage)?;
-            let row = objects.get(key.as_str()).map_err(StoreError::storage)?;
-            Ok(row.map(|row| tables::entry(&key, row.value())))
-        })
-        .await
+        let tx = self.inner.db.begin_read().map_err(StoreError::storage)?;
+        let objects = tx
+            .open_table(tables::OBJECTS)
+            .map_err(StoreError::storage)?;
+        let row = objects.get(key).map_err(StoreError::storage)?;
+        Ok(row.map(|row| tables::entry(key, row.value())))
     }
 
     /// Up to `limit` keys under `prefix` in key order, starting after `start_after`.

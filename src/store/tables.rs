@@ -142,6 +142,7 @@ pub(super) fn replay(
             value: Bytes::copy_from_slice(value),
             revision: revision.value(),
             prev,
+            memo: Default::default(),
         }));
     }
     Ok(events)

@@ -140,11 +140,11 @@ async fn a_watch_started_during_writes_sees_each_change_once() {
     };
     tokio::task::yield_now().await;
     let mut watch = store.watch("/k/", 0).await.unwrap();
-    writer.await.unwrap();
     let mut revisions = Vec::new();
     while revisions.len() < 200 {
         revisions.push(watch.next().await.unwrap().unwrap().revision);
     }
+    writer.await.unwrap();
     assert_eq!(revisions, (1..=200).collect::<Vec<_>>());
 }
 

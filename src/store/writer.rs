@@ -209,6 +209,7 @@ fn apply(
         value: logged,
         revision,
         prev,
+        memo: Default::default(),
     };
     Ok(Ok((revision, reply, Some(event))))
 }

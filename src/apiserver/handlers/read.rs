@@ -57,6 +57,11 @@ impl Filter {
         Ok(Filter { labels, fields })
     }
 
+    /// Whether this filter lets everything through.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
+
     pub fn matches(&self, r: &Resource, object: &Value) -> bool {
         self.labels.matches_object(object) && self.fields.matches(r, object)
     }

@@ -1,0 +1,184 @@
+//! Cluster benchmarks, run with `cargo bench --bench cluster`: simulated nodes (1,000 and
+//! 5,000) and 10,000 pods, as one Deployment and as 100 Deployments of 100. For each: pods
+//! bound per second, the time until every pod is Running, and the server's resident memory.
+//!
+//! A real `mkc server` process runs its controllers and scheduler, and a real `mkc-node-agent`
+//! process runs the simulated nodes over HTTPS like any node: everything goes through the API,
+//! end to end. Build the workspace first (`cargo build --release --workspace`) so the agent
+//! binary exists.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::api::{Api, ListParams, PostParams};
+use kube::runtime::watcher;
+use kube::{Client, ResourceExt};
+use serde_json::json;
+use support::Server;
+
+fn deployment(name: &str, replicas: i32) -> Deployment {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": "nginx:1.25", "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]},
+            },
+        },
+    }))
+    .expect("deployment")
+}
+
+/// Waits until `count` nodes are Ready.
+async fn nodes_ready(client: &Client, count: usize) -> Duration {
+    let started = Instant::now();
+    let api: Api<Node> = Api::all(client.clone());
+    let mut stream = std::pin::pin!(watcher(api, watcher::Config::default()));
+    let mut ready = std::collections::HashSet::new();
+    while let Some(Ok(event)) = stream.next().await {
+        if let watcher::Event::Apply(node) | watcher::Event::InitApply(node) = event {
+            let is_ready = node
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+            let has_cidr = node
+                .spec
+                .as_ref()
+                .and_then(|s| s.pod_cidr.as_ref())
+                .is_some();
+            if is_ready && has_cidr {
+                ready.insert(node.name_any());
+            }
+            if ready.len() == count {
+                break;
+            }
+        }
+    }
+    started.elapsed()
+}
+
+/// Polls until every pod of the benchmark's Deployments exists and is bound, then until all
+/// are ready; returns both times from `start`. Polling keeps the observer's own cost small and
+/// constant, so it measures the cluster rather than itself.
+async fn follow(
+    client: Client,
+    deployments: usize,
+    replicas: i32,
+    start: Instant,
+) -> (Duration, Duration) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let apps: Api<Deployment> = Api::namespaced(client, "default");
+    let total = deployments as i64 * i64::from(replicas);
+    let mut bound = None;
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let list = apps.list(&Default::default()).await.expect("deployments");
+        let sum = |f: fn(&k8s_openapi::api::apps::v1::DeploymentStatus) -> Option<i32>| -> i64 {
+            list.items
+                .iter()
+                .filter_map(|d| d.status.as_ref().and_then(f))
+                .map(i64::from)
+                .sum()
+        };
+        let created = sum(|s| s.replicas);
+        let ready = sum(|s| s.ready_replicas);
+        if bound.is_none() && created == total {
+            let unbound = pods
+                .list(&ListParams::default().fields("spec.nodeName="))
+                .await
+                .expect("pods");
+            if unbound.items.is_empty() {
+                bound = Some(start.elapsed());
+            }
+        }
+        if ready == total {
+            return (bound.unwrap_or_else(|| start.elapsed()), start.elapsed());
+        }
+    }
+}
+
+/// The node agent fleet, as its own process like real nodes.
+struct Fleet(Child);
+
+impl Fleet {
+    fn start(server: &Server, count: u32) -> Fleet {
+        let binary =
+            std::path::Path::new(env!("CARGO_BIN_EXE_mkc")).with_file_name("mkc-node-agent");
+        assert!(
+            binary.exists(),
+            "{} is missing: run `cargo build --release --workspace` first",
+            binary.display()
+        );
+        let child = Command::new(binary)
+            .arg("--kubeconfig")
+            .arg(&server.kubeconfig)
+            .args(["--simulate", &count.to_string(), "--name-prefix", "sim"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the node agent");
+        Fleet(child)
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn scenario(nodes: u32, deployments: usize, replicas: i32) {
+    let server = Server::start(&["--cluster-cidr", "10.128.0.0/9"]);
+    let client = server.client().await;
+    let fleet = Fleet::start(&server, nodes);
+    let registered = nodes_ready(&client, nodes as usize).await;
+    let total = deployments * replicas as usize;
+    let start = Instant::now();
+    let api: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    for i in 0..deployments {
+        api.create(
+            &PostParams::default(),
+            &deployment(&format!("d{i:03}"), replicas),
+        )
+        .await
+        .expect("deployment");
+    }
+    let (bound, running) = follow(client, deployments, replicas, start).await;
+    let rate = total as f64 / bound.as_secs_f64();
+    println!(
+        "| {nodes} | {deployments} × {replicas} | {:.1} s | {rate:.0} pods/s | {:.1} s | {:.0} MiB |",
+        registered.as_secs_f64(),
+        running.as_secs_f64(),
+        server.rss_mib()
+    );
+    drop(fleet);
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        println!("| nodes | deployments × replicas | nodes Ready | pods bound | all pods Running | server memory |");
+        println!("|---|---|---|---|---|---|");
+        // MKC_BENCH_NODES=1000 runs one size only.
+        let sizes: Vec<u32> = match std::env::var("MKC_BENCH_NODES") {
+            Ok(n) => n.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+            Err(_) => vec![1000, 5000],
+        };
+        for nodes in sizes {
+            scenario(nodes, 1, 10_000).await;
+            scenario(nodes, 100, 100).await;
+        }
+    });
+}

@@ -1,0 +1,63 @@
+//! Spacing the reconciles of one object: a ReplicaSet with ten thousand pods is triggered by
+//! every change of every pod, and each reconcile looks at all of them. Reconciling it at most
+//! once per interval keeps that work bounded while every change is still taken into account
+//! by the next reconcile, which the controller schedules for the end of the interval.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+pub struct Pace {
+    interval: Duration,
+    last: Mutex<HashMap<String, Instant>>,
+}
+
+impl Pace {
+    pub fn new(interval: Duration) -> Pace {
+        Pace {
+            interval,
+            last: Mutex::default(),
+        }
+    }
+
+    /// `None` if `key` may be reconciled now (and records that it is), else how long to wait.
+    pub fn check(&self, key: &str) -> Option<Duration> {
+        let now = Instant::now();
+        let mut last = self.last.lock().ok()?;
+        if let Some(previous) = last.get(key) {
+            let since = now.duration_since(*previous);
+            if since < self.interval {
+                return Some(self.interval - since);
+            }
+        }
+        last.insert(key.to_owned(), now);
+        None
+    }
+
+    /// Forgets a key whose object is gone.
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut last) = self.last.lock() {
+            last.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_key_waits_out_the_interval_and_others_do_not() {
+        let pace = Pace::new(Duration::from_millis(100));
+        assert_eq!(pace.check("a"), None);
+        assert_eq!(pace.check("b"), None);
+        tokio::time::advance(Duration::from_millis(30)).await;
+        assert_eq!(pace.check("a"), Some(Duration::from_millis(70)));
+        tokio::time::advance(Duration::from_millis(70)).await;
+        assert_eq!(pace.check("a"), None);
+        pace.forget("a");
+        assert_eq!(pace.check("a"), None);
+    }
+}
