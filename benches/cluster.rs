@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, PartialObjectMeta, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::json;
@@ -65,44 +65,38 @@ async fn nodes_ready(client: &Client, count: usize) -> Duration {
     started.elapsed()
 }
 
-/// Polls until every pod of the benchmark's Deployments exists and is bound, then until all
-/// are ready; returns both times from `start`. Polling keeps the observer's own cost small and
-/// constant, so it measures the cluster rather than itself.
-async fn follow(
-    client: Client,
-    deployments: usize,
-    replicas: i32,
-    start: Instant,
-) -> (Duration, Duration) {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
-    let apps: Api<Deployment> = Api::namespaced(client, "default");
-    let total = deployments as i64 * i64::from(replicas);
-    let mut bound = None;
-    loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let list = apps.list(&Default::default()).await.expect("deployments");
-        let sum = |f: fn(&k8s_openapi::api::apps::v1::DeploymentStatus) -> Option<i32>| -> i64 {
-            list.items
-                .iter()
-                .filter_map(|d| d.status.as_ref().and_then(f))
-                .map(i64::from)
-                .sum()
-        };
-        let created = sum(|s| s.replicas);
-        let ready = sum(|s| s.ready_replicas);
-        if bound.is_none() && created == total {
-            let unbound = pods
-                .list(&ListParams::default().fields("spec.nodeName="))
-                .await
-                .expect("pods");
-            if unbound.items.is_empty() {
-                bound = Some(start.elapsed());
-            }
-        }
-        if ready == total {
-            return (bound.unwrap_or_else(|| start.elapsed()), start.elapsed());
+/// How long a scenario may take before the cluster is taken to be stuck.
+const GIVE_UP: Duration = Duration::from_secs(300);
+
+/// Follows the pods of the benchmark through two metadata-only watches, one of pods bound to a
+/// node and one of pods Running, and returns when each has seen `total` pods, measured from
+/// `start`. Metadata watches keep the observer's own cost small beside the cluster's.
+async fn follow(client: Client, total: usize, start: Instant) -> (Duration, Duration) {
+    let bound = seen(client.clone(), "spec.nodeName!=", total, start);
+    let running = seen(client, "status.phase=Running", total, start);
+    tokio::join!(bound, running)
+}
+
+/// When a metadata watch of the pods matching `fields` has seen `total` of them.
+async fn seen(client: Client, fields: &'static str, total: usize, start: Instant) -> Duration {
+    let pods: Api<PartialObjectMeta<Pod>> = Api::namespaced(client, "default");
+    let watch = watcher(pods, watcher::Config::default().fields(fields));
+    let mut watch = std::pin::pin!(watch);
+    let mut names = std::collections::HashSet::new();
+    while names.len() < total {
+        let event = tokio::time::timeout_at((start + GIVE_UP).into(), watch.next())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "after {GIVE_UP:?}: {} of {total} pods {fields}",
+                    names.len()
+                )
+            });
+        if let Some(Ok(watcher::Event::Apply(pod) | watcher::Event::InitApply(pod))) = event {
+            names.insert(pod.name_any());
         }
     }
+    start.elapsed()
 }
 
 /// The node agent fleet, as its own process like real nodes.
@@ -143,6 +137,7 @@ async fn scenario(nodes: u32, deployments: usize, replicas: i32) {
     let registered = nodes_ready(&client, nodes as usize).await;
     let total = deployments * replicas as usize;
     let start = Instant::now();
+    let followed = tokio::spawn(follow(client.clone(), total, start));
     let api: Api<Deployment> = Api::namespaced(client.clone(), "default");
     for i in 0..deployments {
         api.create(
@@ -152,7 +147,7 @@ async fn scenario(nodes: u32, deployments: usize, replicas: i32) {
         .await
         .expect("deployment");
     }
-    let (bound, running) = follow(client, deployments, replicas, start).await;
+    let (bound, running) = followed.await.expect("pods followed");
     let rate = total as f64 / bound.as_secs_f64();
     println!(
         "| {nodes} | {deployments} × {replicas} | {:.1} s | {rate:.0} pods/s | {:.1} s | {:.0} MiB |",

@@ -2,9 +2,12 @@
 //! by every controller that needs that kind (as upstream's SharedInformerFactory), so ten
 //! thousand pods are listed, watched and held in memory once, not once per controller.
 //!
-//! Each informer applies its watch to a kube-runtime store and hands every change, deletions
-//! included, to its subscribers as `Arc`s of the cached objects. A subscriber that falls
-//! behind is handed the whole cache again, so it misses nothing it needs to reconcile.
+//! Each informer applies its watch to a kube-runtime store, then updates the indexes kept beside
+//! it, then hands every change, deletions included, to its subscribers as `Arc`s of the cached
+//! objects: whatever a change triggers reads a cache and indexes that already hold it. After a
+//! relisting every object is handed out again, and those the listing lacks as deletions. A
+//! subscriber that falls behind is handed the whole cache again, so it misses nothing it needs
+//! to reconcile.
 
 use std::sync::Arc;
 
@@ -31,6 +34,7 @@ where
 {
     store: Store<K>,
     writer: Option<reflector::store::Writer<K>>,
+    indexes: Vec<Index<K>>,
     changes: broadcast::Sender<Arc<K>>,
     synced: watch::Sender<bool>,
     used: bool,
@@ -60,6 +64,7 @@ where
         Informer {
             store: writer.as_reader(),
             writer: Some(writer),
+            indexes: Vec::new(),
             changes,
             synced,
             used: false,
@@ -95,16 +100,26 @@ where
         .flatten()
     }
 
+    /// Keeps an index beside the cache: `index` is called with every key that changed and the
+    /// object the cache now holds for it (`None` once gone), after the cache has it and before
+    /// any subscriber hears of it, so a reconcile triggered by a change finds the index current.
+    pub fn index(&mut self, index: impl FnMut(&ObjectRef<K>, Option<&Arc<K>>) + Send + 'static) {
+        self.used = true;
+        self.indexes.push(Box::new(index));
+    }
+
     /// Starts the watch if anything subscribed.
     fn start(&mut self, api: Api<K>, tasks: &mut JoinSet<()>, shutdown: &CancellationToken) {
-        let Some(mut writer) = self.writer.take().filter(|_| self.used) else {
+        let Some(writer) = self.writer.take().filter(|_| self.used) else {
             return;
         };
-        let (store, changes, synced) = (
-            self.store.clone(),
-            self.changes.clone(),
-            self.synced.clone(),
-        );
+        let mut fan_out = FanOut {
+            writer,
+            store: self.store.clone(),
+            indexes: std::mem::take(&mut self.indexes),
+            changes: self.changes.clone(),
+            synced: self.synced.clone(),
+        };
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
             // No controller reads managedFields, and they can outweigh the rest of an object.
@@ -117,42 +132,85 @@ where
                     event = events.next() => event,
                     () = shutdown.cancelled() => return,
                 };
-                let Some(event) = event else { return };
                 match event {
-                    Ok(event) => {
-                        writer.apply_watcher_event(&event);
-                        publish(&event, &store, &changes, &synced);
+                    Some(Ok(event)) => fan_out.apply(event),
+                    Some(Err(err)) => {
+                        tracing::debug!(error = %err, "informer watch failed; retrying")
                     }
-                    Err(err) => tracing::debug!(error = %err, "informer watch failed; retrying"),
+                    None => return,
                 }
             }
         });
     }
 }
 
-/// Hands a change the store has applied to the subscribers.
-fn publish<K>(
-    event: &watcher::Event<K>,
-    store: &Store<K>,
-    changes: &broadcast::Sender<Arc<K>>,
-    synced: &watch::Sender<bool>,
-) where
+/// An index kept beside an informer's cache.
+type Index<K> = Box<dyn FnMut(&ObjectRef<K>, Option<&Arc<K>>) + Send>;
+
+/// What one informer's watch task feeds: the cache, then the indexes, then the subscribers.
+struct FanOut<K: Resource + Clone + 'static>
+where
+    K::DynamicType: Eq + std::hash::Hash + Clone + Default,
+{
+    writer: reflector::store::Writer<K>,
+    store: Store<K>,
+    indexes: Vec<Index<K>>,
+    changes: broadcast::Sender<Arc<K>>,
+    synced: watch::Sender<bool>,
+}
+
+impl<K> FanOut<K>
+where
     K: Resource + Clone + 'static,
     K::DynamicType: Eq + std::hash::Hash + Clone + Default,
 {
-    match event {
-        watcher::Event::Apply(object) | watcher::Event::InitApply(object) => {
-            if let Some(cached) = store.get(&ObjectRef::from_obj(object)) {
-                let _ = changes.send(cached);
+    fn apply(&mut self, event: watcher::Event<K>) {
+        match &event {
+            watcher::Event::Apply(object) => {
+                self.writer.apply_watcher_event(&event);
+                let key = ObjectRef::from_obj(object);
+                if let Some(cached) = self.store.get(&key) {
+                    self.changed(&key, Some(cached));
+                }
+            }
+            watcher::Event::Delete(object) => {
+                self.writer.apply_watcher_event(&event);
+                let key = ObjectRef::from_obj(object);
+                self.changed(&key, None);
+                let _ = self.changes.send(Arc::new(object.clone()));
+            }
+            // A listing, first or after the watch lost its place, fills a buffer that replaces
+            // the cache at its end: only then is there anything to tell, and objects missing
+            // from it are gone.
+            watcher::Event::Init | watcher::Event::InitApply(_) => {
+                self.writer.apply_watcher_event(&event);
+            }
+            watcher::Event::InitDone => {
+                let before = self.store.state();
+                self.writer.apply_watcher_event(&event);
+                for object in before {
+                    let key = ObjectRef::from_obj(object.as_ref());
+                    if self.store.get(&key).is_none() {
+                        self.changed(&key, None);
+                        let _ = self.changes.send(object);
+                    }
+                }
+                for object in self.store.state() {
+                    self.changed(&ObjectRef::from_obj(object.as_ref()), Some(object));
+                }
+                self.synced.send_replace(true);
             }
         }
-        watcher::Event::Delete(object) => {
-            let _ = changes.send(Arc::new(object.clone()));
+    }
+
+    /// Tells the indexes, then the subscribers (when the object is still there), of a change.
+    fn changed(&mut self, key: &ObjectRef<K>, current: Option<Arc<K>>) {
+        for index in &mut self.indexes {
+            index(key, current.as_ref());
         }
-        watcher::Event::InitDone => {
-            synced.send_replace(true);
+        if let Some(object) = current {
+            let _ = self.changes.send(object);
         }
-        watcher::Event::Init => {}
     }
 }
 
@@ -189,5 +247,101 @@ impl Informers {
             .start(Api::all(client.clone()), tasks, shutdown);
         self.deployments
             .start(Api::all(client.clone()), tasks, shutdown);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn pod(name: &str, version: &str) -> Pod {
+        serde_json::from_value(json!({"metadata": {
+            "name": name, "namespace": "d", "resourceVersion": version,
+        }}))
+        .unwrap()
+    }
+
+    /// A fan-out whose index logs `(name, still there, subscribers told already)`.
+    fn fan_out() -> (
+        FanOut<Pod>,
+        broadcast::Receiver<Arc<Pod>>,
+        Arc<Mutex<Vec<(String, bool, bool)>>>,
+    ) {
+        let writer = reflector::store::Writer::default();
+        let (changes, received) = broadcast::channel(16);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (index_log, mut early) = (log.clone(), changes.subscribe());
+        let index: Index<Pod> = Box::new(move |key, current| {
+            let told = std::iter::from_fn(|| early.try_recv().ok())
+                .fold(false, |told, sent: Arc<Pod>| {
+                    told || sent.name_any() == key.name
+                });
+            index_log
+                .lock()
+                .unwrap()
+                .push((key.name.clone(), current.is_some(), told));
+        });
+        let fan_out = FanOut {
+            store: writer.as_reader(),
+            writer,
+            indexes: vec![index],
+            changes,
+            synced: watch::channel(false).0,
+        };
+        (fan_out, received, log)
+    }
+
+    fn drain(received: &mut broadcast::Receiver<Arc<Pod>>) -> Vec<(String, String)> {
+        std::iter::from_fn(|| received.try_recv().ok())
+            .map(|p| (p.name_any(), p.resource_version().unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn indexes_hear_of_a_change_before_subscribers_and_relists_tell_what_went() {
+        let (mut fan_out, mut received, log) = fan_out();
+        fan_out.apply(watcher::Event::Init);
+        fan_out.apply(watcher::Event::InitApply(pod("a", "1")));
+        fan_out.apply(watcher::Event::InitApply(pod("b", "2")));
+        assert!(
+            drain(&mut received).is_empty(),
+            "nothing is told before the listing ends"
+        );
+        fan_out.apply(watcher::Event::InitDone);
+        let mut first = drain(&mut received);
+        first.sort();
+        assert_eq!(first, [("a".into(), "1".into()), ("b".into(), "2".into())]);
+        assert!(*fan_out.synced.borrow());
+
+        fan_out.apply(watcher::Event::Apply(pod("a", "3")));
+        assert_eq!(drain(&mut received), [("a".into(), "3".into())]);
+
+        // The watch lost its place; b went meanwhile.
+        fan_out.apply(watcher::Event::Init);
+        fan_out.apply(watcher::Event::InitApply(pod("a", "4")));
+        fan_out.apply(watcher::Event::InitDone);
+        assert_eq!(
+            drain(&mut received),
+            [("b".into(), "2".into()), ("a".into(), "4".into())]
+        );
+        assert!(
+            fan_out
+                .store
+                .get(&ObjectRef::new("b").within("d"))
+                .is_none()
+        );
+
+        let log = log.lock().unwrap();
+        assert!(log.iter().all(|(_, _, told)| !told), "{log:?}");
+        let b: Vec<bool> = log
+            .iter()
+            .filter(|(name, ..)| name == "b")
+            .map(|(_, present, _)| *present)
+            .collect();
+        assert_eq!(b, [true, false]);
     }
 }

@@ -143,7 +143,7 @@ pub async fn run(
         tasks.spawn(deployment::start(&client, &mut informers, shutdown.clone()));
     }
     if selection.contains("replicaset") {
-        let pods = owners::PodsByOwner::start(&mut informers.pods, &mut tasks, shutdown.clone());
+        let pods = owners::PodsByOwner::new(&mut informers.pods);
         tasks.spawn(replicaset::start(
             &client,
             &mut informers,

@@ -4,12 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
-use kube::runtime::reflector::{ObjectRef, Store};
-use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
+use kube::runtime::reflector::ObjectRef;
 
 use super::informers::Informer;
 
@@ -73,28 +70,13 @@ impl Index {
 pub struct PodsByOwner(Arc<RwLock<Index>>);
 
 impl PodsByOwner {
-    /// Starts keeping the index from the pod informer.
-    pub fn start(
-        pods: &mut Informer<Pod>,
-        tasks: &mut JoinSet<()>,
-        shutdown: CancellationToken,
-    ) -> PodsByOwner {
+    /// An index the pod informer keeps current before it tells anyone of a change.
+    pub fn new(pods: &mut Informer<Pod>) -> PodsByOwner {
         let index = PodsByOwner::default();
-        let mut changes = Box::pin(pods.subscribe());
-        let store: Store<Pod> = pods.store();
         let kept = index.clone();
-        tasks.spawn(async move {
-            loop {
-                let pod = tokio::select! {
-                    pod = changes.next() => pod,
-                    () = shutdown.cancelled() => return,
-                };
-                let Some(pod) = pod else { return };
-                let key = ObjectRef::from_obj(pod.as_ref());
-                let current = store.get(&key);
-                if let Ok(mut index) = kept.0.write() {
-                    index.refresh(key, current);
-                }
+        pods.index(move |key, current| {
+            if let Ok(mut index) = kept.0.write() {
+                index.refresh(key.clone(), current.cloned());
             }
         });
         index
