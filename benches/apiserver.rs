@@ -131,11 +131,7 @@ async fn watch_latency(server: &Server, count: usize, rounds: usize) -> (Duratio
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    support::block_on(async {
         println!("| benchmark | result |\n|---|---|");
         for clients in [1, 8, 64] {
             let server = Server::start(&["--controllers", ""]);

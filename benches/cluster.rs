@@ -159,12 +159,10 @@ async fn scenario(nodes: u32, deployments: usize, replicas: i32) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        println!("| nodes | deployments × replicas | nodes Ready | pods bound | all pods Running | server memory |");
+    support::block_on(async {
+        println!(
+            "| nodes | deployments × replicas | nodes Ready | pods bound | all pods Running | server memory |"
+        );
         println!("|---|---|---|---|---|---|");
         // MKC_BENCH_NODES=1000 runs one size only.
         let sizes: Vec<u32> = match std::env::var("MKC_BENCH_NODES") {

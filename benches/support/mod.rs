@@ -8,6 +8,15 @@ use std::process::{Child, Command, Stdio};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
+/// Runs a benchmark's body on a multi-threaded runtime, as the clients it stands for would run.
+pub fn block_on<F: Future>(body: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(body)
+}
+
 /// An `mkc server` process, killed and its directory removed when dropped.
 pub struct Server {
     child: Child,

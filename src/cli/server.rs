@@ -72,6 +72,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         cluster_cidr: args.cluster_cidr,
     };
     config.default_toleration_seconds = args.default_toleration_seconds;
+    let stop = super::stop_signal()?;
     let shutdown = CancellationToken::new();
     let server = Server::start(config, shutdown.clone())
         .await
@@ -81,7 +82,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         server.addr,
         server.kubeconfig.display()
     );
-    super::stop_signal().await;
+    stop.await;
     tracing::info!("stopping");
     shutdown.cancel();
     server.wait().await;

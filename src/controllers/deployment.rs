@@ -67,18 +67,17 @@ pub fn start(
         replica_sets_synced: informers.replica_sets.synced(),
         recorder: Recorder::new(client.clone(), "deployment-controller"),
     });
+    let synced = informers.deployments.synced();
     let controller = Controller::for_shared_stream(
         informers.deployments.subscribe(),
         informers.deployments.store(),
     )
     .owns_shared_stream(informers.replica_sets.subscribe())
     .graceful_shutdown_on(async move { shutdown.cancelled().await });
-    async move {
-        controller
-            .run(reconcile, error_policy, context)
-            .for_each(|_| async {})
-            .await;
-    }
+    let run = controller
+        .run(reconcile, error_policy, context)
+        .for_each(|_| async {});
+    synced.then(run)
 }
 
 /// What a rollout step changes: new replica counts for ReplicaSets, by name.
@@ -172,11 +171,13 @@ fn plan(deployment: &Deployment, new: &ReplicaSet, old: &[&ReplicaSet]) -> Plan 
     let (surge, max_unavailable) = surge_and_unavailable(deployment);
     let new_replicas = spec_replicas(new);
     let old_replicas: i32 = old.iter().map(|rs| spec_replicas(rs)).sum();
-    // Scale the new ReplicaSet up as far as the surge allows.
+    // Scale the new ReplicaSet up as far as the surge allows. Pods an old ReplicaSet still
+    // has beyond its lowered spec count until its controller has removed them, so that there
+    // are never more than `desired + surge` pods at once.
     let target_new = if new_replicas > desired {
         desired
     } else {
-        let room = desired + surge - (new_replicas + old_replicas);
+        let room = desired + surge - (new_replicas.max(status_of(new).0) + old_pods);
         (new_replicas + room.max(0)).min(desired)
     };
     if target_new != new_replicas {

@@ -66,16 +66,15 @@ pub fn start(
             .collect();
         selected
     };
+    let synced = informers.services.synced();
     let controller =
         Controller::for_shared_stream(informers.services.subscribe(), informers.services.store())
             .watches_shared_stream(informers.pods.subscribe(), services_of_pod)
             .graceful_shutdown_on(async move { shutdown.cancelled().await });
-    async move {
-        controller
-            .run(reconcile, error_policy, context)
-            .for_each(|_| async {})
-            .await;
-    }
+    let run = controller
+        .run(reconcile, error_policy, context)
+        .for_each(|_| async {});
+    synced.then(run)
 }
 
 fn service_selector(service: &Service) -> Option<&BTreeMap<String, String>> {

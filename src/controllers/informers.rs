@@ -14,7 +14,7 @@ use std::sync::Arc;
 use futures::{Stream, StreamExt, stream};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service};
 use kube::api::Api;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -49,6 +49,18 @@ impl Synced {
     /// Resolves once the cache is complete; false if the informer stopped before that.
     pub async fn wait(&self) -> bool {
         self.0.clone().wait_for(|synced| *synced).await.is_ok()
+    }
+
+    /// Runs `task` once the cache is complete, or not at all if the informer stops first.
+    ///
+    /// Controllers start this way. A kube-runtime Controller holds its runner until its store
+    /// is ready, through a channel that wakes only the last of several waiters: controllers
+    /// sharing one store and started together would not all wake, and one still held would
+    /// never finish its graceful shutdown. A store that is ready already answers each at once.
+    pub async fn then(self, task: impl Future<Output = ()>) {
+        if self.wait().await {
+            task.await;
+        }
     }
 }
 
@@ -216,6 +228,7 @@ where
 
 /// The kinds the built-in controllers share.
 pub struct Informers {
+    pub namespaces: Informer<Namespace>,
     pub pods: Informer<Pod>,
     pub nodes: Informer<Node>,
     pub leases: Informer<Lease>,
@@ -227,6 +240,7 @@ pub struct Informers {
 impl Informers {
     pub fn new() -> Informers {
         Informers {
+            namespaces: Informer::new(),
             pods: Informer::new(),
             nodes: Informer::new(),
             leases: Informer::new(),
@@ -238,6 +252,8 @@ impl Informers {
 
     /// Starts the informers something subscribed to.
     pub fn start(mut self, client: &Client, tasks: &mut JoinSet<()>, shutdown: &CancellationToken) {
+        self.namespaces
+            .start(Api::all(client.clone()), tasks, shutdown);
         self.pods.start(Api::all(client.clone()), tasks, shutdown);
         self.nodes.start(Api::all(client.clone()), tasks, shutdown);
         self.leases.start(Api::all(client.clone()), tasks, shutdown);

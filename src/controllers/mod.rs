@@ -151,15 +151,15 @@ pub async fn run(
             shutdown.clone(),
         ));
     }
+    if selection.contains("namespace") {
+        tasks.spawn(namespace::start(&client, &mut informers, shutdown.clone()));
+    }
     informers.start(&client, &mut tasks, &shutdown);
     if selection.contains("scheduler") {
         tasks.spawn(crate::scheduler::run(client.clone(), shutdown.clone()));
     }
     if selection.contains("garbage-collector") {
         tasks.spawn(garbage_collector::run(client.clone(), shutdown.clone()));
-    }
-    if selection.contains("namespace") {
-        tasks.spawn(namespace::run(client.clone(), shutdown.clone()));
     }
     while tasks.join_next().await.is_some() {}
 }

@@ -9,11 +9,11 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
 use super::api_resource;
+use super::informers::Informers;
 use crate::registry;
 
 const FINALIZER: &str = "kubernetes";
@@ -30,14 +30,24 @@ struct Context {
     client: Client,
 }
 
-pub async fn run(client: Client, shutdown: CancellationToken) {
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    let context = Arc::new(Context { client });
-    Controller::new(namespaces, watcher::Config::default())
-        .graceful_shutdown_on(async move { shutdown.cancelled().await })
+pub fn start(
+    client: &Client,
+    informers: &mut Informers,
+    shutdown: CancellationToken,
+) -> impl Future<Output = ()> + use<> {
+    let context = Arc::new(Context {
+        client: client.clone(),
+    });
+    let synced = informers.namespaces.synced();
+    let controller = Controller::for_shared_stream(
+        informers.namespaces.subscribe(),
+        informers.namespaces.store(),
+    )
+    .graceful_shutdown_on(async move { shutdown.cancelled().await });
+    let run = controller
         .run(reconcile, error_policy, context)
-        .for_each(|_| async {})
-        .await;
+        .for_each(|_| async {});
+    synced.then(run)
 }
 
 async fn reconcile(namespace: Arc<Namespace>, ctx: Arc<Context>) -> Result<Action, Error> {

@@ -159,15 +159,14 @@ pub fn start(
         }),
         recorder: Recorder::new(client.clone(), "node-ipam-controller"),
     });
+    let synced = informers.nodes.synced();
     let controller =
         Controller::for_shared_stream(informers.nodes.subscribe(), informers.nodes.store())
             .graceful_shutdown_on(async move { shutdown.cancelled().await });
-    async move {
-        controller
-            .run(reconcile, error_policy, context)
-            .for_each(|_| async {})
-            .await;
-    }
+    let run = controller
+        .run(reconcile, error_policy, context)
+        .for_each(|_| async {});
+    synced.then(run)
 }
 
 async fn reconcile(node: Arc<Node>, ctx: Arc<Context>) -> Result<Action, Error> {

@@ -56,6 +56,7 @@ pub fn start(
         recorder: Recorder::new(client.clone(), "node-controller"),
         grace,
     });
+    let synced = informers.nodes.synced();
     let controller =
         Controller::for_shared_stream(informers.nodes.subscribe(), informers.nodes.store())
             .watches_shared_stream(informers.leases.subscribe(), |lease: Arc<Lease>| {
@@ -63,12 +64,10 @@ pub fn start(
                     .then(|| ObjectRef::new(&lease.name_any()))
             })
             .graceful_shutdown_on(async move { shutdown.cancelled().await });
-    async move {
-        controller
-            .run(reconcile, error_policy, context)
-            .for_each(|_| async {})
-            .await;
-    }
+    let run = controller
+        .run(reconcile, error_policy, context)
+        .for_each(|_| async {});
+    synced.then(run)
 }
 
 fn ready_condition(node: &Node) -> Option<&NodeCondition> {

@@ -61,16 +61,15 @@ pub fn start(
         };
         orphans
     };
+    let synced = informers.pods.synced();
     let controller =
         Controller::for_shared_stream(informers.pods.subscribe(), informers.pods.store())
             .watches_shared_stream(informers.nodes.subscribe(), pods_of_gone_node)
             .graceful_shutdown_on(async move { shutdown.cancelled().await });
-    async move {
-        controller
-            .run(reconcile, error_policy, context)
-            .for_each(|_| async {})
-            .await;
-    }
+    let run = controller
+        .run(reconcile, error_policy, context)
+        .for_each(|_| async {});
+    synced.then(run)
 }
 
 async fn reconcile(pod: Arc<Pod>, ctx: Arc<Context>) -> Result<Action, Error> {

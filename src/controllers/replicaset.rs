@@ -64,18 +64,17 @@ pub fn start(
         recorder: Recorder::new(client.clone(), "replicaset-controller"),
         expectations: Expectations::default(),
     });
+    let synced = informers.replica_sets.synced();
     let controller = Controller::for_shared_stream(
         informers.replica_sets.subscribe(),
         informers.replica_sets.store(),
     )
     .owns_shared_stream(informers.pods.subscribe())
     .graceful_shutdown_on(async move { shutdown.cancelled().await });
-    async move {
-        controller
-            .run(reconcile, error_policy, context)
-            .for_each(|_| async {})
-            .await;
-    }
+    let run = controller
+        .run(reconcile, error_policy, context)
+        .for_each(|_| async {});
+    synced.then(run)
 }
 
 /// Creates and deletes not yet seen in the pod cache, per ReplicaSet.

@@ -157,12 +157,18 @@ fn a_rollout_whose_new_pods_never_become_available_waits_at_the_surge() {
 }
 
 #[test]
-fn a_lagging_status_never_lets_availability_drop_below_the_minimum() {
-    // The old ReplicaSet was just scaled 3 → 2 and its status still says 3 available.
+fn a_lagging_status_lets_neither_availability_drop_nor_pods_exceed_the_surge() {
+    // The old ReplicaSet was just scaled 3 → 2 and its status still says 3 pods, available.
     let d = deployment(3, json!({"type": "RollingUpdate"}));
     let new = replica_set("new", 1, 1);
     let mut old = replica_set("old", 2, 3);
     old.status.as_mut().unwrap().replicas = 3;
+    let step = plan(&d, &new, &[&old]);
+    assert!(step.scale.is_empty(), "{step:?}");
+
+    // Its controller has removed the pod: the surge has room again.
+    old.status.as_mut().unwrap().replicas = 2;
+    old.status.as_mut().unwrap().available_replicas = Some(2);
     let step = plan(&d, &new, &[&old]);
     assert_eq!(step.scale.get("old"), None, "{step:?}");
     assert_eq!(step.scale.get("new"), Some(&2));
