@@ -292,9 +292,12 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let (index_log, mut early) = (log.clone(), changes.subscribe());
         let index: Index<Pod> = Box::new(move |key, current| {
-            let told = std::iter::from_fn(|| early.try_recv().ok())
-                .fold(false, |told, sent: Arc<Pod>| {
-                    told || sent.name_any() == key.name
+            // Told already: this very version (or, for a deletion, this name) was sent.
+            let version = current.and_then(|pod| pod.resource_version());
+            let told =
+                std::iter::from_fn(|| early.try_recv().ok()).fold(false, |told, sent: Arc<Pod>| {
+                    told || (sent.name_any() == key.name
+                        && (current.is_none() || sent.resource_version() == version))
                 });
             index_log
                 .lock()
