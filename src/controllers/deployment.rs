@@ -19,7 +19,7 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::Store;
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
@@ -67,14 +67,9 @@ pub fn start(
         replica_sets_synced: informers.replica_sets.synced(),
         recorder: Recorder::new(client.clone(), "deployment-controller"),
     });
-    let synced = informers.deployments.synced();
-    let controller = Controller::for_shared_stream(
-        informers.deployments.subscribe(),
-        informers.deployments.store(),
-    )
-    .owns_shared_stream(informers.replica_sets.subscribe())
-    .graceful_shutdown_on(async move { shutdown.cancelled().await });
+    let (controller, synced) = informers.deployments.controller(shutdown);
     let run = controller
+        .owns_shared_stream(informers.replica_sets.subscribe())
         .run(reconcile, error_policy, context)
         .for_each(|_| async {});
     synced.then(run)

@@ -15,7 +15,7 @@ use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointSlic
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use tokio_util::sync::CancellationToken;
@@ -66,12 +66,9 @@ pub fn start(
             .collect();
         selected
     };
-    let synced = informers.services.synced();
-    let controller =
-        Controller::for_shared_stream(informers.services.subscribe(), informers.services.store())
-            .watches_shared_stream(informers.pods.subscribe(), services_of_pod)
-            .graceful_shutdown_on(async move { shutdown.cancelled().await });
+    let (controller, synced) = informers.services.controller(shutdown);
     let run = controller
+        .watches_shared_stream(informers.pods.subscribe(), services_of_pod)
         .run(reconcile, error_policy, context)
         .for_each(|_| async {});
     synced.then(run)

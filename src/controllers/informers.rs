@@ -16,6 +16,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service};
 use kube::api::Api;
+use kube::runtime::controller::Controller;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
@@ -110,6 +111,14 @@ where
             }
         })
         .flatten()
+    }
+
+    /// A kube-runtime Controller over this informer's changes and cache that stops gracefully
+    /// on `shutdown`, and the readiness to start it on (see [`Synced::then`]).
+    pub fn controller(&mut self, shutdown: CancellationToken) -> (Controller<K>, Synced) {
+        let controller = Controller::for_shared_stream(self.subscribe(), self.store())
+            .graceful_shutdown_on(async move { shutdown.cancelled().await });
+        (controller, self.synced())
     }
 
     /// Keeps an index beside the cache: `index` is called with every key that changed and the

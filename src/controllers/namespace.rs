@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::{Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
@@ -38,12 +38,7 @@ pub fn start(
     let context = Arc::new(Context {
         client: client.clone(),
     });
-    let synced = informers.namespaces.synced();
-    let controller = Controller::for_shared_stream(
-        informers.namespaces.subscribe(),
-        informers.namespaces.store(),
-    )
-    .graceful_shutdown_on(async move { shutdown.cancelled().await });
+    let (controller, synced) = informers.namespaces.controller(shutdown);
     let run = controller
         .run(reconcile, error_policy, context)
         .for_each(|_| async {});

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Node;
 use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, ResourceExt};
 use serde_json::json;
@@ -159,10 +159,7 @@ pub fn start(
         }),
         recorder: Recorder::new(client.clone(), "node-ipam-controller"),
     });
-    let synced = informers.nodes.synced();
-    let controller =
-        Controller::for_shared_stream(informers.nodes.subscribe(), informers.nodes.store())
-            .graceful_shutdown_on(async move { shutdown.cancelled().await });
+    let (controller, synced) = informers.nodes.controller(shutdown);
     let run = controller
         .run(reconcile, error_policy, context)
         .for_each(|_| async {});

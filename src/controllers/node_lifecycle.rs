@@ -13,7 +13,7 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, ResourceExt};
 use serde_json::json;
@@ -56,15 +56,12 @@ pub fn start(
         recorder: Recorder::new(client.clone(), "node-controller"),
         grace,
     });
-    let synced = informers.nodes.synced();
-    let controller =
-        Controller::for_shared_stream(informers.nodes.subscribe(), informers.nodes.store())
-            .watches_shared_stream(informers.leases.subscribe(), |lease: Arc<Lease>| {
-                (lease.namespace().as_deref() == Some(LEASE_NAMESPACE))
-                    .then(|| ObjectRef::new(&lease.name_any()))
-            })
-            .graceful_shutdown_on(async move { shutdown.cancelled().await });
+    let (controller, synced) = informers.nodes.controller(shutdown);
     let run = controller
+        .watches_shared_stream(informers.leases.subscribe(), |lease: Arc<Lease>| {
+            (lease.namespace().as_deref() == Some(LEASE_NAMESPACE))
+                .then(|| ObjectRef::new(&lease.name_any()))
+        })
         .run(reconcile, error_policy, context)
         .for_each(|_| async {});
     synced.then(run)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, Preconditions};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
@@ -61,12 +61,9 @@ pub fn start(
         };
         orphans
     };
-    let synced = informers.pods.synced();
-    let controller =
-        Controller::for_shared_stream(informers.pods.subscribe(), informers.pods.store())
-            .watches_shared_stream(informers.nodes.subscribe(), pods_of_gone_node)
-            .graceful_shutdown_on(async move { shutdown.cancelled().await });
+    let (controller, synced) = informers.pods.controller(shutdown);
     let run = controller
+        .watches_shared_stream(informers.nodes.subscribe(), pods_of_gone_node)
         .run(reconcile, error_policy, context)
         .for_each(|_| async {});
     synced.then(run)

@@ -16,7 +16,7 @@ use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Action;
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 use tokio::time::Instant;
@@ -64,14 +64,9 @@ pub fn start(
         recorder: Recorder::new(client.clone(), "replicaset-controller"),
         expectations: Expectations::default(),
     });
-    let synced = informers.replica_sets.synced();
-    let controller = Controller::for_shared_stream(
-        informers.replica_sets.subscribe(),
-        informers.replica_sets.store(),
-    )
-    .owns_shared_stream(informers.pods.subscribe())
-    .graceful_shutdown_on(async move { shutdown.cancelled().await });
+    let (controller, synced) = informers.replica_sets.controller(shutdown);
     let run = controller
+        .owns_shared_stream(informers.pods.subscribe())
         .run(reconcile, error_policy, context)
         .for_each(|_| async {});
     synced.then(run)
