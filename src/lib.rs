@@ -3,11 +3,13 @@
 pub mod apiserver;
 pub mod cli;
 pub mod controllers;
+pub mod deadline;
 pub mod defaults;
 pub mod kubeconfig;
 pub mod patch;
 pub mod pki;
 pub mod printers;
+pub mod private_files;
 pub mod protobuf;
 pub mod registry;
 pub mod scheduler;

@@ -182,20 +182,10 @@ fn write(path: &Path, contents: &str) -> Result<(), PkiError> {
 
 /// Writes a private key readable by its owner only.
 fn write_private(path: &Path, contents: &str) -> Result<(), PkiError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let io = |source| PkiError::Io {
+    crate::private_files::write(path, contents.as_bytes()).map_err(|source| PkiError::Io {
         path: path.to_owned(),
         source,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io)?;
-    file.write_all(contents.as_bytes()).map_err(io)
+    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The agent as a whole: registers its nodes, keeps their heartbeats, learns their pod CIDRs
 //! and syncs their pods, as tasks of one JoinSet that end together through one cancellation
-//! token. [`run`] takes a [`Config`]; [`run_nodes`] takes runtimes the caller made, so they can
+//! token. A panic while syncing one pod is retried as any failed sync is; the pod CIDR watch
+//! is started again with back-off if it panics; a panic elsewhere stops the agent with an
+//! error rather than leaving it running without a part. [`run`] takes a [`Config`]; [`run_nodes`] takes runtimes the caller made, so they can
 //! outlive the agent.
 
 use std::sync::Arc;
@@ -119,8 +121,16 @@ pub async fn run_nodes<R: ContainerRuntime>(
         housekeeping,
     };
     tasks.spawn(pod_sync::run(context, inputs, settings.sync_concurrency, stop.clone()).map(Ok));
-    tasks
-        .spawn(network::watch_pod_cidrs(client.clone(), fleet.clone(), wake, stop.clone()).map(Ok));
+    let (network_client, network_fleet, network_stop) = (client.clone(), fleet.clone(), stop.clone());
+    let pod_cidrs = move || {
+        network::watch_pod_cidrs(
+            network_client.clone(),
+            network_fleet.clone(),
+            wake.clone(),
+            network_stop.clone(),
+        )
+    };
+    tasks.spawn(mkc_supervisor::supervise("pod CIDR watch", stop.clone(), pod_cidrs).map(Ok));
     let registrations = Arc::new(Semaphore::new(settings.registration_concurrency.max(1)));
     for node in fleet.iter() {
         tasks.spawn(node_life(

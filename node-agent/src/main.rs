@@ -84,6 +84,7 @@ fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    mkc_supervisor::install_panic_hook();
     let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -42,6 +42,8 @@ pub enum SyncError {
     Api(#[from] kube::Error),
     #[error("encoding the pod status: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error(transparent)]
+    Panicked(#[from] mkc_supervisor::Panicked),
 }
 
 /// What every sync shares.
@@ -103,7 +105,11 @@ pub async fn run<R: ContainerRuntime>(
         .reconcile_on(exits)
         .reconcile_on(inputs.wakes)
         .graceful_shutdown_on(shutdown.clone().cancelled_owned())
-        .run(reconcile, error_policy, context)
+        .run(
+            |pod, ctx| mkc_supervisor::catch(reconcile(pod, ctx)),
+            error_policy,
+            context,
+        )
         .for_each(|outcome| async move {
             match outcome {
                 // Sync failures are reported by error_policy.

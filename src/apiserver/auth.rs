@@ -70,8 +70,9 @@ impl Tokens {
                 uuid::Uuid::new_v4().simple()
             );
             let line = format!("{token},kubernetes-admin,kubernetes-admin,\"system:masters\"\n");
-            std::fs::write(path, line).map_err(io)?;
+            crate::private_files::write(path, line.as_bytes()).map_err(io)?;
         }
+        crate::private_files::restrict_file(path).map_err(io)?;
         let text = std::fs::read_to_string(path).map_err(io)?;
         Ok(Tokens::parse(&text))
     }

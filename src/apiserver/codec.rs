@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::ApiError;
@@ -74,6 +75,8 @@ pub enum Output {
 pub struct Accept {
     pub output: Output,
     pub yaml: bool,
+    /// `?pretty=true`: JSON indented by two spaces, as upstream indents it.
+    pub pretty: bool,
 }
 
 impl Accept {
@@ -106,7 +109,11 @@ impl Accept {
                 (Some(_), _) => continue,
                 (None, _) => Output::Object,
             };
-            return Ok(Accept { output, yaml });
+            return Ok(Accept {
+                output,
+                yaml,
+                pretty: false,
+            });
         }
         if saw_only_unservable {
             return Err(ApiError::NotAcceptable);
@@ -117,24 +124,36 @@ impl Accept {
     pub const JSON: Accept = Accept {
         output: Output::Object,
         yaml: false,
+        pretty: false,
     };
 }
 
 /// Answers `value` as the client asked: JSON, or YAML if that is what it accepts.
-pub fn respond(accept: Accept, code: StatusCode, value: &Value) -> Response {
+pub fn respond(accept: Accept, code: StatusCode, value: &impl Serialize) -> Response {
     let (body, media) = if accept.yaml {
         match serde_saphyr::to_string(value) {
             Ok(text) => (text.into_bytes(), YAML),
             Err(e) => return ApiError::Internal(format!("encoding YAML: {e}")).into_response(),
         }
     } else {
-        (serde_json::to_vec(value).unwrap_or_default(), JSON)
+        (json(value, accept.pretty), JSON)
     };
     let mut response = (code, body).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     response
+}
+
+/// JSON as upstream's encoder writes it: compact with a closing newline, or indented by two
+/// spaces without one when `pretty` is asked for.
+pub fn json(value: &impl Serialize, pretty: bool) -> Vec<u8> {
+    if pretty {
+        return serde_json::to_vec_pretty(value).unwrap_or_default();
+    }
+    let mut bytes = serde_json::to_vec(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
 }
 
 /// The PartialObjectMetadata view of an object.

@@ -1,9 +1,11 @@
 //! The API server's error type, answered as a `metav1.Status` with upstream's reason, code and
 //! message shapes, because kubectl and client libraries print and branch on exactly those.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+
+use super::codec::{self, Accept};
+use super::status::{Cause, Details, Status};
 
 use crate::patch::PatchError;
 use crate::store::StoreError;
@@ -118,7 +120,7 @@ impl ApiError {
         }
     }
 
-    fn code(&self) -> StatusCode {
+    pub fn code(&self) -> StatusCode {
         match self {
             ApiError::NotFound { .. } | ApiError::NoSuchPath => StatusCode::NOT_FOUND,
             ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -165,76 +167,75 @@ impl ApiError {
         }
     }
 
-    fn details(&self) -> Option<Value> {
+    fn details(&self) -> Option<Details> {
         match self {
             ApiError::NotFound { resource, name }
             | ApiError::AlreadyExists { resource, name }
-            | ApiError::Conflict { resource, name, .. } => Some(json!({
-                "name": name, "group": resource.group, "kind": resource.resource,
-            })),
+            | ApiError::Conflict { resource, name, .. } => Some(Details {
+                name: name.clone(),
+                group: resource.group.clone(),
+                kind: resource.resource.clone(),
+                ..Details::default()
+            }),
             ApiError::Invalid {
                 kind,
                 group,
                 name,
                 errors,
                 ..
-            } => {
-                let causes: Vec<Value> = errors
+            } => Some(Details {
+                name: name.clone(),
+                group: group.clone(),
+                kind: kind.clone(),
+                causes: errors
                     .iter()
-                    .map(
-                        |e| json!({"reason": e.reason(), "message": e.message(), "field": e.field}),
-                    )
-                    .collect();
-                Some(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
-            }
-            ApiError::Patch(PatchError::Conflict(conflicts)) => {
-                let causes: Vec<Value> = conflicts
+                    .map(|e| Cause {
+                        reason: e.reason().to_owned(),
+                        message: e.message(),
+                        field: e.field.clone(),
+                    })
+                    .collect(),
+                ..Details::default()
+            }),
+            ApiError::Patch(PatchError::Conflict(conflicts)) => Some(Details {
+                causes: conflicts
                     .iter()
-                    .map(|c| json!({"reason": "FieldManagerConflict", "message": format!("conflict with {}", c.manager), "field": c.field}))
-                    .collect();
-                Some(json!({"causes": causes}))
-            }
+                    .map(|c| Cause {
+                        reason: "FieldManagerConflict".into(),
+                        message: format!("conflict with {}", c.manager),
+                        field: c.field.clone(),
+                    })
+                    .collect(),
+                ..Details::default()
+            }),
             _ => None,
         }
     }
 
     /// The Status object this error is answered with.
-    pub fn status(&self) -> Value {
-        let mut status = json!({
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.to_string(),
-            "reason": self.reason(),
-            "code": self.code().as_u16(),
-        });
-        if let Some(mut details) = self.details() {
-            // Upstream omits empty detail fields (the core group is "").
-            if let Some(map) = details.as_object_mut() {
-                map.retain(|_, v| v.as_str() != Some(""));
-            }
-            status["details"] = details;
+    pub fn status(&self) -> Status {
+        let status = Status::failure(self.code().as_u16(), self.reason(), self.to_string());
+        match self.details() {
+            Some(details) => status.with_details(details),
+            None => status,
         }
-        status
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    /// The response for this error, in the encoding the request asked for.
+    pub fn respond(&self, accept: Accept) -> Response {
         let code = self.code();
         if code.is_server_error() {
             tracing::error!(error = %self, "request failed");
         } else {
             tracing::debug!(error = %self, "request refused");
         }
-        let body = serde_json::to_vec(&self.status()).unwrap_or_default();
-        let mut response = (code, body).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        response
+        codec::respond(accept, code, &self.status())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.respond(Accept::JSON)
     }
 }
 

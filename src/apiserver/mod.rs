@@ -17,6 +17,7 @@ mod params;
 mod request;
 mod selectors;
 mod serve;
+mod status;
 mod storage;
 mod table;
 mod watch;
@@ -167,7 +168,26 @@ pub fn router(state: Arc<ApiState>) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        .layer(axum::middleware::from_fn(answer_panics))
         .with_state(state)
+}
+
+/// A request whose handling panics is answered 500 with upstream's Status for it; the panic
+/// hook has already logged where and why, in one line.
+async fn answer_panics(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let handled = async { Ok::<_, mkc_supervisor::Panicked>(next.run(request).await) };
+    match mkc_supervisor::catch(handled).await {
+        Ok(response) => response,
+        Err(_) => {
+            let error = ApiError::Internal(
+                "This request caused apiserver to panic. Look in the logs for details.".into(),
+            );
+            codec::respond(codec::Accept::JSON, error.code(), &error.status())
+        }
+    }
 }
 
 async fn version() -> axum::Json<serde_json::Value> {
@@ -265,7 +285,13 @@ impl Server {
             watch_buffer: config.watch_buffer,
             ..store::Options::default()
         };
-        let store = Store::open(&dir.join("store.redb"), options)?;
+        let store_path = dir.join("store.redb");
+        let store = Store::open(&store_path, options)?;
+        // It holds every Secret.
+        crate::private_files::restrict_file(&store_path).map_err(|source| ServerError::Io {
+            path: store_path.clone(),
+            source,
+        })?;
         let mut state = ApiState::new(store.clone(), tokens, advertised, shutdown.clone());
         state.default_toleration_seconds = config.default_toleration_seconds;
         let state = Arc::new(state);
@@ -288,10 +314,14 @@ impl Server {
             groups: vec!["system:authenticated".into()],
         };
         let client = local_client(state.clone(), controller_user);
+        let controller_options = crate::controllers::Options {
+            root_ca_pem: ca.cert_pem().to_owned(),
+            ..config.controller_options
+        };
         let controllers = tokio::spawn(crate::controllers::run(
             client,
             config.controllers,
-            config.controller_options,
+            controller_options,
             shutdown,
         ));
         Ok(Server {
@@ -349,7 +379,7 @@ fn server_names(config: &Config, addr: SocketAddr, host: IpAddr) -> Vec<String> 
 }
 
 fn create_dir(path: &Path) -> Result<(), ServerError> {
-    std::fs::create_dir_all(path).map_err(|source| ServerError::Io {
+    crate::private_files::create_dir(path).map_err(|source| ServerError::Io {
         path: path.to_owned(),
         source,
     })
@@ -370,7 +400,7 @@ fn write_kubeconfig(
         client_cert_pem: &admin.cert_pem,
         client_key_pem: &admin.key_pem,
     })?;
-    std::fs::write(path, text).map_err(|source| ServerError::Io {
+    crate::private_files::write(path, text.as_bytes()).map_err(|source| ServerError::Io {
         path: path.to_owned(),
         source,
     })

@@ -34,6 +34,7 @@ pub struct Params {
     pub propagation_policy: Option<String>,
     pub orphan_dependents: Option<bool>,
     pub include_object: Option<IncludeObject>,
+    pub pretty: bool,
     pub log: LogParams,
 }
 
@@ -78,6 +79,7 @@ impl Params {
             "propagationPolicy" => self.propagation_policy = Some(value),
             "orphanDependents" => self.orphan_dependents = Some(flag(&value)),
             "includeObject" => self.include_object = Some(include_object(&value)?),
+            "pretty" => self.pretty = flag(&value),
             "container" => self.log.container = Some(value),
             "follow" => self.log.follow = flag(&value),
             "previous" => self.log.previous = flag(&value),

@@ -26,6 +26,8 @@ struct Reply {
     status: StatusCode,
     headers: HeaderMap,
     body: Value,
+    /// The body as sent, for byte-for-byte comparisons.
+    raw: bytes::Bytes,
 }
 
 impl Harness {
@@ -68,6 +70,7 @@ impl Harness {
             status,
             headers,
             body,
+            raw: bytes,
         }
     }
 
@@ -586,7 +589,8 @@ async fn pods_on_a_node_stay_terminating_until_the_node_confirms() {
             None,
         )
         .await;
-    assert_eq!(confirmed.body["status"], "Success");
+    assert_eq!(confirmed.status, StatusCode::OK);
+    assert_eq!(confirmed.body["kind"], "Pod", "pods answer a delete with the pod");
     assert_eq!(
         h.get(&format!("{PODS}/bound")).await.status,
         StatusCode::NOT_FOUND
@@ -920,4 +924,191 @@ async fn openapi_v3_serves_real_schemas_with_their_kinds() {
             .iter()
             .any(|p| p["name"] == "fieldValidation")
     );
+}
+
+#[tokio::test]
+async fn deletes_answer_as_upstream_does_per_resource() {
+    let h = Harness::new().await;
+    const SERVICES: &str = "/api/v1/namespaces/default/services";
+    const ACCOUNTS: &str = "/api/v1/namespaces/default/serviceaccounts";
+    let service = json!({"metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}});
+    h.create_ok(SERVICES, service).await;
+    h.create_ok(ACCOUNTS, json!({"metadata": {"name": "robot"}}))
+        .await;
+    h.create_ok(PODS, pod("unbound", None)).await;
+    for (path, kind) in [
+        (format!("{SERVICES}/web"), "Service"),
+        (format!("{ACCOUNTS}/robot"), "ServiceAccount"),
+        (format!("{PODS}/unbound"), "Pod"),
+    ] {
+        let gone = h.call(Method::DELETE, &path, None).await;
+        assert_eq!(gone.status, StatusCode::OK, "{path}");
+        assert_eq!(gone.body["kind"], kind, "{path}: {}", gone.body);
+        assert_eq!(h.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+
+    // Most kinds answer a Status naming what went, without the core group's empty name.
+    let created = h.create_ok(CM, configmap("plain")).await;
+    let gone = h.call(Method::DELETE, &format!("{CM}/plain"), None).await;
+    let expected = format!(
+        "{{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{{}},\"status\":\"Success\",\"details\":{{\"name\":\"plain\",\"kind\":\"configmaps\",\"uid\":{}}}}}\n",
+        created["metadata"]["uid"]
+    );
+    assert_eq!(std::str::from_utf8(&gone.raw).unwrap(), expected);
+    h.create_ok(DEPLOY, deployment("web", 1)).await;
+    let gone = h.call(Method::DELETE, &format!("{DEPLOY}/web"), None).await;
+    assert_eq!(gone.body["details"]["group"], "apps");
+
+    // An object that stays is answered, 200, or 202 for orphanDependents=false.
+    h.create_ok(DEPLOY, deployment("held", 1)).await;
+    let held = h
+        .call(
+            Method::DELETE,
+            &format!("{DEPLOY}/held"),
+            Some(json!({"propagationPolicy": "Foreground"})),
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::OK);
+    assert_eq!(held.body["kind"], "Deployment");
+    let mut finalized = configmap("accepted");
+    finalized["metadata"]["finalizers"] = json!(["example.com/hold"]);
+    h.create_ok(CM, finalized).await;
+    let accepted = h
+        .call(
+            Method::DELETE,
+            &format!("{CM}/accepted"),
+            Some(json!({"orphanDependents": false})),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED);
+    assert!(accepted.body["metadata"]["deletionTimestamp"].is_string());
+
+    // deletecollection lists what it deleted.
+    for name in ["a", "b"] {
+        h.create_ok(CM, configmap(name)).await;
+    }
+    let swept = h
+        .call(Method::DELETE, &format!("{CM}?fieldSelector=metadata.name%3Da"), None)
+        .await;
+    assert_eq!(swept.status, StatusCode::OK);
+    assert_eq!(swept.body["kind"], "ConfigMapList");
+    let names: Vec<&str> = swept.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a"]);
+    assert_eq!(h.get(&format!("{CM}/b")).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn status_bodies_are_written_byte_for_byte_as_upstream_writes_them() {
+    let h = Harness::new().await;
+    h.create_ok(DEPLOY, deployment("triple-nginx", 1)).await;
+    let again = h.post(DEPLOY, deployment("triple-nginx", 1)).await;
+    assert_eq!(
+        std::str::from_utf8(&again.raw).unwrap(),
+        concat!(
+            r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","#,
+            r#""message":"deployments.apps \"triple-nginx\" already exists","reason":"AlreadyExists","#,
+            r#""details":{"name":"triple-nginx","group":"apps","kind":"deployments"},"code":409}"#,
+            "\n"
+        )
+    );
+    let missing = h.get(&format!("{CM}/nope")).await;
+    assert!(
+        !std::str::from_utf8(&missing.raw)
+            .unwrap()
+            .contains(r#""group""#),
+        "the core group is left out"
+    );
+
+    let pretty = h.get(&format!("{CM}/nope?pretty=true")).await;
+    let text = std::str::from_utf8(&pretty.raw).unwrap();
+    assert!(
+        text.starts_with("{\n  \"kind\": \"Status\",\n  \"apiVersion\": \"v1\","),
+        "{text}"
+    );
+    let object = h.get(&format!("{DEPLOY}/triple-nginx?pretty=true")).await;
+    assert!(std::str::from_utf8(&object.raw).unwrap().contains("\n  \"kind\": \"Deployment\""));
+    let compact = h.get(&format!("{DEPLOY}/triple-nginx")).await;
+    assert!(compact.raw.ends_with(b"}\n"));
+}
+
+#[tokio::test]
+async fn numbers_too_large_for_time_arithmetic_are_answered_not_panicked_on() {
+    let h = Harness::new().await;
+    // The watch stays open, so only its head is awaited.
+    let head = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut request = Request::get(format!(
+            "{CM}?watch=1&timeoutSeconds=18446744073709551615"
+        ))
+        .body(Body::empty())
+        .unwrap();
+        request.extensions_mut().insert(Harness::admin());
+        h.app.clone().oneshot(request).await.unwrap().status()
+    })
+    .await
+    .unwrap();
+    assert_eq!(head, StatusCode::OK);
+
+    h.create_ok(PODS, pod("bound", Some("node-1"))).await;
+    let deleting = h
+        .call(
+            Method::DELETE,
+            &format!("{PODS}/bound?gracePeriodSeconds=9223372036854775807"),
+            None,
+        )
+        .await;
+    assert_eq!(deleting.status, StatusCode::OK, "{}", deleting.body);
+    let deadline = deleting.body["metadata"]["deletionTimestamp"].as_str().unwrap();
+    assert!(deadline.starts_with("9999-"), "saturated at the last time: {deadline}");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_answered_500_with_a_status() {
+    let app = Router::new()
+        .route(
+            "/boom",
+            axum::routing::get(|| async {
+                let huge: Option<u64> = None;
+                huge.expect("a handler bug");
+            }),
+        )
+        .layer(axum::middleware::from_fn(super::answer_panics));
+    let response = app
+        .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value =
+        serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["kind"], "Status");
+    assert_eq!(body["reason"], "InternalError");
+    assert_eq!(
+        body["message"],
+        "This request caused apiserver to panic. Look in the logs for details."
+    );
+}
+
+#[tokio::test]
+async fn exec_and_logs_say_the_nodes_runtime_does_not_serve_them() {
+    let h = Harness::new().await;
+    let node = json!({"metadata": {"name": "node-1"}, "status": {"nodeInfo": {
+        "containerRuntimeVersion": "simulated://1.0", "architecture": "amd64",
+        "bootID": "", "kernelVersion": "", "kubeProxyVersion": "", "kubeletVersion": "",
+        "machineID": "", "operatingSystem": "linux", "osImage": "", "systemUUID": ""}}});
+    h.create_ok("/api/v1/nodes", node).await;
+    h.create_ok(PODS, pod("p", Some("node-1"))).await;
+    for path in ["exec?command=true&stdout=true", "portforward?ports=80", "log"] {
+        let reply = h.get(&format!("{PODS}/p/{path}")).await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        let message = reply.body["message"].as_str().unwrap();
+        assert!(
+            message.contains(r#"container runtime, "simulated://1.0", does not serve"#),
+            "{path}: {message}"
+        );
+        assert!(!message.contains("cannot be reached"), "{message}");
+    }
 }

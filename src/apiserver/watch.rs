@@ -62,7 +62,8 @@ pub async fn serve(state: &Arc<ApiState>, request: &Request) -> Result<Response,
     let events = match state.objects.watch(r, request.info.namespace(), from).await {
         Ok(events) => Some(events),
         Err(err @ ApiError::Expired(_)) => {
-            initial.push_back(("ERROR", err.status()));
+            let status = serde_json::to_value(err.status()).unwrap_or_default();
+            initial.push_back(("ERROR", status));
             None
         }
         Err(err) => return Err(err),
@@ -77,7 +78,7 @@ pub async fn serve(state: &Arc<ApiState>, request: &Request) -> Result<Response,
         initial,
         events,
         revision: from,
-        deadline: Instant::now() + timeout,
+        deadline: crate::deadline::instant_after(timeout),
         next_bookmark: Instant::now() + BOOKMARK_INTERVAL,
         shutdown: state.shutdown.clone(),
         columns_sent: false,

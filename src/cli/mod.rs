@@ -60,6 +60,7 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    mkc_supervisor::install_panic_hook();
 }
 
 /// Listens for SIGINT and SIGTERM from the moment it is called, so a signal sent as soon as

@@ -54,7 +54,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "h" => value * 3600.0,
         _ => return Err(format!("{text:?} is not a duration like 40s or 2m")),
     };
-    Ok(Duration::from_secs_f64(seconds))
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| format!("{text:?} is longer than any duration mkc can wait"))
 }
 
 fn parse_controllers(text: &str) -> Result<Selection, String> {
@@ -70,6 +71,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.controller_options = Options {
         node_monitor_grace_period: args.node_monitor_grace_period,
         cluster_cidr: args.cluster_cidr,
+        ..Options::default()
     };
     config.default_toleration_seconds = args.default_toleration_seconds;
     let stop = super::stop_signal()?;
@@ -101,5 +103,6 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5y").is_err());
+        assert!(parse_duration("99999999999999999999999h").is_err());
     }
 }

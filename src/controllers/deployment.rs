@@ -47,6 +47,8 @@ const NOT_COPIED: [&str; 5] = [
 pub enum Error {
     #[error("API request failed: {0}")]
     Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Panicked(#[from] mkc_supervisor::Panicked),
 }
 
 struct Context {
@@ -70,7 +72,11 @@ pub fn start(
     let (controller, synced) = informers.deployments.controller(shutdown);
     let run = controller
         .owns_shared_stream(informers.replica_sets.subscribe())
-        .run(reconcile, error_policy, context)
+        .run(
+            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
+            error_policy,
+            context,
+        )
         .for_each(|_| async {});
     synced.then(run)
 }

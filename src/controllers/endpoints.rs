@@ -32,13 +32,15 @@ const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
 pub enum Error {
     #[error("API request failed: {0}")]
     Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Panicked(#[from] mkc_supervisor::Panicked),
 }
 
 struct Context {
     client: Client,
     pods: Store<Pod>,
     pods_synced: Synced,
-    pace: Pace,
+    pace: Arc<Pace>,
 }
 
 /// The least time between two reconciles of one Service (see [`Pace`]).
@@ -54,7 +56,7 @@ pub fn start(
         client: client.clone(),
         pods: informers.pods.store(),
         pods_synced: informers.pods.synced(),
-        pace: Pace::new(PACE),
+        pace: Pace::following(PACE, &mut informers.services),
     });
     let services_of_pod = move |pod: Arc<Pod>| {
         let selected: Vec<ObjectRef<Service>> = services
@@ -69,7 +71,11 @@ pub fn start(
     let (controller, synced) = informers.services.controller(shutdown);
     let run = controller
         .watches_shared_stream(informers.pods.subscribe(), services_of_pod)
-        .run(reconcile, error_policy, context)
+        .run(
+            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
+            error_policy,
+            context,
+        )
         .for_each(|_| async {});
     synced.then(run)
 }
@@ -256,12 +262,7 @@ async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action, E
     if service_selector(&service).is_none() || service.metadata.deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
-    let key = format!(
-        "{}/{}",
-        service.namespace().unwrap_or_default(),
-        service.name_any()
-    );
-    if let Some(wait) = ctx.pace.check(&key) {
+    if let Some(wait) = ctx.pace.check(&service.uid().unwrap_or_default()) {
         return Ok(Action::requeue(wait));
     }
     if !ctx.pods_synced.wait().await {

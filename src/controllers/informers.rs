@@ -14,7 +14,7 @@ use std::sync::Arc;
 use futures::{Stream, StreamExt, stream};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Service, ServiceAccount};
 use kube::api::Api;
 use kube::runtime::controller::Controller;
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -39,6 +39,8 @@ where
     changes: broadcast::Sender<Arc<K>>,
     synced: watch::Sender<bool>,
     used: bool,
+    /// A field selector narrowing the watch to the objects wanted (one name in every namespace).
+    fields: Option<&'static str>,
 }
 
 /// Whether an informer's cache holds its first complete listing. Any number of tasks may wait
@@ -71,6 +73,10 @@ where
     K::DynamicType: Eq + std::hash::Hash + Clone + Default,
 {
     fn new() -> Informer<K> {
+        Informer::with_fields(None)
+    }
+
+    fn with_fields(fields: Option<&'static str>) -> Informer<K> {
         let writer = reflector::store::Writer::default();
         let (changes, _) = broadcast::channel(BUFFER);
         let (synced, _) = watch::channel(false);
@@ -81,6 +87,7 @@ where
             changes,
             synced,
             used: false,
+            fields,
         }
     }
 
@@ -142,9 +149,13 @@ where
             synced: self.synced.clone(),
         };
         let shutdown = shutdown.clone();
+        let config = match self.fields {
+            Some(fields) => watcher::Config::default().fields(fields),
+            None => watcher::Config::default(),
+        };
         tasks.spawn(async move {
             // No controller reads managedFields, and they can outweigh the rest of an object.
-            let events = watcher(api, watcher::Config::default())
+            let events = watcher(api, config)
                 .default_backoff()
                 .modify(|object| object.managed_fields_mut().clear());
             let mut events = std::pin::pin!(events);
@@ -244,7 +255,14 @@ pub struct Informers {
     pub services: Informer<Service>,
     pub replica_sets: Informer<ReplicaSet>,
     pub deployments: Informer<Deployment>,
+    pub service_accounts: Informer<ServiceAccount>,
+    /// Only the ConfigMaps named [`ROOT_CA_CONFIG_MAP`]: no controller needs the others.
+    pub root_ca_config_maps: Informer<ConfigMap>,
 }
+
+/// The ConfigMap holding the cluster's CA in every namespace.
+pub const ROOT_CA_CONFIG_MAP: &str = "kube-root-ca.crt";
+const ROOT_CA_FIELDS: &str = "metadata.name=kube-root-ca.crt";
 
 impl Informers {
     pub fn new() -> Informers {
@@ -256,6 +274,8 @@ impl Informers {
             services: Informer::new(),
             replica_sets: Informer::new(),
             deployments: Informer::new(),
+            service_accounts: Informer::new(),
+            root_ca_config_maps: Informer::with_fields(Some(ROOT_CA_FIELDS)),
         }
     }
 
@@ -271,6 +291,10 @@ impl Informers {
         self.replica_sets
             .start(Api::all(client.clone()), tasks, shutdown);
         self.deployments
+            .start(Api::all(client.clone()), tasks, shutdown);
+        self.service_accounts
+            .start(Api::all(client.clone()), tasks, shutdown);
+        self.root_ca_config_maps
             .start(Api::all(client.clone()), tasks, shutdown);
     }
 }

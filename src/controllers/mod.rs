@@ -7,6 +7,7 @@ pub(crate) mod events;
 mod garbage_collector;
 mod informers;
 mod namespace;
+mod namespace_defaults;
 mod node_ipam;
 mod node_lifecycle;
 mod owners;
@@ -22,6 +23,7 @@ use std::time::Duration;
 pub use node_ipam::Cidr;
 
 use kube::Client;
+use mkc_supervisor::supervise;
 use kube::api::ApiResource;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -37,6 +39,8 @@ pub const ALL: &[&str] = &[
     "node-lifecycle",
     "node-ipam",
     "endpoints",
+    "serviceaccount",
+    "root-ca-cert-publisher",
     "scheduler",
 ];
 
@@ -88,7 +92,6 @@ impl Selection {
     }
 }
 
-/// Runs the selected controllers until `shutdown`.
 /// Settings of the controllers that have any.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -96,6 +99,8 @@ pub struct Options {
     pub node_monitor_grace_period: Duration,
     /// Where node pod CIDRs are carved from.
     pub cluster_cidr: Cidr,
+    /// The cluster CA's certificate, published to every namespace in `kube-root-ca.crt`.
+    pub root_ca_pem: String,
 }
 
 impl Default for Options {
@@ -106,10 +111,14 @@ impl Default for Options {
                 network: std::net::Ipv4Addr::new(10, 244, 0, 0),
                 prefix: 16,
             },
+            root_ca_pem: String::new(),
         }
     }
 }
 
+/// Runs the selected controllers until `shutdown`. A panic in a reconcile is retried as any
+/// failure is; the scheduler and the garbage collector, which run as single tasks, are
+/// started again with back-off if they panic.
 pub async fn run(
     client: Client,
     selection: Selection,
@@ -154,12 +163,33 @@ pub async fn run(
     if selection.contains("namespace") {
         tasks.spawn(namespace::start(&client, &mut informers, shutdown.clone()));
     }
+    if selection.contains("serviceaccount") {
+        tasks.spawn(namespace_defaults::start_service_accounts(
+            &client,
+            &mut informers,
+            shutdown.clone(),
+        ));
+    }
+    if selection.contains("root-ca-cert-publisher") {
+        tasks.spawn(namespace_defaults::start_root_ca_publisher(
+            &client,
+            &mut informers,
+            options.root_ca_pem.clone(),
+            shutdown.clone(),
+        ));
+    }
     informers.start(&client, &mut tasks, &shutdown);
     if selection.contains("scheduler") {
-        tasks.spawn(crate::scheduler::run(client.clone(), shutdown.clone()));
+        let (client, stop) = (client.clone(), shutdown.clone());
+        tasks.spawn(supervise("scheduler", shutdown.clone(), move || {
+            crate::scheduler::run(client.clone(), stop.clone())
+        }));
     }
     if selection.contains("garbage-collector") {
-        tasks.spawn(garbage_collector::run(client.clone(), shutdown.clone()));
+        let (client, stop) = (client.clone(), shutdown.clone());
+        tasks.spawn(supervise("garbage-collector", shutdown.clone(), move || {
+            garbage_collector::run(client.clone(), stop.clone())
+        }));
     }
     while tasks.join_next().await.is_some() {}
 }

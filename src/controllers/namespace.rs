@@ -24,6 +24,8 @@ const RECHECK: Duration = Duration::from_millis(500);
 pub enum Error {
     #[error("API request failed: {0}")]
     Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Panicked(#[from] mkc_supervisor::Panicked),
 }
 
 struct Context {
@@ -40,7 +42,11 @@ pub fn start(
     });
     let (controller, synced) = informers.namespaces.controller(shutdown);
     let run = controller
-        .run(reconcile, error_policy, context)
+        .run(
+            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
+            error_policy,
+            context,
+        )
         .for_each(|_| async {});
     synced.then(run)
 }

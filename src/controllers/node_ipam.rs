@@ -26,6 +26,8 @@ const NODE_PREFIX: u8 = 24;
 pub enum Error {
     #[error("API request failed: {0}")]
     Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Panicked(#[from] mkc_supervisor::Panicked),
 }
 
 /// An IPv4 network, such as the cluster CIDR.
@@ -161,7 +163,11 @@ pub fn start(
     });
     let (controller, synced) = informers.nodes.controller(shutdown);
     let run = controller
-        .run(reconcile, error_policy, context)
+        .run(
+            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
+            error_policy,
+            context,
+        )
         .for_each(|_| async {});
     synced.then(run)
 }

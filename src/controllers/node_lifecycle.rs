@@ -30,6 +30,8 @@ const LEASE_NAMESPACE: &str = "kube-node-lease";
 pub enum Error {
     #[error("API request failed: {0}")]
     Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Panicked(#[from] mkc_supervisor::Panicked),
 }
 
 struct Context {
@@ -62,7 +64,11 @@ pub fn start(
             (lease.namespace().as_deref() == Some(LEASE_NAMESPACE))
                 .then(|| ObjectRef::new(&lease.name_any()))
         })
-        .run(reconcile, error_policy, context)
+        .run(
+            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
+            error_policy,
+            context,
+        )
         .for_each(|_| async {});
     synced.then(run)
 }
@@ -277,7 +283,7 @@ fn eviction_deadline(pod: &Pod, taints: &[Taint]) -> Option<Timestamp> {
             }
         }
     }
-    shortest.map(|seconds| added + jiff::SignedDuration::from_secs(seconds.max(0)))
+    shortest.map(|seconds| crate::deadline::after(added, seconds.max(0)))
 }
 
 async fn evict_pod(ctx: &Context, pod: &Pod, taints: &[Taint]) -> Result<(), Error> {
@@ -381,6 +387,14 @@ mod tests {
         );
         let forever = pod(json!([{"operator": "Exists"}]));
         assert_eq!(eviction_deadline(&forever, &taints), None);
+        let longest = pod(
+            json!([{"key": UNREACHABLE, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": i64::MAX}]),
+        );
+        assert_eq!(
+            eviction_deadline(&longest, &taints),
+            Some(Timestamp::MAX),
+            "saturates rather than overflowing"
+        );
         let other_key =
             pod(json!([{"key": NOT_READY, "operator": "Exists", "effect": "NoExecute"}]));
         assert_eq!(eviction_deadline(&other_key, &taints), Some(start));

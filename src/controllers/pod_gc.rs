@@ -19,6 +19,8 @@ use super::informers::{Informers, Synced};
 pub enum Error {
     #[error("API request failed: {0}")]
     Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Panicked(#[from] mkc_supervisor::Panicked),
 }
 
 struct Context {
@@ -64,7 +66,11 @@ pub fn start(
     let (controller, synced) = informers.pods.controller(shutdown);
     let run = controller
         .watches_shared_stream(informers.nodes.subscribe(), pods_of_gone_node)
-        .run(reconcile, error_policy, context)
+        .run(
+            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
+            error_policy,
+            context,
+        )
         .for_each(|_| async {});
     synced.then(run)
 }

@@ -39,15 +39,17 @@ const MAX_BATCH: usize = 500;
 pub enum Error {
     #[error("API request failed: {0}")]
     Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Panicked(#[from] mkc_supervisor::Panicked),
 }
 
 struct Context {
     client: Client,
     pods: PodsByOwner,
-    pace: Pace,
+    pace: Arc<Pace>,
     pods_synced: Synced,
     recorder: Recorder,
-    expectations: Expectations,
+    expectations: Arc<Expectations>,
 }
 
 pub fn start(
@@ -59,20 +61,32 @@ pub fn start(
     let context = Arc::new(Context {
         client: client.clone(),
         pods,
-        pace: Pace::new(PACE),
+        pace: Pace::following(PACE, &mut informers.replica_sets),
         pods_synced: informers.pods.synced(),
         recorder: Recorder::new(client.clone(), "replicaset-controller"),
-        expectations: Expectations::default(),
+        expectations: Arc::default(),
+    });
+    // Expectations are keyed by UID and dropped when their ReplicaSet goes, so one created
+    // again under the same name starts clean (a deleted ReplicaSet is never reconciled).
+    let expectations = context.expectations.clone();
+    informers.replica_sets.index(move |gone, current| {
+        if let (None, Some(uid)) = (current, gone.extra.uid.as_deref()) {
+            expectations.forget(uid);
+        }
     });
     let (controller, synced) = informers.replica_sets.controller(shutdown);
     let run = controller
         .owns_shared_stream(informers.pods.subscribe())
-        .run(reconcile, error_policy, context)
+        .run(
+            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
+            error_policy,
+            context,
+        )
         .for_each(|_| async {});
     synced.then(run)
 }
 
-/// Creates and deletes not yet seen in the pod cache, per ReplicaSet.
+/// Creates and deletes not yet seen in the pod cache, per ReplicaSet UID.
 #[derive(Default)]
 struct Expectations {
     pending: Mutex<HashMap<String, Pending>>,
@@ -91,7 +105,9 @@ impl Expectations {
         let Ok(mut pending) = self.pending.lock() else {
             return (0, Vec::new());
         };
-        let entry = pending.entry(key.to_owned()).or_default();
+        let Some(entry) = pending.get_mut(key) else {
+            return (0, Vec::new());
+        };
         let now = Instant::now();
         entry.created.retain(|name, at| {
             !seen.contains_key(name) && now.duration_since(*at) < EXPECTATION_TIMEOUT
@@ -99,7 +115,11 @@ impl Expectations {
         entry.deleted.retain(|name, at| {
             seen.get(name) == Some(&true) && now.duration_since(*at) < EXPECTATION_TIMEOUT
         });
-        (entry.created.len(), entry.deleted.keys().cloned().collect())
+        let settled = (entry.created.len(), entry.deleted.keys().cloned().collect());
+        if entry.created.is_empty() && entry.deleted.is_empty() {
+            pending.remove(key);
+        }
+        settled
     }
 
     fn created(&self, key: &str, name: String) {
@@ -130,16 +150,16 @@ impl Expectations {
 }
 
 async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let key = format!("{}/{}", rs.namespace().unwrap_or_default(), rs.name_any());
-    if rs.metadata.deletion_timestamp.is_some() {
-        ctx.expectations.forget(&key);
-        ctx.pace.forget(&key);
-        return Ok(Action::await_change());
-    }
     let (Some(spec), Some(uid)) = (rs.spec.as_ref(), rs.uid()) else {
         return Ok(Action::await_change());
     };
-    if let Some(wait) = ctx.pace.check(&key) {
+    if rs.metadata.deletion_timestamp.is_some() {
+        ctx.expectations.forget(&uid);
+        ctx.pace.forget(&uid);
+        return Ok(Action::await_change());
+    }
+    let key = format!("{}/{}", rs.namespace().unwrap_or_default(), rs.name_any());
+    if let Some(wait) = ctx.pace.check(&uid) {
         return Ok(Action::requeue(wait));
     }
     // The pod cache must be complete before absent pods may be taken for missing ones.
@@ -155,7 +175,7 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> Result<Action, Err
         .iter()
         .map(|p| (p.name_any(), pods::is_active(p)))
         .collect();
-    let (in_flight, leaving) = ctx.expectations.settle(&key, &seen);
+    let (in_flight, leaving) = ctx.expectations.settle(&uid, &seen);
     let counted = active
         .iter()
         .filter(|p| !leaving.contains(&p.name_any()))
@@ -164,7 +184,7 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> Result<Action, Err
     let desired = spec.replicas.unwrap_or(1).max(0) as usize;
 
     if counted < desired {
-        create_pods(&ctx, &pods_api, &rs, &key, desired - counted).await?;
+        create_pods(&ctx, &pods_api, &rs, &uid, desired - counted).await?;
     } else if counted > desired && in_flight == 0 {
         let candidates: Vec<&Arc<Pod>> = active
             .into_iter()
@@ -174,7 +194,7 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> Result<Action, Err
             &ctx,
             &pods_api,
             &rs,
-            &key,
+            &uid,
             pods::victims(candidates, counted - desired),
         )
         .await?;
@@ -315,7 +335,7 @@ async fn create_pods(
     ctx: &Context,
     api: &Api<Pod>,
     rs: &ReplicaSet,
-    key: &str,
+    uid: &str,
     count: usize,
 ) -> Result<(), Error> {
     let Some(template) = rs.spec.as_ref().and_then(|s| s.template.as_ref()) else {
@@ -334,7 +354,7 @@ async fn create_pods(
             match result {
                 Ok(created) => {
                     let name = created.name_any();
-                    ctx.expectations.created(key, name.clone());
+                    ctx.expectations.created(uid, name.clone());
                     ctx.recorder
                         .publish(
                             rs,
@@ -364,7 +384,7 @@ async fn delete_pods(
     ctx: &Context,
     api: &Api<Pod>,
     rs: &ReplicaSet,
-    key: &str,
+    uid: &str,
     victims: Vec<&Arc<Pod>>,
 ) -> Result<(), Error> {
     let mut deletes: FuturesUnordered<_> = victims
@@ -383,7 +403,7 @@ async fn delete_pods(
     while let Some((name, result)) = deletes.next().await {
         match result {
             Ok(_) => {
-                ctx.expectations.deleted(key, name.clone());
+                ctx.expectations.deleted(uid, name.clone());
                 ctx.recorder
                     .publish(
                         rs,

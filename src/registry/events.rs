@@ -40,5 +40,6 @@ pub static RESOURCE: Resource = Resource {
         ("type", ""),
     ],
     generation: false,
+    returns_deleted_object: false,
     strategy: &Typed::<Events>::NEW,
 };

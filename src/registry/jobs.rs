@@ -37,5 +37,6 @@ pub static RESOURCE: Resource = Resource {
     subresources: &[Subresource::Status],
     field_labels: &[("status.successful", "0")],
     generation: true,
+    returns_deleted_object: false,
     strategy: &Typed::<Jobs>::NEW,
 };

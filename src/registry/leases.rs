@@ -27,5 +27,6 @@ pub static RESOURCE: Resource = Resource {
     subresources: &[],
     field_labels: &[],
     generation: false,
+    returns_deleted_object: false,
     strategy: &Typed::<Leases>::NEW,
 };

@@ -96,6 +96,9 @@ pub struct Resource {
     pub field_labels: &'static [(&'static str, &'static str)],
     /// Whether `metadata.generation` counts changes to the spec.
     pub generation: bool,
+    /// Whether a completed delete answers with the deleted object rather than a Status, as
+    /// upstream's `ReturnDeletedObject` decides per resource.
+    pub returns_deleted_object: bool,
     pub strategy: &'static dyn Strategy,
 }
 

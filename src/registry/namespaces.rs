@@ -40,6 +40,7 @@ pub static RESOURCE: Resource = Resource {
     subresources: &[Subresource::Status, Subresource::Finalize],
     field_labels: &[("status.phase", "")],
     generation: false,
+    returns_deleted_object: true,
     strategy: &Typed::<Namespaces>::NEW,
 };
 

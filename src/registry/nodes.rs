@@ -31,5 +31,6 @@ pub static RESOURCE: Resource = Resource {
     subresources: &[Subresource::Status],
     field_labels: &[("spec.unschedulable", "false")],
     generation: false,
+    returns_deleted_object: false,
     strategy: &Typed::<Nodes>::NEW,
 };

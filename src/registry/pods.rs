@@ -81,6 +81,7 @@ pub static RESOURCE: Resource = Resource {
         ("status.nominatedNodeName", ""),
     ],
     generation: false,
+    returns_deleted_object: true,
     strategy: &Typed::<Pods>::NEW,
 };
 

@@ -35,5 +35,6 @@ pub static RESOURCE: Resource = Resource {
     subresources: &[Subresource::Status, Subresource::Scale],
     field_labels: &[("status.replicas", "0")],
     generation: true,
+    returns_deleted_object: false,
     strategy: &Typed::<ReplicaSets>::NEW,
 };

@@ -31,5 +31,6 @@ pub static RESOURCE: Resource = Resource {
     subresources: &[],
     field_labels: &[("type", "")],
     generation: false,
+    returns_deleted_object: false,
     strategy: &Typed::<Secrets>::NEW,
 };

@@ -46,6 +46,7 @@ pub static RESOURCE: Resource = Resource {
     subresources: &[Subresource::Status],
     field_labels: &[("spec.clusterIP", ""), ("spec.type", "")],
     generation: false,
+    returns_deleted_object: true,
     strategy: &Typed::<Services>::NEW,
 };
 

@@ -2,11 +2,13 @@
 //! the garbage collector is done), finalizers and `deletionTimestamp`, graceful deletion of pods
 //! bound to a node, preconditions, and deletecollection.
 
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::read::{Filter, select};
 use super::write::holds_finalizers;
-use super::{Answer, Request};
+use super::{Answer, Reply, Request};
+use crate::apiserver::status::{Details, Status};
 use crate::apiserver::storage::resource_version;
 use crate::apiserver::{ApiError, ApiState, codec, meta};
 use crate::registry::Resource;
@@ -23,6 +25,8 @@ struct Options {
     uid: Option<String>,
     resource_version: Option<String>,
     dry_run: bool,
+    /// `orphanDependents: false`, the one case upstream answers 202 for an object that stays.
+    accepted_if_held: bool,
 }
 
 impl Options {
@@ -62,6 +66,7 @@ impl Options {
                 .as_str()
                 .map(str::to_owned),
             dry_run,
+            accepted_if_held: orphan == Some(false),
         })
     }
 }
@@ -80,29 +85,43 @@ pub async fn delete(state: &ApiState, request: &Request) -> Result<Answer, ApiEr
     .await
 }
 
-/// DELETE of a collection: every object matching the selectors goes as a single delete would.
+/// DELETE of a collection: every object matching the selectors goes as a single delete would,
+/// and the answer lists them, as upstream's answer does.
 pub async fn delete_collection(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
     let options = Options::from_request(request)?;
     let r = request.info.resource;
     let filter = Filter::from_request(request)?;
     let listing = select(state, request, &filter).await?;
-    for object in &listing.items {
+    let mut deleted = Vec::with_capacity(listing.items.len());
+    for object in listing.items {
         match delete_object(
             state,
             r,
-            meta::namespace(object),
-            meta::name(object),
+            meta::namespace(&object),
+            meta::name(&object),
             &options,
         )
         .await
         {
-            Ok(_) | Err(ApiError::NotFound { .. }) => {}
+            Ok(answer) => match answer.body {
+                Reply::Object(last) => deleted.push(last),
+                Reply::Status(_) => deleted.push(object),
+            },
+            Err(ApiError::NotFound { .. }) => {}
             Err(err) => return Err(err),
         }
     }
-    Ok(Answer::ok(success(r, None)))
+    Ok(Answer::ok(json!({
+        "kind": format!("{}List", r.kind),
+        "apiVersion": r.api_version(),
+        "metadata": {"resourceVersion": listing.revision.to_string()},
+        "items": deleted,
+    })))
 }
 
+/// Deletes one object, or marks it deleted when something must happen first. An object that
+/// stays is answered (202 only for `orphanDependents: false`, as upstream); one that went is
+/// answered, or a Status naming it, as its resource decides.
 async fn delete_object(
     state: &ApiState,
     r: &Resource,
@@ -110,30 +129,42 @@ async fn delete_object(
     name: &str,
     options: &Options,
 ) -> Result<Answer, ApiError> {
+    let held_answer = |object: Value| Answer {
+        code: if options.accepted_if_held {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        },
+        ..Answer::ok(object)
+    };
     for _ in 0..8 {
         let current = state.objects.get(r, ns, name).await?;
         check_preconditions(r, &current, options)?;
         let mut next = current.clone();
         let held = begin_deletion(r, &mut next, options);
         if options.dry_run {
-            return Ok(Answer::ok(next));
+            return Ok(if held {
+                held_answer(next)
+            } else {
+                gone(r, next)
+            });
         }
         let expected = Some(resource_version(&current)?);
         let outcome = if held {
             if next == current {
-                return Ok(Answer::ok(current));
+                return Ok(held_answer(current));
             }
             state
                 .objects
                 .update(r, next, expected)
                 .await
-                .map(Answer::ok)
+                .map(held_answer)
         } else {
             state
                 .objects
                 .delete(r, ns, name, expected)
                 .await
-                .map(|last| Answer::ok(success(r, Some(&last))))
+                .map(|last| gone(r, last))
         };
         match outcome {
             Err(ApiError::Conflict { .. }) => continue,
@@ -141,6 +172,21 @@ async fn delete_object(
         }
     }
     Err(ApiError::stale(r.qualified(), name))
+}
+
+/// The answer to a delete that removed `last`.
+fn gone(r: &Resource, last: Value) -> Answer {
+    if r.returns_deleted_object {
+        return Answer::ok(last);
+    }
+    let details = Details {
+        name: meta::name(&last).to_owned(),
+        group: r.group.to_owned(),
+        kind: r.plural.to_owned(),
+        uid: meta::uid(&last).to_owned(),
+        ..Details::default()
+    };
+    Answer::status(StatusCode::OK, Status::success(None).with_details(details))
 }
 
 fn check_preconditions(r: &Resource, current: &Value, options: &Options) -> Result<(), ApiError> {
@@ -225,7 +271,7 @@ fn graceful_pod_deletion(r: &Resource, pod: &mut Value, requested: Option<i64>) 
     if current.is_some_and(|c| c <= grace) {
         return true;
     }
-    let deadline = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
+    let deadline = crate::deadline::after(jiff::Timestamp::now(), grace);
     let meta = meta::metadata(pod);
     meta.insert(
         "deletionTimestamp".into(),
@@ -233,23 +279,4 @@ fn graceful_pod_deletion(r: &Resource, pod: &mut Value, requested: Option<i64>) 
     );
     meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
     true
-}
-
-/// The Status a completed delete answers.
-fn success(r: &Resource, deleted: Option<&Value>) -> Value {
-    let mut status = json!({
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Success",
-    });
-    if let Some(object) = deleted {
-        status["details"] = json!({
-            "name": meta::name(object),
-            "group": r.group,
-            "kind": r.plural,
-            "uid": meta::uid(object),
-        });
-    }
-    status
 }

@@ -13,13 +13,14 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 
 use super::codec::{self, Accept};
 use super::params::Params;
 use super::request::{RequestInfo, Verb};
+use super::status::Status;
 use super::{ApiError, ApiState};
 use crate::registry::Subresource;
 
@@ -61,15 +62,24 @@ impl Request {
 /// A successful answer: the body and its code, plus upstream-style warnings.
 pub struct Answer {
     pub code: StatusCode,
-    pub body: serde_json::Value,
+    pub body: Reply,
     pub warnings: Vec<String>,
+}
+
+/// What a successful request answers with: an object (or list), or a Status for requests
+/// whose answer is no object, such as a completed delete of most kinds.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum Reply {
+    Object(serde_json::Value),
+    Status(Status),
 }
 
 impl Answer {
     pub fn ok(body: serde_json::Value) -> Answer {
         Answer {
             code: StatusCode::OK,
-            body,
+            body: Reply::Object(body),
             warnings: Vec::new(),
         }
     }
@@ -78,6 +88,22 @@ impl Answer {
         Answer {
             code: StatusCode::CREATED,
             ..Answer::ok(body)
+        }
+    }
+
+    pub fn status(code: StatusCode, status: Status) -> Answer {
+        Answer {
+            code,
+            body: Reply::Status(status),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The object answered; `Null` for a Status.
+    pub fn object(&self) -> &serde_json::Value {
+        match &self.body {
+            Reply::Object(object) => object,
+            Reply::Status(_) => &serde_json::Value::Null,
         }
     }
 
@@ -103,23 +129,30 @@ pub async fn resource(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match handle(state, method, uri, headers, body).await {
-        Ok(response) => response,
-        Err(err) => err.into_response(),
-    }
+    let params = Params::parse(uri.query());
+    let accept = Accept::from_headers(&headers).map(|accept| Accept {
+        pretty: params.as_ref().is_ok_and(|p| p.pretty),
+        ..accept
+    });
+    // Errors are answered in the encoding asked for, as far as the request could be read.
+    let answer_in = accept.as_ref().copied().unwrap_or(Accept::JSON);
+    let handled = async { handle(state, method, &uri, headers, body, params?, accept?).await };
+    handled
+        .await
+        .unwrap_or_else(|err: ApiError| err.respond(answer_in))
 }
 
 async fn handle(
     state: Arc<ApiState>,
     method: Method,
-    uri: Uri,
+    uri: &Uri,
     headers: HeaderMap,
     body: Body,
+    params: Params,
+    accept: Accept,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(uri.query())?;
     let (group, version, parts) = split_path(uri.path())?;
     let info = RequestInfo::resolve(&method, group, version, &parts, params.watch)?;
-    let accept = Accept::from_headers(&headers)?;
     let body = read_body(body).await?;
     let request = Request {
         info,

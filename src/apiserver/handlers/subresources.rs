@@ -2,12 +2,14 @@
 //! spec.replicas), `binding` (the scheduler's assignment of a pod to a node), `eviction`,
 //! and a namespace's `finalize`.
 
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::admission::place;
 use super::write::{Ownership, Part, patch_part, store_update};
-use super::{Answer, Request};
+use super::{Answer, Reply, Request};
 use crate::apiserver::request::Verb;
+use crate::apiserver::status::Status;
 use crate::apiserver::{ApiError, ApiState, meta};
 use crate::registry::Subresource;
 
@@ -34,13 +36,13 @@ pub async fn serve(
         (Subresource::Scale, Verb::Patch) => {
             let view = |object: Value| Ok(scale_of(&object));
             let mut answer = patch_part(state, request, Part::Main, view, apply_scale).await?;
-            answer.body = scale_of(&answer.body);
+            answer.body = Reply::Object(scale_of(answer.object()));
             Ok(answer)
         }
         (Subresource::Binding, Verb::Create) => bind(state, request).await,
         (Subresource::Eviction, Verb::Create) => evict(state, request).await,
         (Subresource::Exec | Subresource::Attach | Subresource::PortForward, _) => {
-            crate::apiserver::logs::unreachable_node(state, request).await
+            crate::apiserver::logs::not_served(state, request).await
         }
         _ => Err(ApiError::MethodNotAllowed),
     }
@@ -126,7 +128,7 @@ async fn update_scale(state: &ApiState, request: &Request) -> Result<Answer, Api
         Ownership::Update,
     )
     .await?;
-    Ok(Answer::ok(scale_of(&answer.body)))
+    Ok(Answer::ok(scale_of(answer.object())))
 }
 
 /// `pods/<name>/binding`: assigns the pod to a node, once.
@@ -172,7 +174,7 @@ async fn bind(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
             Ok(Some(pod))
         })
         .await?;
-    Ok(Answer::created(success()))
+    Ok(done())
 }
 
 /// Marks a pod PodScheduled=True, as binding does upstream.
@@ -208,9 +210,11 @@ async fn evict(state: &ApiState, request: &Request) -> Result<Answer, ApiError> 
     delete.info.subresource = None;
     delete.params.grace_period_seconds = grace.or(delete.params.grace_period_seconds);
     super::delete::delete(state, &delete).await?;
-    Ok(Answer::created(success()))
+    Ok(done())
 }
 
-fn success() -> Value {
-    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
+/// What a binding or an eviction answers: a Status, 201, as upstream.
+fn done() -> Answer {
+    let code = StatusCode::CREATED;
+    Answer::status(code, Status::success(Some(code.as_u16())))
 }
