@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Runs every test of mkc: unit tests, and integration tests against the real kubectl binaries,
-# the Python `kubernetes` client and the Rust `kube` client. Installs what they need first.
+# the Python `kubernetes` client and the Rust `kube` client. Installs what they need first:
+# the Python client goes into a virtual environment of its own (target/python), never into
+# the system's Python, whose other tools depend on the packages it has.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! python3 -c 'import kubernetes' 2>/dev/null; then
-    python3 -m pip install --quiet --disable-pip-version-check 'kubernetes>=29'
+venv=target/python
+if ! "$venv/bin/python" -c 'import kubernetes' 2>/dev/null; then
+    if ! python3 -m venv --help >/dev/null 2>&1; then
+        apt-get update -qq && apt-get install -y -qq python3-venv
+    fi
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'kubernetes>=29'
 fi
+export MKC_PYTHON="$PWD/$venv/bin/python"
 if ! command -v curl >/dev/null; then
     apt-get update -qq && apt-get install -y -qq curl
 fi

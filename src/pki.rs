@@ -47,7 +47,7 @@ impl Authority {
         let key_path = dir.join("ca.key");
         if cert_path.exists() && key_path.exists() {
             let cert_pem = read(&cert_path)?;
-            let key = KeyPair::from_pem(&read(&key_path)?).map_err(|_| PkiError::Corrupt {
+            let key = KeyPair::from_pem(&read_private(&key_path)?).map_err(|_| PkiError::Corrupt {
                 path: key_path.clone(),
                 what: "private key",
             })?;
@@ -130,7 +130,7 @@ impl CertAndKey {
         if cert_path.exists() && key_path.exists() {
             return Ok(CertAndKey {
                 cert_pem: read(&cert_path)?,
-                key_pem: read(&key_path)?,
+                key_pem: read_private(&key_path)?,
             });
         }
         let issued = issue()?;
@@ -178,6 +178,15 @@ fn write(path: &Path, contents: &str) -> Result<(), PkiError> {
         path: path.to_owned(),
         source,
     })
+}
+
+/// Reads a private key, narrowing it to its owner first if an older mkc left it wider.
+fn read_private(path: &Path) -> Result<String, PkiError> {
+    crate::private_files::restrict_file(path).map_err(|source| PkiError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    read(path)
 }
 
 /// Writes a private key readable by its owner only.

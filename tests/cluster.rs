@@ -871,3 +871,33 @@ async fn unschedulable_pods_wait_for_a_node_that_fits_and_selectors_and_tolerati
         agent.stop().await;
     }
 }
+
+/// What CI pipelines do: a Deployment deleted at once and created again under the same name.
+/// Its new ReplicaSet, named as the old one was, must start clean and get its pod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_deleted_at_once_and_created_again_gets_its_pods() {
+    let (s, agents, k) = cluster(&[], 2).await;
+    let create = ["create", "deployment", "stuck", "--image=nginx", "--replicas=1"];
+    for round in 0..5 {
+        run(&k, &s, &create).await;
+        run(&k, &s, &["delete", "deployment", "stuck"]).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = run(&k, &s, &["get", "rs,pods", "-l", "app=stuck", "-o", "name"]).await;
+            if left.trim().is_empty() {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "round {round}: the garbage collector left {left}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        run(&k, &s, &create).await;
+        wait_for_pods(&k, &s, "stuck", 1).await;
+        run(&k, &s, &["delete", "deployment", "stuck"]).await;
+    }
+    for agent in agents {
+        agent.stop().await;
+    }
+}

@@ -218,3 +218,132 @@ fn a_bad_flag_is_one_plain_line_with_the_fix() {
         "{stderr}"
     );
 }
+
+/// The permission bits of a file in the server's data directory.
+fn mode(server: &TestServer, name: &str) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let path = server.dir.path().join(name);
+    std::fs::metadata(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn keys_tokens_and_the_store_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let private = [
+        "pki/ca.key",
+        "pki/admin.key",
+        "admin.kubeconfig",
+        "tokens.csv",
+        "store.redb",
+    ];
+    let mut server = TestServer::start();
+    let check = |server: &TestServer| {
+        assert_eq!(mode(server, "."), 0o700, "the data directory");
+        assert_eq!(mode(server, "pki"), 0o700);
+        for file in private {
+            assert_eq!(mode(server, file), 0o600, "{file}");
+        }
+    };
+    check(&server);
+
+    // A data directory left readable by an older mkc is narrowed on the next start.
+    let stop = server.stop();
+    assert!(stop.success());
+    let widen = |name: &str, bits: u32| {
+        let path = server.dir.path().join(name);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(bits)).unwrap();
+    };
+    widen(".", 0o755);
+    widen("pki", 0o755);
+    for file in private {
+        widen(file, 0o644);
+    }
+    server.start_again();
+    check(&server);
+    assert!(server.stop().success());
+}
+
+#[test]
+fn every_namespace_gets_a_default_service_account_and_the_cluster_ca_at_once() {
+    let server = TestServer::start();
+    let kubectl = kubectls().pop().unwrap();
+    kubectl.ok(&server, &["create", "namespace", "fresh"]);
+    let appeared = |args: &[&str]| {
+        (0..50).any(|_| {
+            let found = kubectl.run(&server, args).ok;
+            if !found {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            found
+        })
+    };
+    assert!(appeared(&["get", "serviceaccount", "default", "-n", "fresh"]));
+    let ca = kubectl.ok(
+        &server,
+        &[
+            "get",
+            "configmap",
+            "kube-root-ca.crt",
+            "-n",
+            "fresh",
+            "-o",
+            "jsonpath={.data.ca\\.crt}",
+        ],
+    );
+    assert_eq!(ca, server.read("pki/ca.crt"));
+
+    // Deleted or altered, they are put back.
+    kubectl.ok(&server, &["delete", "serviceaccount", "default", "-n", "fresh"]);
+    kubectl.ok(
+        &server,
+        &[
+            "patch",
+            "configmap",
+            "kube-root-ca.crt",
+            "-n",
+            "fresh",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"ca.crt":"forged","extra":"x"}}"#,
+        ],
+    );
+    assert!(appeared(&["get", "serviceaccount", "default", "-n", "fresh"]));
+    let restored = (0..50).any(|_| {
+        let data = kubectl.ok(
+            &server,
+            &["get", "configmap", "kube-root-ca.crt", "-n", "fresh", "-o", "jsonpath={.data}"],
+        );
+        let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+        let done = data == serde_json::json!({"ca.crt": server.read("pki/ca.crt")});
+        if !done {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        done
+    });
+    assert!(restored, "kube-root-ca.crt holds the CA again, and only it");
+}
+
+#[test]
+fn a_duration_flag_too_long_to_wait_is_refused_in_one_line() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mkc"))
+        .args([
+            "server",
+            "--data-dir",
+            "/tmp/unused",
+            "--node-monitor-grace-period",
+            "99999999999999999999999h",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "refused, not panicked");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("longer than any duration mkc can wait"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

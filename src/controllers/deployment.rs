@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetSpec,
 };
@@ -70,15 +69,9 @@ pub fn start(
         recorder: Recorder::new(client.clone(), "deployment-controller"),
     });
     let (controller, synced) = informers.deployments.controller(shutdown);
-    let run = controller
-        .owns_shared_stream(informers.replica_sets.subscribe())
-        .run(
-            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
-            error_policy,
-            context,
-        )
-        .for_each(|_| async {});
-    synced.then(run)
+    let controller = controller
+        .owns_shared_stream(informers.replica_sets.subscribe());
+    synced.run(controller, reconcile, error_policy, context)
 }
 
 /// What a rollout step changes: new replica counts for ReplicaSets, by name.

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{
     EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Service,
     ServicePort,
@@ -69,15 +68,9 @@ pub fn start(
         selected
     };
     let (controller, synced) = informers.services.controller(shutdown);
-    let run = controller
-        .watches_shared_stream(informers.pods.subscribe(), services_of_pod)
-        .run(
-            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
-            error_policy,
-            context,
-        )
-        .for_each(|_| async {});
-    synced.then(run)
+    let controller = controller
+        .watches_shared_stream(informers.pods.subscribe(), services_of_pod);
+    synced.run(controller, reconcile, error_policy, context)
 }
 
 fn service_selector(service: &Service) -> Option<&BTreeMap<String, String>> {

@@ -9,14 +9,14 @@
 //! subscriber that falls behind is handed the whole cache again, so it misses nothing it needs
 //! to reconcile.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::{Stream, StreamExt, stream};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Service, ServiceAccount};
 use kube::api::Api;
-use kube::runtime::controller::Controller;
+use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
@@ -64,6 +64,28 @@ impl Synced {
         if self.wait().await {
             task.await;
         }
+    }
+
+    /// Runs `controller` once the cache is complete (see [`Synced::then`]). A panic in a
+    /// reconcile is an error like any other: `error_policy` decides when to try again.
+    pub async fn run<K, Ctx, E, F, R>(
+        self,
+        controller: Controller<K>,
+        mut reconcile: F,
+        error_policy: impl Fn(Arc<K>, &E, Arc<Ctx>) -> Action,
+        context: Arc<Ctx>,
+    ) where
+        K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+        K::DynamicType: Eq + std::hash::Hash + Clone + std::fmt::Debug + Unpin,
+        F: FnMut(Arc<K>, Arc<Ctx>) -> R,
+        R: Future<Output = Result<Action, E>> + Send + 'static,
+        E: std::error::Error + From<mkc_supervisor::Panicked> + Send + 'static,
+    {
+        let guarded = move |object, ctx| mkc_supervisor::catch(reconcile(object, ctx));
+        let run = controller
+            .run(guarded, error_policy, context)
+            .for_each(|_| async {});
+        self.then(run).await;
     }
 }
 
@@ -141,38 +163,57 @@ where
         let Some(writer) = self.writer.take().filter(|_| self.used) else {
             return;
         };
-        let mut fan_out = FanOut {
+        // Shared with each run of the watch: if one panics, the next relists into the same
+        // cache, indexes and subscribers, which the listing brings back in line.
+        let fan_out = Arc::new(Mutex::new(FanOut {
             writer,
             store: self.store.clone(),
             indexes: std::mem::take(&mut self.indexes),
             changes: self.changes.clone(),
             synced: self.synced.clone(),
-        };
-        let shutdown = shutdown.clone();
+        }));
         let config = match self.fields {
             Some(fields) => watcher::Config::default().fields(fields),
             None => watcher::Config::default(),
         };
-        tasks.spawn(async move {
-            // No controller reads managedFields, and they can outweigh the rest of an object.
-            let events = watcher(api, config)
-                .default_backoff()
-                .modify(|object| object.managed_fields_mut().clear());
-            let mut events = std::pin::pin!(events);
-            loop {
-                let event = tokio::select! {
-                    event = events.next() => event,
-                    () = shutdown.cancelled() => return,
-                };
-                match event {
-                    Some(Ok(event)) => fan_out.apply(event),
-                    Some(Err(err)) => {
-                        tracing::debug!(error = %err, "informer watch failed; retrying")
-                    }
-                    None => return,
-                }
-            }
-        });
+        let stop = shutdown.clone();
+        let watch = move || watch(api.clone(), config.clone(), fan_out.clone(), stop.clone());
+        tasks.spawn(mkc_supervisor::supervise(
+            "informer",
+            shutdown.clone(),
+            watch,
+        ));
+    }
+}
+
+/// Feeds one informer's watch into its fan-out until `shutdown`.
+async fn watch<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    fan_out: Arc<Mutex<FanOut<K>>>,
+    shutdown: CancellationToken,
+) where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone + Default,
+{
+    // No controller reads managedFields, and they can outweigh the rest of an object.
+    let events = watcher(api, config)
+        .default_backoff()
+        .modify(|object| object.managed_fields_mut().clear());
+    let mut events = std::pin::pin!(events);
+    loop {
+        let event = tokio::select! {
+            event = events.next() => event,
+            () = shutdown.cancelled() => return,
+        };
+        match event {
+            Some(Ok(event)) => fan_out
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .apply(event),
+            Some(Err(err)) => tracing::debug!(error = %err, "informer watch failed; retrying"),
+            None => return,
+        }
     }
 }
 
@@ -301,8 +342,6 @@ impl Informers {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use serde_json::json;
 
     use super::*;

@@ -191,7 +191,15 @@ pub async fn run(
             garbage_collector::run(client.clone(), stop.clone())
         }));
     }
-    while tasks.join_next().await.is_some() {}
+    while let Some(ended) = tasks.join_next().await {
+        // A reconcile's panic is retried and the single tasks are restarted; a panic that
+        // still ends a controller (one inside kube-runtime) is at least never silent.
+        if let Err(err) = ended {
+            if err.is_panic() {
+                tracing::error!(error = %err, "a controller stopped after a panic");
+            }
+        }
+    }
 }
 
 /// The kube-rs description of a served resource, for dynamic clients.

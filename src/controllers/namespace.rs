@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
 use kube::runtime::controller::Action;
@@ -41,14 +40,7 @@ pub fn start(
         client: client.clone(),
     });
     let (controller, synced) = informers.namespaces.controller(shutdown);
-    let run = controller
-        .run(
-            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
-            error_policy,
-            context,
-        )
-        .for_each(|_| async {});
-    synced.then(run)
+    synced.run(controller, reconcile, error_policy, context)
 }
 
 async fn reconcile(namespace: Arc<Namespace>, ctx: Arc<Context>) -> Result<Action, Error> {

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, Patch, PatchParams, PostParams};
@@ -195,15 +194,9 @@ fn start<K: Object>(
             .flatten()
     };
     let (controller, synced) = namespaces.controller(shutdown);
-    let run = controller
-        .watches_shared_stream(objects.subscribe(), namespace_of)
-        .run(
-            |ns, ctx| mkc_supervisor::catch(reconcile(ns, ctx)),
-            error_policy,
-            context,
-        )
-        .for_each(|_| async {});
-    synced.then(run)
+    let controller = controller
+        .watches_shared_stream(objects.subscribe(), namespace_of);
+    synced.run(controller, reconcile, error_policy, context)
 }
 
 async fn reconcile<K: Object>(

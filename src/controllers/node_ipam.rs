@@ -7,7 +7,6 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::Node;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
@@ -162,14 +161,7 @@ pub fn start(
         recorder: Recorder::new(client.clone(), "node-ipam-controller"),
     });
     let (controller, synced) = informers.nodes.controller(shutdown);
-    let run = controller
-        .run(
-            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
-            error_policy,
-            context,
-        )
-        .for_each(|_| async {});
-    synced.then(run)
+    synced.run(controller, reconcile, error_policy, context)
 }
 
 async fn reconcile(node: Arc<Node>, ctx: Arc<Context>) -> Result<Action, Error> {

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod, Taint};
@@ -59,18 +58,12 @@ pub fn start(
         grace,
     });
     let (controller, synced) = informers.nodes.controller(shutdown);
-    let run = controller
+    let controller = controller
         .watches_shared_stream(informers.leases.subscribe(), |lease: Arc<Lease>| {
             (lease.namespace().as_deref() == Some(LEASE_NAMESPACE))
                 .then(|| ObjectRef::new(&lease.name_any()))
-        })
-        .run(
-            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
-            error_policy,
-            context,
-        )
-        .for_each(|_| async {});
-    synced.then(run)
+        });
+    synced.run(controller, reconcile, error_policy, context)
 }
 
 fn ready_condition(node: &Node) -> Option<&NodeCondition> {

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, Preconditions};
 use kube::runtime::controller::Action;
@@ -64,15 +63,9 @@ pub fn start(
         orphans
     };
     let (controller, synced) = informers.pods.controller(shutdown);
-    let run = controller
-        .watches_shared_stream(informers.nodes.subscribe(), pods_of_gone_node)
-        .run(
-            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
-            error_policy,
-            context,
-        )
-        .for_each(|_| async {});
-    synced.then(run)
+    let controller = controller
+        .watches_shared_stream(informers.nodes.subscribe(), pods_of_gone_node);
+    synced.run(controller, reconcile, error_policy, context)
 }
 
 async fn reconcile(pod: Arc<Pod>, ctx: Arc<Context>) -> Result<Action, Error> {

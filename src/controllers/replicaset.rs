@@ -75,15 +75,9 @@ pub fn start(
         }
     });
     let (controller, synced) = informers.replica_sets.controller(shutdown);
-    let run = controller
-        .owns_shared_stream(informers.pods.subscribe())
-        .run(
-            |object, ctx| mkc_supervisor::catch(reconcile(object, ctx)),
-            error_policy,
-            context,
-        )
-        .for_each(|_| async {});
-    synced.then(run)
+    let controller = controller
+        .owns_shared_stream(informers.pods.subscribe());
+    synced.run(controller, reconcile, error_policy, context)
 }
 
 /// Creates and deletes not yet seen in the pod cache, per ReplicaSet UID.

@@ -71,12 +71,17 @@ impl TestServer {
         self.child = Some(child);
     }
 
+    /// Starts the stopped server again on the same directory and port.
+    pub fn start_again(&mut self) {
+        let addr = self.addr.clone();
+        self.spawn(&addr);
+    }
+
     /// Stops the server (as SIGTERM would) and starts it again on the same directory and port.
     pub fn restart(&mut self) {
         let status = self.stop();
         assert!(status.success(), "server exited with {status}");
-        let addr = self.addr.clone();
-        self.spawn(&addr);
+        self.start_again();
     }
 
     /// Sends SIGTERM and waits for the process to end.

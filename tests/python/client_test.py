@@ -6,6 +6,7 @@ Run by tests/python_client.rs with KUBECONFIG pointing at the server's admin kub
 import json
 import os
 import threading
+import time
 import unittest
 
 from kubernetes import client, config, watch
@@ -54,6 +55,41 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(ApiException) as missing:
             self.core.read_namespaced_config_map("life", NS)
         self.assertEqual(missing.exception.status, 404)
+
+    def test_deletes_answer_with_what_the_client_expects(self):
+        # The client validates the body each delete answers: the deleted object for
+        # Services, ServiceAccounts and pods, a Status for most other kinds.
+        service = client.V1Service(
+            metadata=client.V1ObjectMeta(name="gone"),
+            spec=client.V1ServiceSpec(ports=[client.V1ServicePort(port=80)]),
+        )
+        self.core.create_namespaced_service(NS, service)
+        deleted = self.core.delete_namespaced_service("gone", NS)
+        self.assertEqual(deleted.metadata.name, "gone")
+        self.core.create_namespaced_service_account(NS, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="robot")))
+        deleted = self.core.delete_namespaced_service_account("robot", NS)
+        self.assertEqual(deleted.metadata.name, "robot")
+        pod = client.V1Pod(
+            metadata=client.V1ObjectMeta(name="unbound"),
+            spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="nginx")]),
+        )
+        self.core.create_namespaced_pod(NS, pod)
+        deleted = self.core.delete_namespaced_pod("unbound", NS)
+        self.assertEqual(deleted.metadata.name, "unbound")
+
+    def test_a_namespace_has_its_default_service_account_and_ca(self):
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                account = self.core.read_namespaced_service_account("default", NS)
+                ca = self.core.read_namespaced_config_map("kube-root-ca.crt", NS)
+                break
+            except ApiException as e:
+                self.assertEqual(e.status, 404)
+                self.assertLess(time.monotonic(), deadline, "no default ServiceAccount or CA yet")
+                time.sleep(0.1)
+        self.assertEqual(account.metadata.name, "default")
+        self.assertIn("BEGIN CERTIFICATE", ca.data["ca.crt"])
 
     def test_deployment_create_scale_and_delete(self):
         body = client.V1Deployment(
