@@ -8,9 +8,11 @@ cd "$(dirname "$0")"
 
 venv=target/python
 if ! "$venv/bin/python" -c 'import kubernetes' 2>/dev/null; then
-    if ! python3 -m venv --help >/dev/null 2>&1; then
+    # venv needs ensurepip, which Debian ships apart from the standard library.
+    if ! python3 -c 'import ensurepip' 2>/dev/null; then
         apt-get update -qq && apt-get install -y -qq python3-venv
     fi
+    rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'kubernetes>=29'
 fi

@@ -12,13 +12,39 @@ pub const DIR_MODE: u32 = 0o700;
 /// The mode of a private file.
 pub const FILE_MODE: u32 = 0o600;
 
-/// Creates `path` and any missing parents at 0700, or narrows an existing directory to 0700.
-pub fn create_dir(path: &Path) -> std::io::Result<()> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(path)?;
-    restrict(path, DIR_MODE)
+/// Creates the directory `path` at 0700 (its missing parents as any directory is made).
+/// An existing one is narrowed to 0700 only if `mine` says it holds what mkc put there: a
+/// directory the user named that held other things (a home, `/tmp`) is never changed.
+pub fn create_dir(path: &Path, mine: impl FnOnce(&Path) -> bool) -> std::io::Result<()> {
+    if path.is_dir() {
+        return if mine(path) {
+            restrict(path, DIR_MODE)
+        } else {
+            Ok(())
+        };
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(DIR_MODE).create(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
+/// Makes `path` an empty file at 0600 if there is none, so whatever fills it later (a
+/// database) never holds it readable; narrows an existing one.
+pub fn create_file(path: &Path) -> std::io::Result<()> {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(FILE_MODE)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => restrict(path, FILE_MODE),
+        Err(e) => Err(e),
+    }
 }
 
 /// Writes `contents` to `path` at 0600, replacing the file whole: the bytes go to a new file
@@ -73,18 +99,33 @@ mod tests {
     }
 
     #[test]
-    fn directories_are_made_and_narrowed_to_the_owner() {
+    fn directories_are_made_private_and_only_ours_are_narrowed() {
         let root = tempfile::tempdir().unwrap();
         let nested = root.path().join("a/b");
-        create_dir(&nested).unwrap();
+        create_dir(&nested, |_| true).unwrap();
         assert_eq!(mode(&nested), 0o700);
-        assert_eq!(mode(&root.path().join("a")), 0o700);
+        assert_ne!(mode(&root.path().join("a")), 0o700, "parents are left as made");
 
         let wide = root.path().join("wide");
         std::fs::create_dir(&wide).unwrap();
         std::fs::set_permissions(&wide, std::fs::Permissions::from_mode(0o755)).unwrap();
-        create_dir(&wide).unwrap();
+        create_dir(&wide, |_| false).unwrap();
+        assert_eq!(mode(&wide), 0o755, "a directory that is not ours is left alone");
+        create_dir(&wide, |_| true).unwrap();
         assert_eq!(mode(&wide), 0o700);
+    }
+
+    #[test]
+    fn an_empty_private_file_is_made_before_anything_fills_it() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("store.redb");
+        create_file(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        std::fs::write(&path, "kept").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        create_file(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "kept");
     }
 
     #[test]

@@ -282,6 +282,7 @@ fn every_namespace_gets_a_default_service_account_and_the_cluster_ca_at_once() {
         })
     };
     assert!(appeared(&["get", "serviceaccount", "default", "-n", "fresh"]));
+    assert!(appeared(&["get", "configmap", "kube-root-ca.crt", "-n", "fresh"]));
     let ca = kubectl.ok(
         &server,
         &[

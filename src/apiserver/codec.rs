@@ -75,7 +75,7 @@ pub enum Output {
 pub struct Accept {
     pub output: Output,
     pub yaml: bool,
-    /// `?pretty=true`: JSON indented by two spaces, as upstream indents it.
+    /// JSON indented by two spaces, as upstream indents it (see [`pretty`]).
     pub pretty: bool,
 }
 
@@ -154,6 +154,20 @@ pub fn json(value: &impl Serialize, pretty: bool) -> Vec<u8> {
     let mut bytes = serde_json::to_vec(value).unwrap_or_default();
     bytes.push(b'\n');
     bytes
+}
+
+/// Whether to indent JSON, as upstream decides: what `?pretty` says, else yes for the user
+/// agents of browsers and command-line HTTP tools.
+pub fn pretty(asked: Option<bool>, headers: &HeaderMap) -> bool {
+    asked.unwrap_or_else(|| {
+        let agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        ["curl", "Wget", "Mozilla/5.0"]
+            .iter()
+            .any(|tool| agent.starts_with(tool))
+    })
 }
 
 /// The PartialObjectMetadata view of an object.

@@ -172,8 +172,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .with_state(state)
 }
 
-/// A request whose handling panics is answered 500 with upstream's Status for it; the panic
-/// hook has already logged where and why, in one line.
+/// A request whose handling panics is answered 500 with a Status carrying upstream's message
+/// for it; the panic hook has already logged where and why, in one line.
 async fn answer_panics(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -251,9 +251,9 @@ impl Server {
     /// Prepares the data directory, bootstraps the cluster's objects, and starts serving.
     pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Server, ServerError> {
         let dir = &config.data_dir;
-        create_dir(dir)?;
+        create_dir(dir, holds_mkc_data)?;
         let pki_dir = dir.join("pki");
-        create_dir(&pki_dir)?;
+        create_dir(&pki_dir, |_| true)?;
         let ca = Authority::load_or_create(&pki_dir)?;
         let admin = CertAndKey::load_or_issue(&pki_dir, "admin", || {
             ca.issue_client("kubernetes-admin", "system:masters")
@@ -286,12 +286,12 @@ impl Server {
             ..store::Options::default()
         };
         let store_path = dir.join("store.redb");
-        let store = Store::open(&store_path, options)?;
-        // It holds every Secret.
-        crate::private_files::restrict_file(&store_path).map_err(|source| ServerError::Io {
+        // It holds every Secret: made private before the store writes anything to it.
+        crate::private_files::create_file(&store_path).map_err(|source| ServerError::Io {
             path: store_path.clone(),
             source,
         })?;
+        let store = Store::open(&store_path, options)?;
         let mut state = ApiState::new(store.clone(), tokens, advertised, shutdown.clone());
         state.default_toleration_seconds = config.default_toleration_seconds;
         let state = Arc::new(state);
@@ -378,11 +378,17 @@ fn server_names(config: &Config, addr: SocketAddr, host: IpAddr) -> Vec<String> 
     names
 }
 
-fn create_dir(path: &Path) -> Result<(), ServerError> {
-    crate::private_files::create_dir(path).map_err(|source| ServerError::Io {
+fn create_dir(path: &Path, mine: impl FnOnce(&Path) -> bool) -> Result<(), ServerError> {
+    crate::private_files::create_dir(path, mine).map_err(|source| ServerError::Io {
         path: path.to_owned(),
         source,
     })
+}
+
+/// Whether an existing data directory is mkc's to narrow: empty, or holding what mkc keeps.
+fn holds_mkc_data(dir: &Path) -> bool {
+    let empty = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none());
+    empty || dir.join("pki").is_dir() || dir.join("store.redb").is_file()
 }
 
 fn write_kubeconfig(

@@ -34,7 +34,8 @@ pub struct Params {
     pub propagation_policy: Option<String>,
     pub orphan_dependents: Option<bool>,
     pub include_object: Option<IncludeObject>,
-    pub pretty: bool,
+    /// `pretty`, read as Go's ParseBool reads it (an unreadable value is false, as upstream).
+    pub pretty: Option<bool>,
     pub log: LogParams,
 }
 
@@ -79,7 +80,11 @@ impl Params {
             "propagationPolicy" => self.propagation_policy = Some(value),
             "orphanDependents" => self.orphan_dependents = Some(flag(&value)),
             "includeObject" => self.include_object = Some(include_object(&value)?),
-            "pretty" => self.pretty = flag(&value),
+            "pretty" => {
+                self.pretty = Some(value).filter(|v| !v.is_empty()).map(|v| {
+                    matches!(v.as_str(), "1" | "t" | "T" | "TRUE" | "true" | "True")
+                })
+            }
             "container" => self.log.container = Some(value),
             "follow" => self.log.follow = flag(&value),
             "previous" => self.log.previous = flag(&value),

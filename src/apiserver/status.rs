@@ -46,7 +46,9 @@ pub struct Details {
 /// One reason among several for a failure, such as one invalid field.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cause {
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub message: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub field: String,

@@ -1034,6 +1034,14 @@ async fn status_bodies_are_written_byte_for_byte_as_upstream_writes_them() {
     assert!(std::str::from_utf8(&object.raw).unwrap().contains("\n  \"kind\": \"Deployment\""));
     let compact = h.get(&format!("{DEPLOY}/triple-nginx")).await;
     assert!(compact.raw.ends_with(b"}\n"));
+    let mut from_curl = Request::get(format!("{DEPLOY}/triple-nginx"))
+        .header(header::USER_AGENT, "curl/8.5.0")
+        .body(Body::empty())
+        .unwrap();
+    from_curl.extensions_mut().insert(Harness::admin());
+    assert!(h.send(from_curl).await.raw.starts_with(b"{\n  "), "curl is answered indented");
+    let asked_not = h.get(&format!("{DEPLOY}/triple-nginx?pretty=0")).await;
+    assert!(asked_not.raw.starts_with(b"{\""));
 }
 
 #[tokio::test]

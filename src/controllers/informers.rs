@@ -159,7 +159,10 @@ where
     }
 
     /// Starts the watch if anything subscribed.
-    fn start(&mut self, api: Api<K>, tasks: &mut JoinSet<()>, shutdown: &CancellationToken) {
+    fn start(&mut self, api: Api<K>, tasks: &mut JoinSet<()>, shutdown: &CancellationToken)
+    where
+        K: k8s_openapi::Resource,
+    {
         let Some(writer) = self.writer.take().filter(|_| self.used) else {
             return;
         };
@@ -178,11 +181,8 @@ where
         };
         let stop = shutdown.clone();
         let watch = move || watch(api.clone(), config.clone(), fan_out.clone(), stop.clone());
-        tasks.spawn(mkc_supervisor::supervise(
-            "informer",
-            shutdown.clone(),
-            watch,
-        ));
+        let name = <K as k8s_openapi::Resource>::KIND;
+        tasks.spawn(mkc_supervisor::supervise(name, shutdown.clone(), watch));
     }
 }
 
@@ -296,6 +296,7 @@ pub struct Informers {
     pub services: Informer<Service>,
     pub replica_sets: Informer<ReplicaSet>,
     pub deployments: Informer<Deployment>,
+    /// Only the ServiceAccounts named `default`: no controller needs the others.
     pub service_accounts: Informer<ServiceAccount>,
     /// Only the ConfigMaps named [`ROOT_CA_CONFIG_MAP`]: no controller needs the others.
     pub root_ca_config_maps: Informer<ConfigMap>,
@@ -304,6 +305,7 @@ pub struct Informers {
 /// The ConfigMap holding the cluster's CA in every namespace.
 pub const ROOT_CA_CONFIG_MAP: &str = "kube-root-ca.crt";
 const ROOT_CA_FIELDS: &str = "metadata.name=kube-root-ca.crt";
+const DEFAULT_SERVICE_ACCOUNT_FIELDS: &str = "metadata.name=default";
 
 impl Informers {
     pub fn new() -> Informers {
@@ -315,7 +317,7 @@ impl Informers {
             services: Informer::new(),
             replica_sets: Informer::new(),
             deployments: Informer::new(),
-            service_accounts: Informer::new(),
+            service_accounts: Informer::with_fields(Some(DEFAULT_SERVICE_ACCOUNT_FIELDS)),
             root_ca_config_maps: Informer::with_fields(Some(ROOT_CA_FIELDS)),
         }
     }

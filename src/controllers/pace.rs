@@ -18,14 +18,25 @@ use super::informers::Informer;
 
 pub struct Pace {
     interval: Duration,
-    last: Mutex<HashMap<String, Instant>>,
+    state: Mutex<State>,
 }
+
+#[derive(Default)]
+struct State {
+    last: HashMap<String, Instant>,
+    /// When entries past their interval were last dropped: an entry of an object whose deletion
+    /// raced its own reconcile would otherwise stay.
+    swept: Option<Instant>,
+}
+
+/// How often entries past their interval are dropped.
+const SWEEP: Duration = Duration::from_secs(60);
 
 impl Pace {
     pub fn new(interval: Duration) -> Pace {
         Pace {
             interval,
-            last: Mutex::default(),
+            state: Mutex::default(),
         }
     }
 
@@ -48,22 +59,34 @@ impl Pace {
     /// `None` if `key` may be reconciled now (and records that it is), else how long to wait.
     pub fn check(&self, key: &str) -> Option<Duration> {
         let now = Instant::now();
-        let mut last = self.last.lock().ok()?;
-        if let Some(previous) = last.get(key) {
+        let mut state = self.state.lock().ok()?;
+        if state.swept.is_none_or(|at| now.duration_since(at) >= SWEEP) {
+            let interval = self.interval;
+            state
+                .last
+                .retain(|_, at| now.duration_since(*at) < interval);
+            state.swept = Some(now);
+        }
+        if let Some(previous) = state.last.get(key) {
             let since = now.duration_since(*previous);
             if since < self.interval {
                 return Some(self.interval - since);
             }
         }
-        last.insert(key.to_owned(), now);
+        state.last.insert(key.to_owned(), now);
         None
     }
 
     /// Forgets a key whose object is gone.
     pub fn forget(&self, key: &str) {
-        if let Ok(mut last) = self.last.lock() {
-            last.remove(key);
+        if let Ok(mut state) = self.state.lock() {
+            state.last.remove(key);
         }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.last.len())
     }
 }
 
@@ -82,5 +105,14 @@ mod tests {
         assert_eq!(pace.check("a"), None);
         pace.forget("a");
         assert_eq!(pace.check("a"), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keys_past_their_interval_are_swept_away() {
+        let pace = Pace::new(Duration::from_millis(100));
+        assert_eq!(pace.check("gone"), None);
+        tokio::time::advance(SWEEP).await;
+        assert_eq!(pace.check("other"), None);
+        assert_eq!(pace.len(), 1, "only the key just checked is left");
     }
 }

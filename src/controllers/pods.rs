@@ -40,7 +40,7 @@ pub fn is_available(pod: &Pod, min_ready_seconds: i32) -> bool {
 /// How long until a ready pod counts as available (zero if it already does).
 fn available_in(pod: &Pod, min_ready_seconds: i32, now: Timestamp) -> Option<Duration> {
     let since = ready_since(pod)?;
-    let at = since + jiff::SignedDuration::from_secs(i64::from(min_ready_seconds.max(0)));
+    let at = crate::deadline::after(since, i64::from(min_ready_seconds.max(0)));
     Some(Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO))
 }
 

@@ -84,12 +84,21 @@ pub fn start(
 #[derive(Default)]
 struct Expectations {
     pending: Mutex<HashMap<String, Pending>>,
+    /// When lapsed expectations of every ReplicaSet were last dropped: those of one deleted
+    /// while its reconcile was still creating pods would otherwise stay.
+    swept: Mutex<Option<Instant>>,
 }
 
 #[derive(Default)]
 struct Pending {
     created: HashMap<String, Instant>,
     deleted: HashMap<String, Instant>,
+}
+
+impl Pending {
+    fn newest(&self) -> Option<Instant> {
+        self.created.values().chain(self.deleted.values()).max().copied()
+    }
 }
 
 impl Expectations {
@@ -99,10 +108,16 @@ impl Expectations {
         let Ok(mut pending) = self.pending.lock() else {
             return (0, Vec::new());
         };
+        let now = Instant::now();
+        if let Ok(mut swept) = self.swept.lock() {
+            if swept.is_none_or(|at| now.duration_since(at) >= EXPECTATION_TIMEOUT) {
+                pending.retain(|_, entry| entry.newest().is_some_and(|at| now.duration_since(at) < EXPECTATION_TIMEOUT));
+                *swept = Some(now);
+            }
+        }
         let Some(entry) = pending.get_mut(key) else {
             return (0, Vec::new());
         };
-        let now = Instant::now();
         entry.created.retain(|name, at| {
             !seen.contains_key(name) && now.duration_since(*at) < EXPECTATION_TIMEOUT
         });
@@ -452,4 +467,24 @@ fn status(rs: &ReplicaSet, pods: &[Arc<Pod>], min_ready_seconds: i32) -> Replica
 fn error_policy(_rs: Arc<ReplicaSet>, err: &Error, _ctx: Arc<Context>) -> Action {
     tracing::debug!(error = %err, "replicaset reconcile will retry");
     Action::requeue(Duration::from_secs(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn expectations_belong_to_one_replicaset_uid_and_lapse() {
+        let expectations = Expectations::default();
+        expectations.created("uid-old", "web-abc".into());
+        let nothing_seen = BTreeMap::new();
+        assert_eq!(expectations.settle("uid-old", &nothing_seen), (1, vec![]));
+        // A ReplicaSet created again under the same name has a new UID and starts clean.
+        assert_eq!(expectations.settle("uid-new", &nothing_seen), (0, vec![]));
+
+        // One left behind by a ReplicaSet that went mid-reconcile is dropped once it lapses.
+        tokio::time::advance(EXPECTATION_TIMEOUT).await;
+        expectations.settle("uid-new", &nothing_seen);
+        assert!(expectations.pending.lock().unwrap().is_empty());
+    }
 }

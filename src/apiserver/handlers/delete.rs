@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::read::{Filter, select};
 use super::write::holds_finalizers;
-use super::{Answer, Reply, Request};
+use super::{Answer, Request};
 use crate::apiserver::status::{Details, Status};
 use crate::apiserver::storage::resource_version;
 use crate::apiserver::{ApiError, ApiState, codec, meta};
@@ -86,28 +86,23 @@ pub async fn delete(state: &ApiState, request: &Request) -> Result<Answer, ApiEr
 }
 
 /// DELETE of a collection: every object matching the selectors goes as a single delete would,
-/// and the answer lists them, as upstream's answer does.
+/// and the answer lists them as they were selected, as upstream's answer does.
 pub async fn delete_collection(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
     let options = Options::from_request(request)?;
     let r = request.info.resource;
     let filter = Filter::from_request(request)?;
     let listing = select(state, request, &filter).await?;
-    let mut deleted = Vec::with_capacity(listing.items.len());
-    for object in listing.items {
+    for object in &listing.items {
         match delete_object(
             state,
             r,
-            meta::namespace(&object),
-            meta::name(&object),
+            meta::namespace(object),
+            meta::name(object),
             &options,
         )
         .await
         {
-            Ok(answer) => match answer.body {
-                Reply::Object(last) => deleted.push(last),
-                Reply::Status(_) => deleted.push(object),
-            },
-            Err(ApiError::NotFound { .. }) => {}
+            Ok(_) | Err(ApiError::NotFound { .. }) => {}
             Err(err) => return Err(err),
         }
     }
@@ -115,7 +110,7 @@ pub async fn delete_collection(state: &ApiState, request: &Request) -> Result<An
         "kind": format!("{}List", r.kind),
         "apiVersion": r.api_version(),
         "metadata": {"resourceVersion": listing.revision.to_string()},
-        "items": deleted,
+        "items": listing.items,
     })))
 }
 

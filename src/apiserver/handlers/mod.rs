@@ -131,7 +131,7 @@ pub async fn resource(
 ) -> Response {
     let params = Params::parse(uri.query());
     let accept = Accept::from_headers(&headers).map(|accept| Accept {
-        pretty: params.as_ref().is_ok_and(|p| p.pretty),
+        pretty: codec::pretty(params.as_ref().ok().and_then(|p| p.pretty), &headers),
         ..accept
     });
     // Errors are answered in the encoding asked for, as far as the request could be read.
