@@ -47,10 +47,11 @@ impl Authority {
         let key_path = dir.join("ca.key");
         if cert_path.exists() && key_path.exists() {
             let cert_pem = read(&cert_path)?;
-            let key = KeyPair::from_pem(&read_private(&key_path)?).map_err(|_| PkiError::Corrupt {
-                path: key_path.clone(),
-                what: "private key",
-            })?;
+            let key =
+                KeyPair::from_pem(&read_private(&key_path)?).map_err(|_| PkiError::Corrupt {
+                    path: key_path.clone(),
+                    what: "private key",
+                })?;
             let issuer =
                 Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|_| PkiError::Corrupt {
                     path: cert_path.clone(),

@@ -104,13 +104,21 @@ mod tests {
         let nested = root.path().join("a/b");
         create_dir(&nested, |_| true).unwrap();
         assert_eq!(mode(&nested), 0o700);
-        assert_ne!(mode(&root.path().join("a")), 0o700, "parents are left as made");
+        assert_ne!(
+            mode(&root.path().join("a")),
+            0o700,
+            "parents are left as made"
+        );
 
         let wide = root.path().join("wide");
         std::fs::create_dir(&wide).unwrap();
         std::fs::set_permissions(&wide, std::fs::Permissions::from_mode(0o755)).unwrap();
         create_dir(&wide, |_| false).unwrap();
-        assert_eq!(mode(&wide), 0o755, "a directory that is not ours is left alone");
+        assert_eq!(
+            mode(&wide),
+            0o755,
+            "a directory that is not ours is left alone"
+        );
         create_dir(&wide, |_| true).unwrap();
         assert_eq!(mode(&wide), 0o700);
     }

@@ -877,7 +877,13 @@ async fn unschedulable_pods_wait_for_a_node_that_fits_and_selectors_and_tolerati
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deployment_deleted_at_once_and_created_again_gets_its_pods() {
     let (s, agents, k) = cluster(&[], 2).await;
-    let create = ["create", "deployment", "stuck", "--image=nginx", "--replicas=1"];
+    let create = [
+        "create",
+        "deployment",
+        "stuck",
+        "--image=nginx",
+        "--replicas=1",
+    ];
     for round in 0..5 {
         run(&k, &s, &create).await;
         run(&k, &s, &["delete", "deployment", "stuck"]).await;

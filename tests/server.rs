@@ -281,8 +281,20 @@ fn every_namespace_gets_a_default_service_account_and_the_cluster_ca_at_once() {
             found
         })
     };
-    assert!(appeared(&["get", "serviceaccount", "default", "-n", "fresh"]));
-    assert!(appeared(&["get", "configmap", "kube-root-ca.crt", "-n", "fresh"]));
+    assert!(appeared(&[
+        "get",
+        "serviceaccount",
+        "default",
+        "-n",
+        "fresh"
+    ]));
+    assert!(appeared(&[
+        "get",
+        "configmap",
+        "kube-root-ca.crt",
+        "-n",
+        "fresh"
+    ]));
     let ca = kubectl.ok(
         &server,
         &[
@@ -298,7 +310,10 @@ fn every_namespace_gets_a_default_service_account_and_the_cluster_ca_at_once() {
     assert_eq!(ca, server.read("pki/ca.crt"));
 
     // Deleted or altered, they are put back.
-    kubectl.ok(&server, &["delete", "serviceaccount", "default", "-n", "fresh"]);
+    kubectl.ok(
+        &server,
+        &["delete", "serviceaccount", "default", "-n", "fresh"],
+    );
     kubectl.ok(
         &server,
         &[
@@ -312,11 +327,25 @@ fn every_namespace_gets_a_default_service_account_and_the_cluster_ca_at_once() {
             r#"{"data":{"ca.crt":"forged","extra":"x"}}"#,
         ],
     );
-    assert!(appeared(&["get", "serviceaccount", "default", "-n", "fresh"]));
+    assert!(appeared(&[
+        "get",
+        "serviceaccount",
+        "default",
+        "-n",
+        "fresh"
+    ]));
     let restored = (0..50).any(|_| {
         let data = kubectl.ok(
             &server,
-            &["get", "configmap", "kube-root-ca.crt", "-n", "fresh", "-o", "jsonpath={.data}"],
+            &[
+                "get",
+                "configmap",
+                "kube-root-ca.crt",
+                "-n",
+                "fresh",
+                "-o",
+                "jsonpath={.data}",
+            ],
         );
         let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
         let done = data == serde_json::json!({"ca.crt": server.read("pki/ca.crt")});

@@ -121,7 +121,8 @@ pub async fn run_nodes<R: ContainerRuntime>(
         housekeeping,
     };
     tasks.spawn(pod_sync::run(context, inputs, settings.sync_concurrency, stop.clone()).map(Ok));
-    let (network_client, network_fleet, network_stop) = (client.clone(), fleet.clone(), stop.clone());
+    let (network_client, network_fleet, network_stop) =
+        (client.clone(), fleet.clone(), stop.clone());
     let pod_cidrs = move || {
         network::watch_pod_cidrs(
             network_client.clone(),

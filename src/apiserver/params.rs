@@ -81,9 +81,9 @@ impl Params {
             "orphanDependents" => self.orphan_dependents = Some(flag(&value)),
             "includeObject" => self.include_object = Some(include_object(&value)?),
             "pretty" => {
-                self.pretty = Some(value).filter(|v| !v.is_empty()).map(|v| {
-                    matches!(v.as_str(), "1" | "t" | "T" | "TRUE" | "true" | "True")
-                })
+                self.pretty = Some(value)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| matches!(v.as_str(), "1" | "t" | "T" | "TRUE" | "true" | "True"))
             }
             "container" => self.log.container = Some(value),
             "follow" => self.log.follow = flag(&value),

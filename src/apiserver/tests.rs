@@ -590,7 +590,10 @@ async fn pods_on_a_node_stay_terminating_until_the_node_confirms() {
         )
         .await;
     assert_eq!(confirmed.status, StatusCode::OK);
-    assert_eq!(confirmed.body["kind"], "Pod", "pods answer a delete with the pod");
+    assert_eq!(
+        confirmed.body["kind"], "Pod",
+        "pods answer a delete with the pod"
+    );
     assert_eq!(
         h.get(&format!("{PODS}/bound")).await.status,
         StatusCode::NOT_FOUND
@@ -988,7 +991,11 @@ async fn deletes_answer_as_upstream_does_per_resource() {
         h.create_ok(CM, configmap(name)).await;
     }
     let swept = h
-        .call(Method::DELETE, &format!("{CM}?fieldSelector=metadata.name%3Da"), None)
+        .call(
+            Method::DELETE,
+            &format!("{CM}?fieldSelector=metadata.name%3Da"),
+            None,
+        )
         .await;
     assert_eq!(swept.status, StatusCode::OK);
     assert_eq!(swept.body["kind"], "ConfigMapList");
@@ -1031,7 +1038,11 @@ async fn status_bodies_are_written_byte_for_byte_as_upstream_writes_them() {
         "{text}"
     );
     let object = h.get(&format!("{DEPLOY}/triple-nginx?pretty=true")).await;
-    assert!(std::str::from_utf8(&object.raw).unwrap().contains("\n  \"kind\": \"Deployment\""));
+    assert!(
+        std::str::from_utf8(&object.raw)
+            .unwrap()
+            .contains("\n  \"kind\": \"Deployment\"")
+    );
     let compact = h.get(&format!("{DEPLOY}/triple-nginx")).await;
     assert!(compact.raw.ends_with(b"}\n"));
     let mut from_curl = Request::get(format!("{DEPLOY}/triple-nginx"))
@@ -1039,7 +1050,10 @@ async fn status_bodies_are_written_byte_for_byte_as_upstream_writes_them() {
         .body(Body::empty())
         .unwrap();
     from_curl.extensions_mut().insert(Harness::admin());
-    assert!(h.send(from_curl).await.raw.starts_with(b"{\n  "), "curl is answered indented");
+    assert!(
+        h.send(from_curl).await.raw.starts_with(b"{\n  "),
+        "curl is answered indented"
+    );
     let asked_not = h.get(&format!("{DEPLOY}/triple-nginx?pretty=0")).await;
     assert!(asked_not.raw.starts_with(b"{\""));
 }
@@ -1049,11 +1063,9 @@ async fn numbers_too_large_for_time_arithmetic_are_answered_not_panicked_on() {
     let h = Harness::new().await;
     // The watch stays open, so only its head is awaited.
     let head = tokio::time::timeout(Duration::from_secs(5), async {
-        let mut request = Request::get(format!(
-            "{CM}?watch=1&timeoutSeconds=18446744073709551615"
-        ))
-        .body(Body::empty())
-        .unwrap();
+        let mut request = Request::get(format!("{CM}?watch=1&timeoutSeconds=18446744073709551615"))
+            .body(Body::empty())
+            .unwrap();
         request.extensions_mut().insert(Harness::admin());
         h.app.clone().oneshot(request).await.unwrap().status()
     })
@@ -1070,8 +1082,13 @@ async fn numbers_too_large_for_time_arithmetic_are_answered_not_panicked_on() {
         )
         .await;
     assert_eq!(deleting.status, StatusCode::OK, "{}", deleting.body);
-    let deadline = deleting.body["metadata"]["deletionTimestamp"].as_str().unwrap();
-    assert!(deadline.starts_with("9999-"), "saturated at the last time: {deadline}");
+    let deadline = deleting.body["metadata"]["deletionTimestamp"]
+        .as_str()
+        .unwrap();
+    assert!(
+        deadline.starts_with("9999-"),
+        "saturated at the last time: {deadline}"
+    );
 }
 
 #[tokio::test]
@@ -1109,7 +1126,11 @@ async fn exec_and_logs_say_the_nodes_runtime_does_not_serve_them() {
         "machineID": "", "operatingSystem": "linux", "osImage": "", "systemUUID": ""}}});
     h.create_ok("/api/v1/nodes", node).await;
     h.create_ok(PODS, pod("p", Some("node-1"))).await;
-    for path in ["exec?command=true&stdout=true", "portforward?ports=80", "log"] {
+    for path in [
+        "exec?command=true&stdout=true",
+        "portforward?ports=80",
+        "log",
+    ] {
         let reply = h.get(&format!("{PODS}/p/{path}")).await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
         let message = reply.body["message"].as_str().unwrap();

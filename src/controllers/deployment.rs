@@ -24,6 +24,7 @@ use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::ReconcileError as Error;
 use super::events::{Kind, Recorder};
 use super::informers::{Informers, Synced};
 use super::selector;
@@ -41,14 +42,6 @@ const NOT_COPIED: [&str; 5] = [
     MAX_REPLICAS,
     "kubectl.kubernetes.io/last-applied-configuration",
 ];
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("API request failed: {0}")]
-    Kube(#[from] kube::Error),
-    #[error(transparent)]
-    Panicked(#[from] mkc_supervisor::Panicked),
-}
 
 struct Context {
     client: Client,
@@ -69,8 +62,7 @@ pub fn start(
         recorder: Recorder::new(client.clone(), "deployment-controller"),
     });
     let (controller, synced) = informers.deployments.controller(shutdown);
-    let controller = controller
-        .owns_shared_stream(informers.replica_sets.subscribe());
+    let controller = controller.owns_shared_stream(informers.replica_sets.subscribe());
     synced.run(controller, reconcile, error_policy, context)
 }
 

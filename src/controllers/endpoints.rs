@@ -19,6 +19,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
+use super::ReconcileError as Error;
 use super::informers::{Informers, Synced};
 use super::pace::Pace;
 use super::{pods, selector};
@@ -26,14 +27,6 @@ use super::{pods, selector};
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
 const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("API request failed: {0}")]
-    Kube(#[from] kube::Error),
-    #[error(transparent)]
-    Panicked(#[from] mkc_supervisor::Panicked),
-}
 
 struct Context {
     client: Client,
@@ -68,8 +61,7 @@ pub fn start(
         selected
     };
     let (controller, synced) = informers.services.controller(shutdown);
-    let controller = controller
-        .watches_shared_stream(informers.pods.subscribe(), services_of_pod);
+    let controller = controller.watches_shared_stream(informers.pods.subscribe(), services_of_pod);
     synced.run(controller, reconcile, error_policy, context)
 }
 

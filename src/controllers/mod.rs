@@ -23,8 +23,8 @@ use std::time::Duration;
 pub use node_ipam::Cidr;
 
 use kube::Client;
-use mkc_supervisor::supervise;
 use kube::api::ApiResource;
+use mkc_supervisor::supervise;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -43,6 +43,16 @@ pub const ALL: &[&str] = &[
     "root-ca-cert-publisher",
     "scheduler",
 ];
+
+/// Why a reconcile failed: the API refused or could not be reached, or the reconcile panicked.
+/// Every controller's error policy retries both alike.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("API request failed: {0}")]
+    Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Panicked(#[from] mkc_supervisor::Panicked),
+}
 
 /// What `--controllers` can get wrong.
 #[derive(Debug, thiserror::Error)]
@@ -187,17 +197,19 @@ pub async fn run(
     }
     if selection.contains("garbage-collector") {
         let (client, stop) = (client.clone(), shutdown.clone());
-        tasks.spawn(supervise("garbage-collector", shutdown.clone(), move || {
-            garbage_collector::run(client.clone(), stop.clone())
-        }));
+        tasks.spawn(supervise(
+            "garbage-collector",
+            shutdown.clone(),
+            move || garbage_collector::run(client.clone(), stop.clone()),
+        ));
     }
     while let Some(ended) = tasks.join_next().await {
         // A reconcile's panic is retried and the single tasks are restarted; a panic that
         // still ends a controller (one inside kube-runtime) is at least never silent.
-        if let Err(err) = ended {
-            if err.is_panic() {
-                tracing::error!(error = %err, "a controller stopped after a panic");
-            }
+        if let Err(err) = ended
+            && err.is_panic()
+        {
+            tracing::error!(error = %err, "a controller stopped after a panic");
         }
     }
 }

@@ -11,6 +11,7 @@ use kube::runtime::controller::Action;
 use kube::{Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
+use super::ReconcileError as Error;
 use super::api_resource;
 use super::informers::Informers;
 use crate::registry;
@@ -18,14 +19,6 @@ use crate::registry;
 const FINALIZER: &str = "kubernetes";
 /// How soon a namespace whose contents are still going away is looked at again.
 const RECHECK: Duration = Duration::from_millis(500);
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("API request failed: {0}")]
-    Kube(#[from] kube::Error),
-    #[error(transparent)]
-    Panicked(#[from] mkc_supervisor::Panicked),
-}
 
 struct Context {
     client: Client,

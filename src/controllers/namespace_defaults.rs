@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::ReconcileError as Error;
 use super::informers::{Informer, Informers, ROOT_CA_CONFIG_MAP, Synced};
 
 /// Upstream's description of the CA ConfigMap, which it also uses to tell its own copy.
@@ -31,14 +32,6 @@ const ROOT_CA_DESCRIPTION: &str = "Contains a CA bundle that can be used to veri
      clusters.";
 const DESCRIPTION_ANNOTATION: &str = "kubernetes.io/description";
 const CA_KEY: &str = "ca.crt";
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("API request failed: {0}")]
-    Kube(#[from] kube::Error),
-    #[error(transparent)]
-    Panicked(#[from] mkc_supervisor::Panicked),
-}
 
 /// What a namespace's default object is: a namespaced built-in kind.
 trait Object:
@@ -190,12 +183,15 @@ fn start<K: Object>(
     });
     let namespace_of = move |object: Arc<K>| {
         (object.name_any() == name)
-            .then(|| object.namespace().map(|ns| ObjectRef::<Namespace>::new(&ns)))
+            .then(|| {
+                object
+                    .namespace()
+                    .map(|ns| ObjectRef::<Namespace>::new(&ns))
+            })
             .flatten()
     };
     let (controller, synced) = namespaces.controller(shutdown);
-    let controller = controller
-        .watches_shared_stream(objects.subscribe(), namespace_of);
+    let controller = controller.watches_shared_stream(objects.subscribe(), namespace_of);
     synced.run(controller, reconcile, error_policy, context)
 }
 
@@ -218,7 +214,11 @@ async fn reconcile<K: Object>(
         Some(existing) => match (ctx.wanted.repair)(&existing, &wanted) {
             None => Ok(()),
             Some(patch) => api
-                .patch(ctx.wanted.name, &PatchParams::default(), &Patch::Merge(patch))
+                .patch(
+                    ctx.wanted.name,
+                    &PatchParams::default(),
+                    &Patch::Merge(patch),
+                )
                 .await
                 .map(drop),
         },
@@ -233,7 +233,11 @@ async fn reconcile<K: Object>(
     }
 }
 
-fn error_policy<K: Object>(_namespace: Arc<Namespace>, err: &Error, _ctx: Arc<Context<K>>) -> Action {
+fn error_policy<K: Object>(
+    _namespace: Arc<Namespace>,
+    err: &Error,
+    _ctx: Arc<Context<K>>,
+) -> Action {
     tracing::warn!(error = %err, "making a namespace's default objects failed; retrying");
     Action::requeue(Duration::from_secs(1))
 }

@@ -15,19 +15,12 @@ use kube::{Client, ResourceExt};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::ReconcileError as Error;
 use super::events::{Kind, Recorder};
 use super::informers::Informers;
 
 /// The size of each node's pod CIDR.
 const NODE_PREFIX: u8 = 24;
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("API request failed: {0}")]
-    Kube(#[from] kube::Error),
-    #[error(transparent)]
-    Panicked(#[from] mkc_supervisor::Panicked),
-}
 
 /// An IPv4 network, such as the cluster CIDR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,20 +18,13 @@ use kube::{Client, ResourceExt};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::ReconcileError as Error;
 use super::events::{Kind, Recorder};
 use super::informers::{Informers, Synced};
 
 pub const NOT_READY: &str = "node.kubernetes.io/not-ready";
 pub const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 const LEASE_NAMESPACE: &str = "kube-node-lease";
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("API request failed: {0}")]
-    Kube(#[from] kube::Error),
-    #[error(transparent)]
-    Panicked(#[from] mkc_supervisor::Panicked),
-}
 
 struct Context {
     client: Client,
@@ -58,8 +51,8 @@ pub fn start(
         grace,
     });
     let (controller, synced) = informers.nodes.controller(shutdown);
-    let controller = controller
-        .watches_shared_stream(informers.leases.subscribe(), |lease: Arc<Lease>| {
+    let controller =
+        controller.watches_shared_stream(informers.leases.subscribe(), |lease: Arc<Lease>| {
             (lease.namespace().as_deref() == Some(LEASE_NAMESPACE))
                 .then(|| ObjectRef::new(&lease.name_any()))
         });

@@ -12,15 +12,8 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
+use super::ReconcileError as Error;
 use super::informers::{Informers, Synced};
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("API request failed: {0}")]
-    Kube(#[from] kube::Error),
-    #[error(transparent)]
-    Panicked(#[from] mkc_supervisor::Panicked),
-}
 
 struct Context {
     client: Client,
@@ -63,8 +56,8 @@ pub fn start(
         orphans
     };
     let (controller, synced) = informers.pods.controller(shutdown);
-    let controller = controller
-        .watches_shared_stream(informers.nodes.subscribe(), pods_of_gone_node);
+    let controller =
+        controller.watches_shared_stream(informers.nodes.subscribe(), pods_of_gone_node);
     synced.run(controller, reconcile, error_policy, context)
 }
 

@@ -22,6 +22,7 @@ use serde_json::json;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::ReconcileError as Error;
 use super::events::{Kind, Recorder};
 use super::informers::{Informers, Synced};
 use super::owners::PodsByOwner;
@@ -34,14 +35,6 @@ const PACE: Duration = Duration::from_millis(100);
 const EXPECTATION_TIMEOUT: Duration = Duration::from_secs(300);
 /// The largest batch of pods created at once, after upstream's slow start.
 const MAX_BATCH: usize = 500;
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("API request failed: {0}")]
-    Kube(#[from] kube::Error),
-    #[error(transparent)]
-    Panicked(#[from] mkc_supervisor::Panicked),
-}
 
 struct Context {
     client: Client,
@@ -75,8 +68,7 @@ pub fn start(
         }
     });
     let (controller, synced) = informers.replica_sets.controller(shutdown);
-    let controller = controller
-        .owns_shared_stream(informers.pods.subscribe());
+    let controller = controller.owns_shared_stream(informers.pods.subscribe());
     synced.run(controller, reconcile, error_policy, context)
 }
 
@@ -97,7 +89,11 @@ struct Pending {
 
 impl Pending {
     fn newest(&self) -> Option<Instant> {
-        self.created.values().chain(self.deleted.values()).max().copied()
+        self.created
+            .values()
+            .chain(self.deleted.values())
+            .max()
+            .copied()
     }
 }
 
@@ -109,11 +105,15 @@ impl Expectations {
             return (0, Vec::new());
         };
         let now = Instant::now();
-        if let Ok(mut swept) = self.swept.lock() {
-            if swept.is_none_or(|at| now.duration_since(at) >= EXPECTATION_TIMEOUT) {
-                pending.retain(|_, entry| entry.newest().is_some_and(|at| now.duration_since(at) < EXPECTATION_TIMEOUT));
-                *swept = Some(now);
-            }
+        if let Ok(mut swept) = self.swept.lock()
+            && swept.is_none_or(|at| now.duration_since(at) >= EXPECTATION_TIMEOUT)
+        {
+            pending.retain(|_, entry| {
+                entry
+                    .newest()
+                    .is_some_and(|at| now.duration_since(at) < EXPECTATION_TIMEOUT)
+            });
+            *swept = Some(now);
         }
         let Some(entry) = pending.get_mut(key) else {
             return (0, Vec::new());

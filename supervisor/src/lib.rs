@@ -118,10 +118,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_in_work_becomes_the_callers_error() {
-        let outcome: Result<(), Error> = catch(async { panic!("tolerationSeconds overflowed") }).await;
+        let outcome: Result<(), Error> =
+            catch(async { panic!("tolerationSeconds overflowed") }).await;
         assert_eq!(
             outcome,
-            Err(Error::Panicked(Panicked("tolerationSeconds overflowed".into())))
+            Err(Error::Panicked(Panicked(
+                "tolerationSeconds overflowed".into()
+            )))
         );
         let fine: Result<u8, Error> = catch(async { Ok(7) }).await;
         assert_eq!(fine, Ok(7));
@@ -142,7 +145,11 @@ mod tests {
             }
         })
         .await;
-        assert_eq!(runs.load(Ordering::SeqCst), 4, "three panics, then a clean end");
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            4,
+            "three panics, then a clean end"
+        );
         // Waits of 1 s, 2 s and 4 s between the four runs.
         assert_eq!(started.elapsed().as_secs(), 7);
     }
