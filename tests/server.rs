@@ -272,89 +272,56 @@ fn every_namespace_gets_a_default_service_account_and_the_cluster_ca_at_once() {
     let server = TestServer::start();
     let kubectl = kubectls().pop().unwrap();
     kubectl.ok(&server, &["create", "namespace", "fresh"]);
-    let appeared = |args: &[&str]| {
-        (0..50).any(|_| {
-            let found = kubectl.run(&server, args).ok;
-            if !found {
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            found
-        })
-    };
-    assert!(appeared(&[
-        "get",
-        "serviceaccount",
-        "default",
-        "-n",
-        "fresh"
-    ]));
-    assert!(appeared(&[
-        "get",
-        "configmap",
-        "kube-root-ca.crt",
-        "-n",
-        "fresh"
-    ]));
-    let ca = kubectl.ok(
-        &server,
-        &[
+    let in_fresh = |args: &[&str]| kubectl.run(&server, &[args, &["-n", "fresh"]].concat());
+    let account = || in_fresh(&["get", "serviceaccount", "default"]).ok;
+    let ca = || {
+        let data = in_fresh(&[
             "get",
             "configmap",
             "kube-root-ca.crt",
-            "-n",
-            "fresh",
             "-o",
-            "jsonpath={.data.ca\\.crt}",
-        ],
+            "jsonpath={.data}",
+        ]);
+        serde_json::from_str::<serde_json::Value>(&data.stdout).unwrap_or_default()
+    };
+    let only_the_ca = serde_json::json!({"ca.crt": server.read("pki/ca.crt")});
+    assert!(eventually(account), "no default ServiceAccount");
+    assert!(
+        eventually(|| ca() == only_the_ca),
+        "no kube-root-ca.crt holding the CA"
     );
-    assert_eq!(ca, server.read("pki/ca.crt"));
 
     // Deleted or altered, they are put back.
-    kubectl.ok(
-        &server,
-        &["delete", "serviceaccount", "default", "-n", "fresh"],
+    assert!(in_fresh(&["delete", "serviceaccount", "default"]).ok);
+    let forged = r#"{"data":{"ca.crt":"forged","extra":"x"}}"#;
+    let patch = [
+        "patch",
+        "configmap",
+        "kube-root-ca.crt",
+        "--type=merge",
+        "-p",
+        forged,
+    ];
+    assert!(in_fresh(&patch).ok);
+    assert!(
+        eventually(account),
+        "the default ServiceAccount is not made again"
     );
-    kubectl.ok(
-        &server,
-        &[
-            "patch",
-            "configmap",
-            "kube-root-ca.crt",
-            "-n",
-            "fresh",
-            "--type=merge",
-            "-p",
-            r#"{"data":{"ca.crt":"forged","extra":"x"}}"#,
-        ],
+    assert!(
+        eventually(|| ca() == only_the_ca),
+        "kube-root-ca.crt holds the CA again, and only it"
     );
-    assert!(appeared(&[
-        "get",
-        "serviceaccount",
-        "default",
-        "-n",
-        "fresh"
-    ]));
-    let restored = (0..50).any(|_| {
-        let data = kubectl.ok(
-            &server,
-            &[
-                "get",
-                "configmap",
-                "kube-root-ca.crt",
-                "-n",
-                "fresh",
-                "-o",
-                "jsonpath={.data}",
-            ],
-        );
-        let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
-        let done = data == serde_json::json!({"ca.crt": server.read("pki/ca.crt")});
-        if !done {
+}
+
+/// Whether `check` holds within five seconds, trying every 100 ms.
+fn eventually(check: impl Fn() -> bool) -> bool {
+    (0..50).any(|_| {
+        let held = check();
+        if !held {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        done
-    });
-    assert!(restored, "kube-root-ca.crt holds the CA again, and only it");
+        held
+    })
 }
 
 #[test]

@@ -32,7 +32,7 @@ struct Context {
     client: Client,
     pods: Store<Pod>,
     pods_synced: Synced,
-    pace: Arc<Pace>,
+    pace: Pace,
 }
 
 /// The least time between two reconciles of one Service (see [`Pace`]).
@@ -48,7 +48,7 @@ pub fn start(
         client: client.clone(),
         pods: informers.pods.store(),
         pods_synced: informers.pods.synced(),
-        pace: Pace::following(PACE, &mut informers.services),
+        pace: Pace::new(PACE),
     });
     let services_of_pod = move |pod: Arc<Pod>| {
         let selected: Vec<ObjectRef<Service>> = services

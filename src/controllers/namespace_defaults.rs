@@ -33,7 +33,7 @@ const ROOT_CA_DESCRIPTION: &str = "Contains a CA bundle that can be used to veri
 const DESCRIPTION_ANNOTATION: &str = "kubernetes.io/description";
 const CA_KEY: &str = "ca.crt";
 
-/// What a namespace's default object is: a namespaced built-in kind.
+/// The kinds a namespace's default objects are: namespaced built-in kinds.
 trait Object:
     Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
     + Clone
@@ -46,17 +46,8 @@ trait Object:
 {
 }
 
-impl<K> Object for K where
-    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + Serialize
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static
-{
-}
+impl Object for ServiceAccount {}
+impl Object for ConfigMap {}
 
 /// One object every namespace must hold.
 struct Wanted<K> {

@@ -3,18 +3,15 @@
 //! once per interval keeps that work bounded while every change is still taken into account
 //! by the next reconcile, which the controller schedules for the end of the interval.
 //!
-//! Objects are paced by UID, and an object's entry goes when the object does, so one created
-//! again under the same name is not held back by its predecessor and nothing piles up.
+//! Objects are paced by UID, so one created again under the same name is not held back by its
+//! predecessor; entries past their interval, which say nothing any more, are dropped each
+//! minute, so those of deleted objects do not pile up.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use kube::Resource;
-use serde::de::DeserializeOwned;
 use tokio::time::Instant;
-
-use super::informers::Informer;
 
 pub struct Pace {
     interval: Duration,
@@ -24,8 +21,7 @@ pub struct Pace {
 #[derive(Default)]
 struct State {
     last: HashMap<String, Instant>,
-    /// When entries past their interval were last dropped: an entry of an object whose deletion
-    /// raced its own reconcile would otherwise stay.
+    /// When entries past their interval were last dropped.
     swept: Option<Instant>,
 }
 
@@ -38,22 +34,6 @@ impl Pace {
             interval,
             state: Mutex::default(),
         }
-    }
-
-    /// A pace for the objects of `informer`, which drops each object's entry when it is deleted.
-    pub fn following<K>(interval: Duration, informer: &mut Informer<K>) -> Arc<Pace>
-    where
-        K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-        K::DynamicType: Eq + std::hash::Hash + Clone + Default,
-    {
-        let pace = Arc::new(Pace::new(interval));
-        let forgets = pace.clone();
-        informer.index(move |gone, current| {
-            if let (None, Some(uid)) = (current, gone.extra.uid.as_deref()) {
-                forgets.forget(uid);
-            }
-        });
-        pace
     }
 
     /// `None` if `key` may be reconciled now (and records that it is), else how long to wait.

@@ -39,10 +39,10 @@ const MAX_BATCH: usize = 500;
 struct Context {
     client: Client,
     pods: PodsByOwner,
-    pace: Arc<Pace>,
+    pace: Pace,
     pods_synced: Synced,
     recorder: Recorder,
-    expectations: Arc<Expectations>,
+    expectations: Expectations,
 }
 
 pub fn start(
@@ -54,30 +54,23 @@ pub fn start(
     let context = Arc::new(Context {
         client: client.clone(),
         pods,
-        pace: Pace::following(PACE, &mut informers.replica_sets),
+        pace: Pace::new(PACE),
         pods_synced: informers.pods.synced(),
         recorder: Recorder::new(client.clone(), "replicaset-controller"),
-        expectations: Arc::default(),
-    });
-    // Expectations are keyed by UID and dropped when their ReplicaSet goes, so one created
-    // again under the same name starts clean (a deleted ReplicaSet is never reconciled).
-    let expectations = context.expectations.clone();
-    informers.replica_sets.index(move |gone, current| {
-        if let (None, Some(uid)) = (current, gone.extra.uid.as_deref()) {
-            expectations.forget(uid);
-        }
+        expectations: Expectations::default(),
     });
     let (controller, synced) = informers.replica_sets.controller(shutdown);
     let controller = controller.owns_shared_stream(informers.pods.subscribe());
     synced.run(controller, reconcile, error_policy, context)
 }
 
-/// Creates and deletes not yet seen in the pod cache, per ReplicaSet UID.
+/// Creates and deletes not yet seen in the pod cache, per ReplicaSet UID: a ReplicaSet created
+/// again under the same name starts clean, and what a deleted one left lapses.
 #[derive(Default)]
 struct Expectations {
     pending: Mutex<HashMap<String, Pending>>,
-    /// When lapsed expectations of every ReplicaSet were last dropped: those of one deleted
-    /// while its reconcile was still creating pods would otherwise stay.
+    /// When lapsed expectations of every ReplicaSet were last dropped: a deleted ReplicaSet is
+    /// never reconciled again, so nothing else would drop its own.
     swept: Mutex<Option<Instant>>,
 }
 

@@ -99,12 +99,13 @@ impl Answer {
         }
     }
 
-    /// The object answered; `Null` for a Status.
-    pub fn object(&self) -> &serde_json::Value {
-        match &self.body {
-            Reply::Object(object) => object,
-            Reply::Status(_) => &serde_json::Value::Null,
-        }
+    /// The answer with its object replaced by `view` of it (a Status is kept as it is).
+    pub fn map_object(self, view: impl FnOnce(&serde_json::Value) -> serde_json::Value) -> Answer {
+        let body = match self.body {
+            Reply::Object(object) => Reply::Object(view(&object)),
+            status @ Reply::Status(_) => status,
+        };
+        Answer { body, ..self }
     }
 
     fn into_response(self, accept: Accept) -> Response {

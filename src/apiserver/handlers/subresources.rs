@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::admission::place;
 use super::write::{Ownership, Part, patch_part, store_update};
-use super::{Answer, Reply, Request};
+use super::{Answer, Request};
 use crate::apiserver::request::Verb;
 use crate::apiserver::status::Status;
 use crate::apiserver::{ApiError, ApiState, meta};
@@ -35,9 +35,8 @@ pub async fn serve(
         (Subresource::Scale, Verb::Update) => update_scale(state, request).await,
         (Subresource::Scale, Verb::Patch) => {
             let view = |object: Value| Ok(scale_of(&object));
-            let mut answer = patch_part(state, request, Part::Main, view, apply_scale).await?;
-            answer.body = Reply::Object(scale_of(answer.object()));
-            Ok(answer)
+            let answer = patch_part(state, request, Part::Main, view, apply_scale).await?;
+            Ok(answer.map_object(scale_of))
         }
         (Subresource::Binding, Verb::Create) => bind(state, request).await,
         (Subresource::Eviction, Verb::Create) => evict(state, request).await,
@@ -128,7 +127,7 @@ async fn update_scale(state: &ApiState, request: &Request) -> Result<Answer, Api
         Ownership::Update,
     )
     .await?;
-    Ok(Answer::ok(scale_of(answer.object())))
+    Ok(answer.map_object(scale_of))
 }
 
 /// `pods/<name>/binding`: assigns the pod to a node, once.
