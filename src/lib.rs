@@ -2,6 +2,7 @@
 
 pub mod apiserver;
 pub mod cli;
+pub mod cluster;
 pub mod controllers;
 pub mod deadline;
 pub mod defaults;

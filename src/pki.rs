@@ -59,6 +59,15 @@ impl Authority {
                 })?;
             return Ok(Authority { cert_pem, issuer });
         }
+        let authority = Authority::generate()?;
+        write_private(&key_path, &authority.key_pem())?;
+        write(&cert_path, &authority.cert_pem)?;
+        Ok(authority)
+    }
+
+    /// A new CA held in memory only: `mkc up` makes a cluster's CA this way and hands it to the
+    /// control plane's data directory, so the host keeps no state of its own.
+    pub fn generate() -> Result<Authority, PkiError> {
         let key = KeyPair::generate()?;
         let mut params = params(CA_NAME, None);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -68,12 +77,15 @@ impl Authority {
             KeyUsagePurpose::DigitalSignature,
         ];
         let cert_pem = params.self_signed(&key)?.pem();
-        write_private(&key_path, &key.serialize_pem())?;
-        write(&cert_path, &cert_pem)?;
         Ok(Authority {
             cert_pem,
             issuer: Issuer::new(params, key),
         })
+    }
+
+    /// The CA's private key, PEM encoded: what the data directory keeps as `ca.key`.
+    pub fn key_pem(&self) -> String {
+        self.issuer.key().serialize_pem()
     }
 
     /// The CA certificate, PEM encoded: what clients trust.

@@ -17,15 +17,17 @@ use tokio::sync::Semaphore;
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{self, Config, Nodes, RuntimeKind, Settings};
+use crate::config::{self, Config, Nodes, RuntimeKind, Services, Settings};
 use crate::fleet::{Fleet, FleetError, LocalNode, NodeSetup};
 use crate::heartbeat::{self, Beating};
 use crate::housekeeping;
 use crate::network;
 use crate::node::{self, NodeError, SystemInfo};
 use crate::pod_sync::{self, Context, Inputs};
+use crate::runtime::docker::{ConnectError, DockerConfig, DockerRuntime};
+use crate::runtime::simulated::SimulatedRuntime;
 use crate::runtime::{ContainerRuntime, RuntimeError};
-use crate::simulated::SimulatedRuntime;
+use crate::{routes, server};
 
 /// The first wait before registering again after a transient failure; it doubles up to
 /// [`MAX_REGISTRATION_BACKOFF`].
@@ -37,6 +39,10 @@ const MAX_REGISTRATION_BACKOFF: Duration = Duration::from_secs(7);
 pub enum Error {
     #[error("the node set cannot run")]
     Fleet(#[from] FleetError),
+    #[error("the Docker runtime runs one node, not a simulated fleet")]
+    DockerFleet,
+    #[error(transparent)]
+    Docker(#[from] ConnectError),
     #[error("asking the container runtime for its version")]
     RuntimeVersion(#[source] RuntimeError),
     #[error("registering node {node:?}")]
@@ -47,6 +53,10 @@ pub enum Error {
     },
     #[error("an agent task panicked")]
     Task(#[from] JoinError),
+    #[error("the node's own port")]
+    Server(#[from] crate::server::ServerError),
+    #[error("a node's port and pod routes are served for one node, not a fleet")]
+    ServicesForFleet,
 }
 
 /// Runs the nodes `config` describes until `shutdown` is cancelled, each with a new runtime
@@ -70,6 +80,19 @@ pub async fn run(config: Config, client: Client, shutdown: CancellationToken) ->
                 })
                 .collect();
             run_nodes(setups, config.settings, client, shutdown).await
+        }
+        RuntimeKind::Docker { host, pods_dir } => {
+            let [node] = <[_; 1]>::try_from(nodes).map_err(|_| Error::DockerFleet)?;
+            let docker = DockerConfig {
+                host,
+                pods_dir,
+                ..DockerConfig::new(&node.name, node.address)
+            };
+            let setup = NodeSetup {
+                runtime: Arc::new(DockerRuntime::connect(docker).await?),
+                config: node,
+            };
+            run_nodes(vec![setup], config.settings, client, shutdown).await
         }
     }
 }
@@ -115,7 +138,7 @@ pub async fn run_nodes<R: ContainerRuntime>(
         fleet: fleet.clone(),
     });
     let inputs = Inputs {
-        store,
+        store: store.clone(),
         writer,
         wakes,
         housekeeping,
@@ -132,6 +155,15 @@ pub async fn run_nodes<R: ContainerRuntime>(
         )
     };
     tasks.spawn(mkc_supervisor::supervise("pod CIDR watch", stop.clone(), pod_cidrs).map(Ok));
+    spawn_services(
+        &mut tasks,
+        &settings.services,
+        &fleet,
+        &client,
+        &store,
+        &stop,
+    )
+    .await?;
     let registrations = Arc::new(Semaphore::new(settings.registration_concurrency.max(1)));
     for node in fleet.iter() {
         tasks.spawn(node_life(
@@ -161,6 +193,37 @@ pub async fn run_nodes<R: ContainerRuntime>(
         }
     }
     outcome
+}
+
+/// Starts the node's own port and its pod routes, when asked for; they need one node.
+async fn spawn_services<R: ContainerRuntime>(
+    tasks: &mut JoinSet<Result<(), Error>>,
+    services: &Services,
+    fleet: &Arc<Fleet<R>>,
+    client: &Client,
+    pods: &reflector::Store<k8s_openapi::api::core::v1::Pod>,
+    stop: &CancellationToken,
+) -> Result<(), Error> {
+    if services.serving.is_none() && services.pod_routes.is_none() {
+        return Ok(());
+    }
+    let node = fleet.single().ok_or(Error::ServicesForFleet)?;
+    if let Some(serving) = &services.serving {
+        let serve = server::bind(serving, node.runtime.clone(), pods.clone(), stop.clone()).await?;
+        tasks.spawn(serve.map(Ok));
+    }
+    if let Some(cluster_cidr) = &services.pod_routes {
+        let (client, name, cidr, token) = (
+            client.clone(),
+            node.config.name.clone(),
+            cluster_cidr.clone(),
+            stop.clone(),
+        );
+        let keep_routes =
+            move || routes::run(client.clone(), name.clone(), cidr.clone(), token.clone());
+        tasks.spawn(mkc_supervisor::supervise("pod routes", stop.clone(), keep_routes).map(Ok));
+    }
+    Ok(())
 }
 
 /// What a node's life needs besides the node.

@@ -2,6 +2,7 @@
 //! heartbeats and housekeeping. Plain data, filled by the command line or by tests.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -61,10 +62,17 @@ pub fn fleet(count: u32, prefix: &str, capacity: &Capacity) -> Vec<NodeConfig> {
 }
 
 /// The container runtimes the agent can drive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuntimeKind {
     /// In memory: containers start at once and run until stopped.
     Simulated,
+    /// A Docker engine running one node's pods for real.
+    Docker {
+        /// The engine's address, such as `unix:///var/run/docker.sock`.
+        host: String,
+        /// Where pods' `emptyDir` volumes live.
+        pods_dir: PathBuf,
+    },
 }
 
 /// Which nodes one process runs.
@@ -104,6 +112,18 @@ pub struct Settings {
     pub sync_concurrency: u16,
     /// Nodes registered at once at start.
     pub registration_concurrency: usize,
+    /// What a node that runs real containers serves beside its pods.
+    pub services: Services,
+}
+
+/// The parts of a real node beyond pods, for a process running one node on Docker.
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    /// The node's own HTTPS port (logs for the API server), when it has a certificate.
+    pub serving: Option<crate::server::Serving>,
+    /// The network every node's pod CIDR comes from: with it, the agent routes pod traffic to
+    /// other nodes' pods through their addresses.
+    pub pod_routes: Option<String>,
 }
 
 impl Default for Settings {
@@ -115,8 +135,63 @@ impl Default for Settings {
             housekeeping_interval: Duration::from_secs(10),
             sync_concurrency: 64,
             registration_concurrency: 32,
+            services: Services::default(),
         }
     }
+}
+
+/// The CPUs and memory this machine offers pods: the limits of the agent's own cgroup when it
+/// has them (a node container started with `--cpus` / `--memory`), else the machine's.
+pub fn machine_resources() -> (Quantity, Quantity) {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let millicpus = cgroup_millicpus(
+        read("/sys/fs/cgroup/cpu.max").as_deref(),
+        read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").as_deref(),
+        read("/sys/fs/cgroup/cpu/cpu.cfs_period_us").as_deref(),
+    )
+    .or_else(|| {
+        let cpus = std::thread::available_parallelism().ok()?;
+        u64::try_from(cpus.get()).ok()?.checked_mul(1000)
+    })
+    .unwrap_or(1000);
+    let machine = read("/proc/meminfo").as_deref().and_then(mem_total);
+    let limit = read("/sys/fs/cgroup/memory.max")
+        .or_else(|| read("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    // An unlimited cgroup v1 reports a huge number; the machine's memory bounds it.
+    let memory = match (limit, machine) {
+        (Some(limit), Some(machine)) => limit.min(machine),
+        (limit, machine) => limit.or(machine).unwrap_or(0),
+    };
+    let cpu = if millicpus.is_multiple_of(1000) {
+        (millicpus / 1000).to_string()
+    } else {
+        format!("{millicpus}m")
+    };
+    (Quantity(cpu), Quantity(format!("{}Ki", memory / 1024)))
+}
+
+/// The CPU limit of a cgroup in thousandths of a CPU: v2's `cpu.max` (`QUOTA PERIOD` or
+/// `max PERIOD`), else v1's quota and period (a quota of -1 is no limit).
+fn cgroup_millicpus(
+    v2: Option<&str>,
+    v1_quota: Option<&str>,
+    v1_period: Option<&str>,
+) -> Option<u64> {
+    let (quota, period) = match v2 {
+        Some(max) => max.trim().split_once(' ')?,
+        None => (v1_quota?.trim(), v1_period?.trim()),
+    };
+    let quota: u64 = quota.parse().ok()?;
+    let period: u64 = period.parse().ok().filter(|p| *p > 0)?;
+    Some((quota * 1000).div_ceil(period))
+}
+
+/// `MemTotal` of `/proc/meminfo`, in bytes.
+fn mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:"))?;
+    let kibibytes: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    kibibytes.checked_mul(1024)
 }
 
 /// Checks that `text` is a Kubernetes quantity: a decimal number with an optional binary
@@ -166,6 +241,28 @@ mod tests {
         for bad in ["", "Gi", "8GB", "-1", "1.2.3", "four", "8 Gi", "."] {
             assert!(parse_quantity(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn cgroup_limits_read_as_thousandths_of_a_cpu() {
+        assert_eq!(
+            cgroup_millicpus(Some("150000 100000\n"), None, None),
+            Some(1500)
+        );
+        assert_eq!(cgroup_millicpus(Some("max 100000\n"), None, None), None);
+        assert_eq!(
+            cgroup_millicpus(None, Some("200000\n"), Some("100000\n")),
+            Some(2000)
+        );
+        assert_eq!(cgroup_millicpus(None, Some("-1\n"), Some("100000\n")), None);
+        assert_eq!(cgroup_millicpus(None, None, None), None);
+        assert_eq!(
+            mem_total("MemTotal:       16314436 kB\nMemFree: 1 kB\n"),
+            Some(16_314_436 * 1024)
+        );
+        assert_eq!(mem_total("nothing"), None);
+        let (cpu, memory) = machine_resources();
+        assert!(parse_quantity(&cpu.0).is_ok() && parse_quantity(&memory.0).is_ok());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::config::NodeConfig;
 use crate::network::NetworkGate;
+use crate::pulls::PullFailures;
 
 /// A node to run and the runtime that runs its containers. The runtime is shared so it can
 /// outlive the agent, as a node's container runtime outlives its kubelet.
@@ -29,6 +30,8 @@ pub struct LocalNode<R> {
     pub config: NodeConfig,
     pub runtime: Arc<R>,
     pub network: NetworkGate,
+    /// The images of its pods that could not be pulled.
+    pub pulls: PullFailures,
     /// Where in the fleet the node stands, for staggering its heartbeats.
     pub index: u32,
 }
@@ -64,6 +67,7 @@ impl<R> Fleet<R> {
                 config: setup.config,
                 runtime: setup.runtime,
                 network: NetworkGate::default(),
+                pulls: PullFailures::default(),
             });
             if by_name
                 .insert(node.config.name.clone(), node.clone())

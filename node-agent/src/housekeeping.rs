@@ -117,6 +117,7 @@ async fn sweep<R: ContainerRuntime>(fleet: &Fleet<R>, store: &Store<Pod>) {
 
 /// Stops a pod's containers at once and removes them with its sandbox.
 async fn forget<R: ContainerRuntime>(node: &LocalNode<R>, pod: &PodKey) {
+    node.pulls.forget(&pod.uid);
     let removed = match node.runtime.stop_pod(pod, Duration::ZERO).await {
         Ok(()) => node.runtime.remove_pod(pod).await,
         Err(error) => Err(error),
@@ -136,7 +137,7 @@ mod tests {
     use crate::config::{Capacity, fleet};
     use crate::fleet::NodeSetup;
     use crate::runtime::SandboxConfig;
-    use crate::simulated::SimulatedRuntime;
+    use crate::runtime::simulated::SimulatedRuntime;
     use kube::runtime::watcher::Event;
     use serde_json::json;
 
@@ -154,6 +155,7 @@ mod tests {
             hostname: key.name.clone(),
             pod: key,
             host_network: false,
+            host_ports: Vec::new(),
         };
         runtime.ensure_sandbox(&config).await.unwrap();
     }

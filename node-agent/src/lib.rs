@@ -12,27 +12,33 @@ mod config;
 mod fleet;
 mod heartbeat;
 mod housekeeping;
-mod ipam;
 mod network;
 mod node;
 mod plan;
 mod pod_sync;
+mod pulls;
 mod report;
 mod restart;
+mod routes;
 mod runtime;
-mod simulated;
+mod server;
 mod status;
+pub mod streams;
 
 pub use agent::{Error, run, run_nodes};
 pub use config::{
-    Capacity, Config, ConfigError, NodeConfig, Nodes, RuntimeKind, Settings, fleet, parse_quantity,
+    Capacity, Config, ConfigError, NodeConfig, Nodes, RuntimeKind, Services, Settings, fleet,
+    machine_resources, parse_quantity,
 };
 pub use fleet::{FleetError, NodeSetup};
 pub use heartbeat::LEASE_NAMESPACE;
-pub use node::NodeError;
+pub use node::{KUBELET_PORT, NodeError};
 pub use report::one_line;
+pub use runtime::docker::{ConnectError, DockerConfig, DockerRuntime};
+pub use runtime::simulated::SimulatedRuntime;
 pub use runtime::{
-    ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, PodKey, RuntimeContainer,
-    RuntimeError, RuntimePod, Sandbox, SandboxConfig, Termination,
+    ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, HostPort, LogOptions,
+    LogStream, PodKey, RuntimeContainer, RuntimeError, RuntimePod, Sandbox, SandboxConfig,
+    Termination,
 };
-pub use simulated::SimulatedRuntime;
+pub use server::{API_SERVER_CLIENT, Serving};

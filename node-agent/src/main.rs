@@ -1,7 +1,7 @@
 //! `mkc-node-agent`: runs one node on a container runtime, or a fleet of simulated nodes, until
 //! SIGINT or SIGTERM.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::pin::pin;
 
@@ -9,7 +9,9 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use mkc_node_agent::{Capacity, Config, NodeConfig, Nodes, RuntimeKind, Settings};
+use mkc_node_agent::{
+    Capacity, Config, KUBELET_PORT, NodeConfig, Nodes, RuntimeKind, Services, Serving, Settings,
+};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +30,18 @@ struct Cli {
     /// The container runtime that runs the node's pods.
     #[arg(long, value_enum, default_value_t = Runtime::Simulated)]
     runtime: Runtime,
+
+    /// The Docker engine that runs the pods, with `--runtime docker`.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "unix:///var/run/docker.sock"
+    )]
+    docker_host: String,
+
+    /// Where pods' emptyDir volumes live, with `--runtime docker`.
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/mkc-agent/pods")]
+    pods_dir: PathBuf,
 
     /// The node to register and run.
     #[arg(
@@ -54,22 +68,47 @@ struct Cli {
     #[arg(long, value_name = "PREFIX", requires = "simulate")]
     name_prefix: Option<String>,
 
-    /// CPUs each node offers.
-    #[arg(long, value_name = "QUANTITY", default_value = "4", value_parser = quantity)]
-    cpu: Quantity,
+    /// CPUs each node offers [default: 4 simulated; with Docker, the agent's cgroup limit or
+    /// the machine's CPUs].
+    #[arg(long, value_name = "QUANTITY", value_parser = quantity)]
+    cpu: Option<Quantity>,
 
-    /// Memory each node offers.
-    #[arg(long, value_name = "QUANTITY", default_value = "8Gi", value_parser = quantity)]
-    memory: Quantity,
+    /// Memory each node offers [default: 8Gi simulated; with Docker, the agent's cgroup limit
+    /// or the machine's memory].
+    #[arg(long, value_name = "QUANTITY", value_parser = quantity)]
+    memory: Option<Quantity>,
 
     /// Pods each node accepts.
     #[arg(long, value_name = "N", default_value_t = 110)]
     pods: u32,
+
+    /// The node's serving certificate for its own port (10250), where the API server reads
+    /// logs; with --tls-private-key-file and --client-ca-file.
+    #[arg(long, value_name = "FILE", requires_all = ["tls_private_key_file", "client_ca_file"], conflicts_with = "simulate")]
+    tls_cert_file: Option<PathBuf>,
+
+    /// The key of --tls-cert-file.
+    #[arg(long, value_name = "FILE", requires = "tls_cert_file")]
+    tls_private_key_file: Option<PathBuf>,
+
+    /// The CA whose API-server client certificate the node's port accepts.
+    #[arg(long, value_name = "FILE", requires = "tls_cert_file")]
+    client_ca_file: Option<PathBuf>,
+
+    /// Routes pod traffic to other nodes' pod CIDRs through their addresses, with the node's
+    /// iptables (for a node in its own network namespace, such as a node container).
+    #[arg(long, conflicts_with = "simulate")]
+    route_pods: bool,
+
+    /// The network every node's pod CIDR is carved from (as the server's --cluster-cidr).
+    #[arg(long, value_name = "CIDR", default_value = "10.244.0.0/16")]
+    cluster_cidr: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Runtime {
     Simulated,
+    Docker,
 }
 
 fn quantity(text: &str) -> Result<Quantity, String> {
@@ -116,9 +155,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     cli.kubeconfig.display()
                 )
             })?;
+    let (cpu, memory) = match cli.runtime {
+        Runtime::Simulated => (Capacity::default().cpu, Capacity::default().memory),
+        Runtime::Docker => mkc_node_agent::machine_resources(),
+    };
     let capacity = Capacity {
-        cpu: cli.cpu,
-        memory: cli.memory,
+        cpu: cli.cpu.unwrap_or(cpu),
+        memory: cli.memory.unwrap_or(memory),
         pods: cli.pods,
     };
     let nodes = match (cli.simulate, cli.name_prefix, cli.node_name) {
@@ -147,8 +190,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         nodes,
         runtime: match cli.runtime {
             Runtime::Simulated => RuntimeKind::Simulated,
+            Runtime::Docker => RuntimeKind::Docker {
+                host: cli.docker_host,
+                pods_dir: cli.pods_dir,
+            },
         },
-        settings: Settings::default(),
+        settings: Settings {
+            services: Services {
+                serving: match (
+                    cli.tls_cert_file,
+                    cli.tls_private_key_file,
+                    cli.client_ca_file,
+                ) {
+                    (Some(cert), Some(key), Some(client_ca)) => Some(Serving {
+                        bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), KUBELET_PORT),
+                        cert,
+                        key,
+                        client_ca,
+                    }),
+                    _ => None,
+                },
+                pod_routes: cli.route_pods.then_some(cli.cluster_cidr),
+            },
+            ..Settings::default()
+        },
     };
     let shutdown = CancellationToken::new();
     let signals = cancel_on_signal(shutdown.clone())?;

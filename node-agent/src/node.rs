@@ -20,7 +20,8 @@ use crate::config::NodeConfig;
 use crate::report;
 
 const KUBELET_VERSION: &str = "v1.33.0-mkc";
-const KUBELET_PORT: i32 = 10250;
+/// The node's own port, as a kubelet's: where the API server reaches it for logs.
+pub const KUBELET_PORT: u16 = 10250;
 const CONTROL_PLANE_ROLE: &str = "node-role.kubernetes.io/control-plane";
 
 /// A failed registration or status update.
@@ -296,7 +297,9 @@ fn node_status(
             },
         ]),
         daemon_endpoints: Some(NodeDaemonEndpoints {
-            kubelet_endpoint: Some(DaemonEndpoint { port: KUBELET_PORT }),
+            kubelet_endpoint: Some(DaemonEndpoint {
+                port: i32::from(KUBELET_PORT),
+            }),
         }),
         node_info: Some(NodeSystemInfo {
             architecture: system.architecture.clone(),

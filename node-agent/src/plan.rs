@@ -1,12 +1,14 @@
 //! What to do next for a pod, from its spec and what its runtime runs (upstream's
 //! computePodActions): create the sandbox, run the init containers one at a time, then start
-//! the main containers and restart exited ones as the restart policy allows.
+//! the main containers and restart exited ones as the restart policy allows, each once its
+//! crash-loop or image pull back-off has passed.
 
 use std::time::Duration;
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
+use crate::pulls::PodPulls;
 use crate::restart::{self, Decision, RestartPolicy};
 use crate::runtime::{
     ContainerConfig, ContainerRole, ContainerState, RuntimeContainer, RuntimePod,
@@ -26,9 +28,15 @@ pub struct Plan<'a> {
     pub retry_after: Option<Duration>,
 }
 
-/// Plans the next steps for a pod whose runtime holds `observed` (`None`: no sandbox yet).
-/// Taking the steps and planning again converges: an empty plan means nothing can be done now.
-pub fn plan<'a>(spec: &'a PodSpec, observed: Option<&RuntimePod>, now: Timestamp) -> Plan<'a> {
+/// Plans the next steps for a pod whose runtime holds `observed` (`None`: no sandbox yet) and
+/// whose images failed to pull as `pulls` says. Taking the steps and planning again converges:
+/// an empty plan means nothing can be done now.
+pub fn plan<'a>(
+    spec: &'a PodSpec,
+    observed: Option<&RuntimePod>,
+    pulls: &PodPulls,
+    now: Timestamp,
+) -> Plan<'a> {
     let Some(pod) = observed else {
         return Plan {
             steps: vec![Step::CreateSandbox],
@@ -36,10 +44,14 @@ pub fn plan<'a>(spec: &'a PodSpec, observed: Option<&RuntimePod>, now: Timestamp
         };
     };
     let policy = RestartPolicy::of(spec);
-    let init_policy = policy.for_init();
+    let planner = Planner {
+        pod: spec,
+        pulls,
+        now,
+    };
     for init in spec.init_containers.iter().flatten() {
         let observed = pod.container(&init.name);
-        match next(init, ContainerRole::Init, init_policy, observed, now) {
+        match planner.next(init, ContainerRole::Init, policy.for_init(), observed) {
             Next::Exited { succeeded: true } => {}
             Next::Start(config) => {
                 return Plan {
@@ -58,12 +70,11 @@ pub fn plan<'a>(spec: &'a PodSpec, observed: Option<&RuntimePod>, now: Timestamp
     }
     let mut plan = Plan::default();
     for container in &spec.containers {
-        match next(
+        match planner.next(
             container,
             ContainerRole::Main,
             policy,
             pod.container(&container.name),
-            now,
         ) {
             Next::Start(config) => plan.steps.push(Step::Start(config)),
             Next::BackOff(remaining) => {
@@ -83,32 +94,46 @@ enum Next<'a> {
     Exited { succeeded: bool },
 }
 
-fn next<'a>(
-    spec: &'a Container,
-    role: ContainerRole,
-    policy: RestartPolicy,
-    observed: Option<&RuntimeContainer>,
+/// What every container's next step depends on besides the container.
+struct Planner<'a, 'p> {
+    pod: &'a PodSpec,
+    pulls: &'p PodPulls,
     now: Timestamp,
-) -> Next<'a> {
-    let start = |attempt| {
-        Next::Start(ContainerConfig {
-            spec,
-            role,
-            attempt,
-        })
-    };
-    let Some(container) = observed else {
-        return start(0);
-    };
-    match &container.state {
-        ContainerState::Running { .. } => Next::Running,
-        ContainerState::Exited(termination) => {
-            match restart::decide(policy, container.attempt, termination, now) {
-                Decision::Restart => start(container.attempt + 1),
-                Decision::BackOff { remaining, .. } => Next::BackOff(remaining),
-                Decision::Stay => Next::Exited {
-                    succeeded: termination.exit_code == 0,
-                },
+}
+
+impl<'a> Planner<'a, '_> {
+    fn next(
+        &self,
+        spec: &'a Container,
+        role: ContainerRole,
+        policy: RestartPolicy,
+        observed: Option<&RuntimeContainer>,
+    ) -> Next<'a> {
+        let start = |attempt| {
+            let pulling = self.pulls.get(&spec.name);
+            match pulling.and_then(|failure| failure.backoff_left(self.now)) {
+                Some(left) => Next::BackOff(left),
+                None => Next::Start(ContainerConfig {
+                    spec,
+                    pod: self.pod,
+                    role,
+                    attempt,
+                }),
+            }
+        };
+        let Some(container) = observed else {
+            return start(0);
+        };
+        match &container.state {
+            ContainerState::Running { .. } => Next::Running,
+            ContainerState::Exited(termination) => {
+                match restart::decide(policy, container.attempt, termination, self.now) {
+                    Decision::Restart => start(container.attempt + 1),
+                    Decision::BackOff { remaining, .. } => Next::BackOff(remaining),
+                    Decision::Stay => Next::Exited {
+                        succeeded: termination.exit_code == 0,
+                    },
+                }
             }
         }
     }
@@ -190,7 +215,7 @@ mod tests {
     fn a_new_pod_gets_its_sandbox_first() {
         let spec = two_inits_one_main();
         assert_eq!(
-            summary(&plan(&spec, None, now())),
+            summary(&plan(&spec, None, &PodPulls::new(), now())),
             (vec!["sandbox".into()], None)
         );
     }
@@ -198,7 +223,14 @@ mod tests {
     #[test]
     fn init_containers_run_one_at_a_time_before_the_main_containers() {
         let spec = two_inits_one_main();
-        let at = |containers| summary(&plan(&spec, Some(&pod(containers)), now()));
+        let at = |containers| {
+            summary(&plan(
+                &spec,
+                Some(&pod(containers)),
+                &PodPulls::new(),
+                now(),
+            ))
+        };
         assert_eq!(at(vec![]), (vec!["a@0".into()], None));
         assert_eq!(at(vec![running("a", 0)]), (vec![], None));
         assert_eq!(at(vec![exited("a", 0, 0, 1)]), (vec!["b@0".into()], None));
@@ -213,18 +245,21 @@ mod tests {
         let spec = two_inits_one_main();
         let failed = pod(vec![exited("a", 0, 1, 0)]);
         assert_eq!(
-            summary(&plan(&spec, Some(&failed), now())),
+            summary(&plan(&spec, Some(&failed), &PodPulls::new(), now())),
             (vec!["a@1".into()], None)
         );
         let failed_again = pod(vec![exited("a", 1, 1, 4)]);
         assert_eq!(
-            summary(&plan(&spec, Some(&failed_again), now())),
+            summary(&plan(&spec, Some(&failed_again), &PodPulls::new(), now())),
             (vec![], Some(6))
         );
 
         let mut never = two_inits_one_main();
         never.restart_policy = Some("Never".into());
-        assert_eq!(summary(&plan(&never, Some(&failed), now())), (vec![], None));
+        assert_eq!(
+            summary(&plan(&never, Some(&failed), &PodPulls::new(), now())),
+            (vec![], None)
+        );
     }
 
     #[test]
@@ -236,7 +271,7 @@ mod tests {
             running("ok", 0),
         ]);
         assert_eq!(
-            summary(&plan(&spec, Some(&observed), now())),
+            summary(&plan(&spec, Some(&observed), &PodPulls::new(), now())),
             (vec![], Some(15))
         );
 
@@ -244,8 +279,36 @@ mod tests {
         on_failure.restart_policy = Some("OnFailure".into());
         let completed = pod(vec![exited("web", 0, 0, 5), exited("log", 0, 1, 5)]);
         assert_eq!(
-            summary(&plan(&on_failure, Some(&completed), now())),
+            summary(&plan(
+                &on_failure,
+                Some(&completed),
+                &PodPulls::new(),
+                now()
+            )),
             (vec!["log@1".into(), "ok@0".into()], None)
+        );
+    }
+
+    #[test]
+    fn a_container_whose_pull_failed_waits_out_the_image_back_off() {
+        let spec = spec(json!({"containers": [{"name": "web"}, {"name": "log"}]}));
+        let pulls = crate::pulls::PullFailures::default();
+        pulls.failed(
+            "u",
+            "web",
+            "web:1",
+            "no registry",
+            now() - jiff::SignedDuration::from_secs(4),
+        );
+        let observed = pod(vec![]);
+        assert_eq!(
+            summary(&plan(&spec, Some(&observed), &pulls.pod("u"), now())),
+            (vec!["log@0".into()], Some(6))
+        );
+        let later = now() + jiff::SignedDuration::from_secs(6);
+        assert_eq!(
+            summary(&plan(&spec, Some(&observed), &pulls.pod("u"), later)).0,
+            ["web@0", "log@0"]
         );
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures::channel::mpsc;
 use futures::{StreamExt, stream};
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
@@ -200,6 +200,7 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         let Some(spec) = self.pod.spec.as_ref() else {
             return Ok(Action::await_change());
         };
+        self.node.pulls.begin_sync(&self.key.uid, Timestamp::now());
         let mut observed = self.observe().await?;
         // Only a pod that still needs its sandbox waits for the network: one the runtime
         // already runs (found again after an agent restart) has its address.
@@ -216,7 +217,8 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         let containers = spec.containers.len() + spec.init_containers.as_ref().map_or(0, Vec::len);
         let mut rounds_left = 2 + 2 * containers;
         let next = loop {
-            let plan = plan::plan(spec, observed.as_ref(), Timestamp::now());
+            let pulls = self.node.pulls.pod(&self.key.uid);
+            let plan = plan::plan(spec, observed.as_ref(), &pulls, Timestamp::now());
             if plan.steps.is_empty() {
                 break plan
                     .retry_after
@@ -239,17 +241,28 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         let runtime = &self.node.runtime;
         let done = match step {
             Step::CreateSandbox => {
-                let spec = self.pod.spec.as_ref();
-                let config = SandboxConfig {
-                    pod: self.key.clone(),
-                    hostname: spec
-                        .and_then(|s| s.hostname.clone())
-                        .unwrap_or_else(|| self.key.name.clone()),
-                    host_network: spec.and_then(|s| s.host_network) == Some(true),
-                };
+                let no_spec = PodSpec::default();
+                let spec = self.pod.spec.as_ref().unwrap_or(&no_spec);
+                let config = SandboxConfig::of(self.key.clone(), spec);
                 runtime.ensure_sandbox(&config).await.map(drop)
             }
-            Step::Start(container) => runtime.start_container(&self.key, container).await,
+            Step::Start(container) => {
+                let (uid, name) = (&self.key.uid, &container.spec.name);
+                match runtime.start_container(&self.key, container).await {
+                    Ok(()) => {
+                        self.node.pulls.started(uid, name);
+                        Ok(())
+                    }
+                    // Not a failed sync: the container waits out the image back-off, and
+                    // its status says why.
+                    Err(RuntimeError::ImagePull { image, message }) => {
+                        let now = Timestamp::now();
+                        self.node.pulls.failed(uid, name, &image, &message, now);
+                        Ok(())
+                    }
+                    Err(error) => Err(error),
+                }
+            }
         };
         match done {
             Ok(()) | Err(RuntimeError::AlreadyExists(_)) => Ok(()),
@@ -260,6 +273,7 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
     /// Takes down what is left of a finished pod, freeing its address; its stopped containers
     /// stay until the pod goes.
     async fn release(&self) -> Result<(), SyncError> {
+        self.node.pulls.forget(&self.key.uid);
         Ok(ignore_not_found(
             self.node.runtime.stop_pod(&self.key, Duration::ZERO).await,
         )?)
@@ -269,6 +283,7 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
     /// status, frees the sandbox, and confirms the deletion with a zero grace period.
     async fn terminate(&self) -> Result<(), SyncError> {
         let runtime = &self.node.runtime;
+        self.node.pulls.forget(&self.key.uid);
         let grace = remaining_grace(self.pod, Timestamp::now());
         ignore_not_found(runtime.stop_pod(&self.key, grace).await)?;
         let observed = self.observe().await?;
@@ -312,6 +327,7 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
             pod: self.pod,
             key: &self.key,
             runtime,
+            pulls: &self.node.pulls.pod(&self.key.uid),
             host_ip: self.node.config.address,
             terminating,
             now: Timestamp::now(),

@@ -83,14 +83,30 @@ pub fn decide(
     }
 }
 
+/// How long a pull that failed `failures` times in a row, the last at `failed_at`, still
+/// waits at `now` before the image is pulled again; `None` once it may be. Upstream's image
+/// back-off: 10 s after the first failure, doubling up to 5 minutes.
+pub fn pull_backoff(failures: u32, failed_at: Timestamp, now: Timestamp) -> Option<Duration> {
+    doubling(failures)
+        .checked_sub(elapsed(failed_at, now))
+        .filter(|left| !left.is_zero())
+}
+
 /// Upstream's crash-loop back-off: the first restart is immediate, then 10 s doubling up to
 /// 5 minutes, forgotten once a run lasts 10 minutes.
 fn backoff(attempt: u32, ran_for: Duration) -> Duration {
-    if attempt == 0 || ran_for >= BACKOFF_RESET {
+    if ran_for >= BACKOFF_RESET {
         return Duration::ZERO;
     }
-    let doublings = (attempt - 1).min(16);
-    (INITIAL_BACKOFF * 2u32.pow(doublings)).min(MAX_BACKOFF)
+    doubling(attempt)
+}
+
+/// Nothing for `times` = 0, then 10 s doubling with each time up to 5 minutes.
+fn doubling(times: u32) -> Duration {
+    match times {
+        0 => Duration::ZERO,
+        _ => (INITIAL_BACKOFF * 2u32.pow((times - 1).min(16))).min(MAX_BACKOFF),
+    }
 }
 
 /// The time from `from` to `to`, zero when the clock went backwards.
@@ -159,6 +175,17 @@ mod tests {
             decide(RestartPolicy::Always, 3, &long_run, at(600)),
             Decision::Restart
         );
+    }
+
+    #[test]
+    fn failed_pulls_wait_ten_seconds_doubling() {
+        assert_eq!(pull_backoff(1, at(0), at(4)), Some(Duration::from_secs(6)));
+        assert_eq!(pull_backoff(1, at(0), at(10)), None);
+        assert_eq!(
+            pull_backoff(3, at(0), at(10)),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(pull_backoff(0, at(0), at(0)), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{Map, Value};
 
 use crate::conditions;
+use crate::pulls::PodPulls;
 use crate::restart::{self, Decision, RestartPolicy};
 use crate::runtime::{
     ContainerRole, ContainerState, PodKey, RuntimeContainer, RuntimePod, Termination,
@@ -35,6 +36,8 @@ pub struct Observation<'a> {
     pub key: &'a PodKey,
     /// What the runtime runs for the pod; `None` before its sandbox exists or after removal.
     pub runtime: Option<&'a RuntimePod>,
+    /// The pod's containers whose image could not be pulled.
+    pub pulls: &'a PodPulls,
     pub host_ip: IpAddr,
     /// The pod is being deleted and its containers were stopped: its phase becomes terminal
     /// and nothing restarts.
@@ -159,7 +162,10 @@ fn statuses(
                     name: spec.name.clone(),
                     image: spec.image.clone().unwrap_or_default(),
                     started: Some(false),
-                    state: Some(waiting(waiting_reason, None)),
+                    state: Some(match o.pulls.get(&spec.name) {
+                        Some(failure) => pulling(failure.waiting()),
+                        None => waiting(waiting_reason, None),
+                    }),
                     last_state: Some(ApiState::default()),
                     ..ContainerStatus::default()
                 },
@@ -175,8 +181,8 @@ fn observed_status(
     policy: RestartPolicy,
 ) -> ContainerStatus {
     let previous = || container.last_termination.as_ref().map(terminated);
-    let (state, last_state, running) = match &container.state {
-        ContainerState::Running { started_at } => (
+    let (state, last_state, running) = match (&container.state, o.pulls.get(&container.name)) {
+        (ContainerState::Running { started_at }, _) => (
             ApiState {
                 running: Some(ContainerStateRunning {
                     started_at: Some(Time(*started_at)),
@@ -186,7 +192,13 @@ fn observed_status(
             previous(),
             true,
         ),
-        ContainerState::Exited(termination) => {
+        // The next instance waits for its image.
+        (ContainerState::Exited(termination), Some(failure)) => (
+            pulling(failure.waiting()),
+            Some(terminated(termination)),
+            false,
+        ),
+        (ContainerState::Exited(termination), None) => {
             match restart::decide(policy, container.attempt, termination, o.now) {
                 Decision::BackOff { delay, .. } => {
                     let message = format!(
@@ -228,6 +240,11 @@ fn waiting(reason: &str, message: Option<String>) -> ApiState {
         }),
         ..ApiState::default()
     }
+}
+
+/// Waiting for an image that could not be pulled.
+fn pulling((reason, message): (&str, String)) -> ApiState {
+    waiting(reason, Some(message))
 }
 
 fn terminated(t: &Termination) -> ApiState {
@@ -471,6 +488,7 @@ mod tests {
             pod,
             key: &key,
             runtime,
+            pulls: &PodPulls::new(),
             host_ip: "172.18.0.3".parse().unwrap(),
             terminating,
             now: at(now),
@@ -613,6 +631,36 @@ mod tests {
     }
 
     #[test]
+    fn a_container_whose_image_cannot_be_pulled_waits_in_err_image_pull_then_back_off() {
+        let pod = nginx();
+        let key = key();
+        let pulls = crate::pulls::PullFailures::default();
+        pulls.failed(UID, "nginx", "nginx:1.27", "no such host", at(5));
+        let observe = |pulls: &PodPulls| {
+            let status = pod_status(&Observation {
+                pod: &pod,
+                key: &key,
+                runtime: Some(&runtime(vec![])),
+                pulls,
+                host_ip: "172.18.0.3".parse().unwrap(),
+                terminating: false,
+                now: at(6),
+            });
+            serde_json::to_value(status).unwrap()["containerStatuses"][0]["state"].clone()
+        };
+        assert_eq!(
+            observe(&pulls.pod(UID)),
+            json!({"waiting": {"reason": "ErrImagePull", "message": "no such host"}})
+        );
+        pulls.begin_sync(UID, at(6));
+        assert_eq!(
+            observe(&pulls.pod(UID)),
+            json!({"waiting": {"reason": "ImagePullBackOff",
+                               "message": "Back-off pulling image \"nginx:1.27\""}})
+        );
+    }
+
+    #[test]
     fn a_restarted_container_reports_its_previous_run() {
         let mut restarted = container("nginx", 1, running_since(20));
         restarted.last_termination = Some(ended("nginx", 0, 137, 19));
@@ -674,6 +722,7 @@ mod tests {
                 pod,
                 key: &key,
                 runtime,
+                pulls: &PodPulls::new(),
                 host_ip: "172.18.0.3".parse().unwrap(),
                 terminating: false,
                 now: at(now),

@@ -10,8 +10,9 @@ mod codec;
 mod discovery;
 mod error;
 pub(crate) mod handlers;
-mod logs;
 mod meta;
+mod node_client;
+mod node_proxy;
 mod openapi;
 mod params;
 mod request;
@@ -47,6 +48,7 @@ use crate::kubeconfig::{self, KubeconfigError};
 use crate::pki::{Authority, CertAndKey, PkiError};
 use crate::registry::ServiceAllocator;
 use crate::store::{self, Store, StoreError};
+use node_client::{NodeClient, NodeClientError};
 
 /// The Kubernetes version mkc speaks.
 pub const VERSION: &str = "v1.33.0+mkc";
@@ -106,6 +108,8 @@ pub enum ServerError {
     Kubeconfig(#[from] KubeconfigError),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error("the client for nodes' ports: {0}")]
+    NodeClient(#[from] NodeClientError),
     #[error("the store in the data directory cannot be opened: {0}")]
     Store(#[from] StoreError),
     #[error("creating the cluster's initial objects: {0}")]
@@ -125,6 +129,9 @@ pub struct ApiState {
     pub shutdown: CancellationToken,
     /// How long pods tolerate a not-ready or unreachable node (`--default-toleration-seconds`).
     pub default_toleration_seconds: i64,
+    /// Reaches nodes' own ports for logs, exec, attach and port-forward; none in tests that
+    /// serve the router alone.
+    pub nodes: Option<NodeClient>,
 }
 
 impl ApiState {
@@ -142,6 +149,7 @@ impl ApiState {
             advertised,
             shutdown,
             default_toleration_seconds: 300,
+            nodes: None,
         }
     }
 }
@@ -294,6 +302,7 @@ impl Server {
         let store = Store::open(&store_path, options)?;
         let mut state = ApiState::new(store.clone(), tokens, advertised, shutdown.clone());
         state.default_toleration_seconds = config.default_toleration_seconds;
+        state.nodes = Some(NodeClient::issue(&ca)?);
         let state = Arc::new(state);
         bootstrap::run(&state, host, addr.port())
             .await

@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, default_value = "*", value_parser = parse_controllers)]
     controllers: Selection,
     /// How long a node's Lease may go unrenewed before the node is NotReady, e.g. `40s`, `6s`.
-    #[arg(long, default_value = "40s", value_parser = parse_duration)]
+    #[arg(long, default_value = "40s", value_parser = super::parse_duration)]
     node_monitor_grace_period: Duration,
     /// Seconds pods tolerate a not-ready or unreachable node before they are evicted.
     #[arg(long, default_value_t = 300)]
@@ -36,26 +36,6 @@ pub struct Args {
     /// The network node pod CIDRs (/24 each) are carved from.
     #[arg(long, default_value = "10.244.0.0/16")]
     cluster_cidr: Cidr,
-}
-
-/// Reads a duration such as `500ms`, `6s`, `2m` or `1h` (plain numbers are seconds).
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 40s or 2m"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(format!("{text:?} is not a duration like 40s or 2m")),
-    };
-    Duration::try_from_secs_f64(seconds)
-        .map_err(|_| format!("{text:?} is longer than any duration mkc can wait"))
 }
 
 fn parse_controllers(text: &str) -> Result<Selection, String> {
@@ -89,20 +69,4 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     shutdown.cancel();
     server.wait().await;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_with_their_units() {
-        assert_eq!(parse_duration("6s"), Ok(Duration::from_secs(6)));
-        assert_eq!(parse_duration("40"), Ok(Duration::from_secs(40)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5y").is_err());
-        assert!(parse_duration("99999999999999999999999h").is_err());
-    }
 }

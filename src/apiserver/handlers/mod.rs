@@ -125,11 +125,18 @@ impl Answer {
 /// Serves `/api/v1/...` and `/apis/<group>/<version>/...`.
 pub async fn resource(
     State(state): State<Arc<ApiState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: axum::extract::Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    let axum::http::request::Parts {
+        method,
+        uri,
+        headers,
+        mut extensions,
+        ..
+    } = parts;
+    // Present when the client asked to upgrade the connection (exec, attach, port-forward).
+    let upgrade = extensions.remove::<hyper::upgrade::OnUpgrade>();
     let params = Params::parse(uri.query());
     let accept = Accept::from_headers(&headers).map(|accept| Accept {
         pretty: codec::pretty(params.as_ref().ok().and_then(|p| p.pretty), &headers),
@@ -137,18 +144,25 @@ pub async fn resource(
     });
     // Errors are answered in the encoding asked for, as far as the request could be read.
     let answer_in = accept.as_ref().copied().unwrap_or(Accept::JSON);
-    let handled = async { handle(state, method, &uri, headers, body, params?, accept?).await };
+    let handled = async {
+        handle(
+            state, method, &uri, headers, body, upgrade, params?, accept?,
+        )
+        .await
+    };
     handled
         .await
         .unwrap_or_else(|err: ApiError| err.respond(answer_in))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn handle(
     state: Arc<ApiState>,
     method: Method,
     uri: &Uri,
     headers: HeaderMap,
     body: Body,
+    upgrade: Option<hyper::upgrade::OnUpgrade>,
     params: Params,
     accept: Accept,
 ) -> Result<Response, ApiError> {
@@ -165,10 +179,12 @@ async fn handle(
     if request.info.verb == Verb::Watch {
         return super::watch::serve(&state, &request).await;
     }
-    if let Some(sub) = request.info.subresource {
-        if matches!(sub, Subresource::Log) {
-            return super::logs::serve(&state, &request).await;
+    match request.info.subresource {
+        Some(Subresource::Log) => return super::node_proxy::logs(&state, &request).await,
+        Some(Subresource::Exec | Subresource::Attach | Subresource::PortForward) => {
+            return super::node_proxy::stream(&state, &request, uri.query(), upgrade).await;
         }
+        _ => {}
     }
     let answer = match (request.info.verb, request.info.subresource) {
         (Verb::Get, None | Some(Subresource::Status)) => read::get(&state, &request).await?,

@@ -40,9 +40,6 @@ pub async fn serve(
         }
         (Subresource::Binding, Verb::Create) => bind(state, request).await,
         (Subresource::Eviction, Verb::Create) => evict(state, request).await,
-        (Subresource::Exec | Subresource::Attach | Subresource::PortForward, _) => {
-            crate::apiserver::logs::not_served(state, request).await
-        }
         _ => Err(ApiError::MethodNotAllowed),
     }
 }

@@ -2,13 +2,16 @@
 //! restart decisions speak only these types, so a Docker runtime and the simulated one are
 //! interchangeable; a runtime keeps no Kubernetes logic of its own.
 
+pub mod docker;
+pub mod simulated;
+
 use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use futures::Stream;
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
 
 /// What can go wrong in a runtime call. NotFound and AlreadyExists are typed so callers can
 /// make creates and deletes idempotent.
@@ -22,7 +25,56 @@ pub enum RuntimeError {
     NetworkNotReady(String),
     #[error("pod CIDR {cidr}: {reason}")]
     PodCidr { cidr: String, reason: String },
+    /// The image is not on the node and could not be pulled; pod sync backs off before trying
+    /// again and reports the container waiting in ErrImagePull / ImagePullBackOff.
+    #[error("pulling image {image:?}: {message}")]
+    ImagePull { image: String, message: String },
+    /// The engine refused or failed a request; `0` says which and why.
+    #[error("{0}")]
+    Engine(String),
+    /// The runtime runs no processes, so it has none of `0` to give.
+    #[error("this runtime runs no processes, so it has no {0}")]
+    Unsupported(&'static str),
 }
+
+/// How a container's log is asked for, as `kubectl logs` asks the API server and the API
+/// server asks the node (`follow`, `previous`, `timestamps`, `tailLines`, `sinceSeconds`,
+/// `limitBytes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogOptions {
+    pub follow: bool,
+    /// The instance before the current one, after a restart.
+    pub previous: bool,
+    pub timestamps: bool,
+    pub tail_lines: Option<u64>,
+    pub since_seconds: Option<u64>,
+    pub limit_bytes: Option<u64>,
+}
+
+impl LogOptions {
+    /// Reads the query of a `containerLogs` request; unknown or unreadable values are ignored,
+    /// as the API server checked them before forwarding.
+    pub fn from_query(query: &str) -> LogOptions {
+        let mut options = LogOptions::default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let on = matches!(value.as_ref(), "true" | "1" | "True");
+            let number = value.parse::<u64>().ok();
+            match key.as_ref() {
+                "follow" => options.follow = on,
+                "previous" => options.previous = on,
+                "timestamps" => options.timestamps = on,
+                "tailLines" => options.tail_lines = number,
+                "sinceSeconds" => options.since_seconds = number,
+                "limitBytes" => options.limit_bytes = number,
+                _ => {}
+            }
+        }
+        options
+    }
+}
+
+/// A container's log as it is read: its bytes, stdout and stderr interleaved as written.
+pub type LogStream = futures::stream::BoxStream<'static, Result<bytes::Bytes, RuntimeError>>;
 
 /// A pod as runtimes know it: by UID, with its names kept for humans and logs. A pod deleted
 /// and created again under the same name is a different pod here.
@@ -51,12 +103,58 @@ impl std::fmt::Display for PodKey {
     }
 }
 
-/// What a pod's sandbox needs: its identity and whether it shares the node's network.
+/// What a pod's sandbox needs: its identity, whether it shares the node's network, and the
+/// container ports published on the node's address.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
     pub pod: PodKey,
     pub hostname: String,
     pub host_network: bool,
+    pub host_ports: Vec<HostPort>,
+}
+
+impl SandboxConfig {
+    /// The sandbox of `pod` as its spec describes it: the spec's hostname or the pod's name,
+    /// and every container port that names a `hostPort` (none on the host network, where the
+    /// ports are the node's already).
+    pub fn of(pod: PodKey, spec: &PodSpec) -> SandboxConfig {
+        let host_network = spec.host_network == Some(true);
+        let host_ports = spec
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.iter().flatten())
+            .filter(|_| !host_network)
+            .filter_map(|port| {
+                Some(HostPort {
+                    container_port: u16::try_from(port.container_port).ok()?,
+                    host_port: u16::try_from(port.host_port?).ok()?,
+                    protocol: port
+                        .protocol
+                        .as_deref()
+                        .unwrap_or("TCP")
+                        .to_ascii_lowercase(),
+                    host_ip: port.host_ip.clone().filter(|ip| !ip.is_empty()),
+                })
+            })
+            .collect();
+        SandboxConfig {
+            hostname: spec.hostname.clone().unwrap_or_else(|| pod.name.clone()),
+            pod,
+            host_network,
+            host_ports,
+        }
+    }
+}
+
+/// A container port published on the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPort {
+    pub container_port: u16,
+    pub host_port: u16,
+    /// `tcp`, `udp` or `sctp`.
+    pub protocol: String,
+    /// The node address to publish on; `None` for the node's own address.
+    pub host_ip: Option<String>,
 }
 
 /// A pod's sandbox: the network identity its containers share.
@@ -78,6 +176,9 @@ pub enum ContainerRole {
 #[derive(Debug, Clone, Copy)]
 pub struct ContainerConfig<'a> {
     pub spec: &'a Container,
+    /// The pod's spec, for what a container takes from its pod: volumes, the service account,
+    /// the node name.
+    pub pod: &'a PodSpec,
     pub role: ContainerRole,
     /// How many times this container has been restarted; reported back as its restart count.
     pub attempt: u32,
@@ -176,10 +277,38 @@ pub trait ContainerRuntime: Send + Sync + 'static {
         pod: &PodKey,
     ) -> impl Future<Output = Result<RuntimePod, RuntimeError>> + Send;
 
+    /// The log of one of the pod's containers: the newest instance, or the one before it.
+    fn logs(
+        &self,
+        pod: &PodKey,
+        container: &str,
+        options: &LogOptions,
+    ) -> impl Future<Output = Result<LogStream, RuntimeError>> + Send;
+
     /// Every pod the runtime holds a sandbox for.
     fn list_pods(&self) -> impl Future<Output = Result<Vec<PodKey>, RuntimeError>> + Send;
 
     /// Pods whose containers changed on their own (an exit), not as the direct result of a
     /// call; pod sync looks at them again. Each call opens a new subscription.
     fn changes(&self) -> impl Stream<Item = PodKey> + Send + 'static;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_options_read_the_kubelet_query() {
+        let options =
+            LogOptions::from_query("follow=true&tailLines=5&previous=1&limitBytes=x&other=1");
+        assert_eq!(
+            options,
+            LogOptions {
+                follow: true,
+                previous: true,
+                tail_lines: Some(5),
+                ..LogOptions::default()
+            }
+        );
+    }
 }

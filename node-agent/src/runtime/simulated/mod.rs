@@ -13,11 +13,13 @@ use futures::Stream;
 use futures::channel::mpsc;
 use jiff::Timestamp;
 
-use crate::ipam::PodCidr;
+use self::ipam::PodCidr;
 use crate::runtime::{
-    ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, PodKey, RuntimeContainer,
-    RuntimeError, RuntimePod, Sandbox, SandboxConfig, Termination,
+    ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, LogOptions, LogStream,
+    PodKey, RuntimeContainer, RuntimeError, RuntimePod, Sandbox, SandboxConfig, Termination,
 };
+
+mod ipam;
 
 const VERSION: &str = "simulated://1.0";
 
@@ -251,6 +253,15 @@ impl ContainerRuntime for SimulatedRuntime {
         Ok(self.state().pods.values().map(|p| p.key.clone()).collect())
     }
 
+    async fn logs(
+        &self,
+        _pod: &PodKey,
+        _container: &str,
+        _options: &LogOptions,
+    ) -> Result<LogStream, RuntimeError> {
+        Err(RuntimeError::Unsupported("logs"))
+    }
+
     fn changes(&self) -> impl Stream<Item = PodKey> + Send + 'static {
         let (tx, rx) = mpsc::unbounded();
         self.subscribers
@@ -318,6 +329,7 @@ mod tests {
             pod: key(uid),
             hostname: format!("pod-{uid}"),
             host_network: false,
+            host_ports: Vec::new(),
         }
     }
 
@@ -332,6 +344,7 @@ mod tests {
     fn start<'a>(spec: &'a Container, role: ContainerRole, attempt: u32) -> ContainerConfig<'a> {
         ContainerConfig {
             spec,
+            pod: Box::leak(Box::default()),
             role,
             attempt,
         }

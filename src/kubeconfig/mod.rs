@@ -1,17 +1,57 @@
-//! Kubeconfig files: rendering the template in `kubeconfig-templates/` for a cluster and a user.
+//! Kubeconfig files: rendering the template in `kubeconfig-templates/` for a cluster and a user,
+//! and merging that cluster into the user's own kubeconfig (or taking it out again) the way
+//! kubectl edits the file.
 //!
 //! The template is plain text with `{{name}}` placeholders so that what users and node agents
-//! receive is readable in the repository, not assembled in code.
+//! receive is readable in the repository, not assembled in code. The user's file is someone
+//! else's: it is changed only under kubectl's lock, and every entry and field mkc does not
+//! touch is written back as it was read.
+
+mod document;
+mod edit;
+mod lock;
+mod path;
+
+pub use edit::{Names, Removed, merge, remove};
+pub use path::target_path;
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use base64::Engine;
 
-const TEMPLATE: &str = include_str!("../kubeconfig-templates/cluster.kubeconfig");
+const TEMPLATE: &str = include_str!("../../kubeconfig-templates/cluster.kubeconfig");
 
 /// What can go wrong with a kubeconfig.
 #[derive(Debug, thiserror::Error)]
 pub enum KubeconfigError {
     #[error("the kubeconfig template has a placeholder nothing fills: {0}")]
     Unfilled(String),
+    /// The rendered template is read back to take its entries, so there is one shape for them.
+    #[error("the rendered kubeconfig template does not parse: {0}")]
+    Template(String),
+    #[error("cannot tell which kubeconfig to write: KUBECONFIG names no file and HOME is not set")]
+    NoPath,
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file is left untouched: rewriting what could not be read would lose the user's data.
+    #[error(
+        "{path} is not a kubeconfig mkc can read ({reason}); fix it or move it away, \
+         mkc has left it as it is"
+    )]
+    Invalid { path: PathBuf, reason: String },
+    /// The lock file of a writer that died stays until someone deletes it, as with kubectl.
+    #[error(
+        "{lock} still exists after {waited:?}: another kubectl or mkc is changing the kubeconfig, \
+         or one stopped before removing its lock; if none is running, delete {lock}"
+    )]
+    Locked { lock: PathBuf, waited: Duration },
+    #[error("cannot write {path} as YAML: {reason}")]
+    Encode { path: PathBuf, reason: String },
 }
 
 /// Everything a kubeconfig for one cluster and one user names.
