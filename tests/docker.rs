@@ -5,16 +5,15 @@
 
 mod common;
 
+use common::images::{NGINX, nginx_image, node_image};
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-/// The image the workload tests run: Debian's nginx-light (with curl, to call other pods),
-/// logging to stdout and stderr as the official image does.
-const NGINX: &str = "mkc.local/test-nginx:1";
 
 fn mkc(args: &[&str], kubeconfig: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mkc"))
@@ -48,79 +47,32 @@ fn labelled(name: &str) -> String {
     .concat()
 }
 
-/// Builds the node image once per test run, so parallel tests do not build it twice.
-fn node_image() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let scratch = tempfile::tempdir().unwrap();
-        let built = mkc(&["build", "node-image"], &scratch.path().join("config"));
-        assert!(
-            built.status.success(),
-            "mkc build node-image: {}",
-            String::from_utf8_lossy(&built.stderr)
-        );
-    });
-}
-
-/// Makes the test nginx image once, offline.
-fn nginx_image() {
-    static MADE: OnceLock<()> = OnceLock::new();
-    MADE.get_or_init(|| {
-        let present = |image: &str| {
-            Command::new("docker")
-                .args(["image", "inspect", image])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        };
-        if present(NGINX) {
-            return;
-        }
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async {
-            if present("mkc.local/test-nginx-rootfs:1") {
-                return;
-            }
-            let docker = bollard::Docker::connect_with_defaults()
-                .unwrap()
-                .negotiate_version()
-                .await
-                .unwrap();
-            mkc::cluster::debian_image(&docker, "mkc.local/test-nginx-rootfs:1", "nginx-light,curl")
-                .await
-                .expect("debootstrap nginx");
-        });
-        // The official image's shape: logs on stdout and stderr, nginx in the foreground.
-        let dockerfile = "FROM mkc.local/test-nginx-rootfs:1\n\
-            RUN ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log\n\
-            CMD [\"nginx\", \"-g\", \"daemon off;\"]\n";
-        let context = tempfile::tempdir().unwrap();
-        std::fs::write(context.path().join("Dockerfile"), dockerfile).unwrap();
-        let built = Command::new("/usr/bin/docker")
-            .args(["build", "-q", "-t", NGINX])
-            .arg(context.path())
-            .env("DOCKER_BUILDKIT", "0")
-            .output()
-            .expect("docker build");
-        assert!(
-            built.status.success(),
-            "docker build: {}",
-            String::from_utf8_lossy(&built.stderr)
-        );
-    });
-}
-
 /// A cluster made by `mkc up`, with its own kubeconfig file; `mkc down` when dropped.
 struct Cluster {
     name: String,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     kubeconfig: PathBuf,
 }
 
 impl Cluster {
     fn up(name: &str, workers: u32) -> Cluster {
-        node_image();
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("config");
+        Cluster::up_in(name, workers, kubeconfig, Some(dir))
+    }
+
+    /// Another cluster whose context goes into this one's kubeconfig.
+    fn beside(&self, name: &str, workers: u32) -> Cluster {
+        Cluster::up_in(name, workers, self.kubeconfig.clone(), None)
+    }
+
+    fn up_in(
+        name: &str,
+        workers: u32,
+        kubeconfig: PathBuf,
+        dir: Option<tempfile::TempDir>,
+    ) -> Cluster {
+        node_image();
         let up = mkc(
             &[
                 "up",
@@ -150,6 +102,30 @@ impl Cluster {
     fn kubectl(&self, args: &[&str]) -> String {
         let kubectl = common::kubectls().pop().unwrap();
         kubectl.ok_with(&self.kubeconfig, args)
+    }
+
+    /// Runs a kubectl binary against the cluster with `stdin`, returning its output.
+    fn run(&self, kubectl: &common::Kubectl, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write;
+        let cache = tempfile::tempdir().unwrap();
+        let mut child = Command::new(&kubectl.path)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kubectl");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
     }
 
     fn json(&self, args: &[&str]) -> Value {
@@ -260,6 +236,12 @@ fn up_makes_ready_nodes_with_a_context_and_down_leaves_nothing() {
         3
     );
 
+    // A second cluster beside it, in the same kubeconfig, is not touched by its removal.
+    let beside = cluster.beside("t-beside", 0);
+    assert_eq!(
+        beside.kubectl(&["config", "current-context"]).trim(),
+        "mkc-t-beside"
+    );
     let down = cluster.down();
     assert!(
         down.status.success(),
@@ -269,6 +251,14 @@ fn up_makes_ready_nodes_with_a_context_and_down_leaves_nothing() {
     assert_eq!(labelled("t-up"), "");
     let config = std::fs::read_to_string(&cluster.kubeconfig).unwrap();
     assert!(!config.contains("mkc-t-up"), "{config}");
+    assert!(config.contains("mkc-t-beside"), "{config}");
+    let left = beside.json(&["get", "nodes"]);
+    assert_eq!(
+        left["items"][0]["metadata"]["name"],
+        "mkc-t-beside-control-plane"
+    );
+    drop(beside);
+    assert_eq!(labelled("t-beside"), "");
 }
 
 #[test]
@@ -316,22 +306,7 @@ fn nginx_runs_on_every_worker_answers_across_nodes_and_logs_through_the_api() {
            "command":["curl","-sS","--max-time","10","http://{target_ip}/"]}}]}}}}"#
     );
     let kubectl = common::kubectls().pop().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let created = Command::new(&kubectl.path)
-        .args(["--kubeconfig"])
-        .arg(&cluster.kubeconfig)
-        .args(["--cache-dir"])
-        .arg(cache.path())
-        .args(["create", "-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(client.as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
+    let created = cluster.run(&kubectl, &["create", "-f", "-"], &client);
     assert!(created.status.success());
     eventually("the client pod to finish", Duration::from_secs(60), || {
         let pod = cluster.json(&["get", "pod", "client"]);
@@ -351,6 +326,21 @@ fn nginx_runs_on_every_worker_answers_across_nodes_and_logs_through_the_api() {
     assert!(
         access.contains(&format!("{client_ip} - - ")) && access.contains("\"GET / HTTP/1.1\" 200"),
         "{access}"
+    );
+
+    streams_work_with_every_kubectl(&cluster, target_name);
+
+    // A container whose process ends is started again; its previous log stays readable.
+    cluster.kubectl(&["exec", target_name, "--", "sh", "-c", "kill 1"]);
+    eventually("the container to restart", Duration::from_secs(60), || {
+        let pod = cluster.json(&["get", "pod", target_name]);
+        let status = &pod["status"]["containerStatuses"][0];
+        (status["restartCount"] == 1 && status["ready"] == true).then_some(())
+    });
+    let previous = cluster.kubectl(&["logs", target_name, "--previous"]);
+    assert!(
+        previous.contains(&format!("{client_ip} - - ")),
+        "{previous}"
     );
 
     // Deleting the deployment removes every container from every node.
@@ -373,4 +363,110 @@ fn nginx_runs_on_every_worker_answers_across_nodes_and_logs_through_the_api() {
             },
         );
     }
+}
+
+/// exec (output, exit code, stdin), cp, attach and port-forward through the API server, with
+/// the oldest and the newest kubectl (which speak SPDY, and WebSocket before falling back).
+fn streams_work_with_every_kubectl(cluster: &Cluster, pod: &str) {
+    let kubectls = common::kubectls();
+    for kubectl in [kubectls.first().unwrap(), kubectls.last().unwrap()] {
+        let version = &kubectl.version;
+        let hostname = cluster.run(kubectl, &["exec", pod, "--", "cat", "/etc/hostname"], "");
+        assert!(hostname.status.success(), "{version}: {hostname:?}");
+        assert_eq!(String::from_utf8_lossy(&hostname.stdout).trim(), pod);
+
+        let failed = cluster.run(kubectl, &["exec", pod, "--", "sh", "-c", "exit 3"], "");
+        assert_eq!(failed.status.code(), Some(3), "{version}: {failed:?}");
+
+        let upper = cluster.run(
+            kubectl,
+            &["exec", "-i", pod, "--", "tr", "a-z", "A-Z"],
+            "hello\n",
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&upper.stdout),
+            "HELLO\n",
+            "{version}"
+        );
+
+        let local = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(local.path(), format!("copied by {version}\n")).unwrap();
+        let destination = format!("{pod}:/tmp/copied");
+        let copied = cluster.run(
+            kubectl,
+            &["cp", local.path().to_str().unwrap(), &destination],
+            "",
+        );
+        assert!(copied.status.success(), "{version}: {copied:?}");
+        let read = cluster.run(kubectl, &["exec", pod, "--", "cat", "/tmp/copied"], "");
+        assert_eq!(
+            String::from_utf8_lossy(&read.stdout),
+            format!("copied by {version}\n")
+        );
+
+        let name = format!("attach-{}", version.replace('.', "-"));
+        let attached = cluster.run(
+            kubectl,
+            &[
+                "run",
+                "-i",
+                "--rm",
+                &name,
+                "--image",
+                NGINX,
+                "--restart=Never",
+                "--",
+                "sh",
+                "-c",
+                "read x; echo got $x",
+            ],
+            "world\n",
+        );
+        assert!(
+            String::from_utf8_lossy(&attached.stdout).contains("got world"),
+            "{version}: {attached:?}"
+        );
+
+        assert!(
+            port_forward_answers(cluster, kubectl, pod),
+            "{version}: port-forward did not reach nginx"
+        );
+    }
+}
+
+/// Runs `kubectl port-forward POD :80` and asks nginx for its page through the local port.
+fn port_forward_answers(cluster: &Cluster, kubectl: &common::Kubectl, pod: &str) -> bool {
+    let cache = tempfile::tempdir().unwrap();
+    let mut forward = Command::new(&kubectl.path)
+        .arg("--kubeconfig")
+        .arg(&cluster.kubeconfig)
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .args(["port-forward", pod, ":80"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kubectl port-forward");
+    // Kept open to the end: kubectl dies of a closed stdout when it reports a connection.
+    let mut output = BufReader::new(forward.stdout.take().unwrap());
+    let mut line = String::new();
+    output.read_line(&mut line).unwrap();
+    // "Forwarding from 127.0.0.1:PORT -> 80"
+    let port = line
+        .split_whitespace()
+        .nth(2)
+        .and_then(|address| address.rsplit(':').next())
+        .and_then(|port| port.parse::<u16>().ok());
+    let page = port.and_then(|port| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream
+            .write_all(b"GET / HTTP/1.0\r\nHost: test\r\n\r\n")
+            .ok()?;
+        let mut page = String::new();
+        stream.read_to_string(&mut page).ok()?;
+        Some(page)
+    });
+    let _ = forward.kill();
+    let _ = forward.wait();
+    page.is_some_and(|page| page.contains("Welcome to nginx"))
 }

@@ -9,13 +9,16 @@
 mod agent;
 mod conditions;
 mod config;
+mod events;
 mod fleet;
 mod heartbeat;
 mod housekeeping;
 mod network;
 mod node;
+mod notes;
 mod plan;
 mod pod_sync;
+mod probes;
 mod pulls;
 mod report;
 mod restart;
@@ -37,8 +40,8 @@ pub use report::one_line;
 pub use runtime::docker::{ConnectError, DockerConfig, DockerRuntime};
 pub use runtime::simulated::SimulatedRuntime;
 pub use runtime::{
-    ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, HostPort, LogOptions,
-    LogStream, PodKey, RuntimeContainer, RuntimeError, RuntimePod, Sandbox, SandboxConfig,
-    Termination,
+    ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, HostPort, ImageOutcome,
+    LogOptions, LogStream, PodKey, RuntimeContainer, RuntimeError, RuntimePod, Sandbox,
+    SandboxConfig, Termination,
 };
 pub use server::{API_SERVER_CLIENT, Serving};

@@ -1,8 +1,9 @@
 //! Pod sync: makes each node's runtime run the pods bound to the node and reports their
-//! status, as upstream's syncPod and syncTerminatingPod do. One pod watch feeds the whole
-//! process; kube-runtime's controller runs one sync per pod at a time, again when the pod
-//! changes, when its runtime reports an exit, when its node's network becomes ready, and when
-//! a back-off ends.
+//! status, as upstream's syncPod and syncTerminatingPod do, recording the events a kubelet
+//! records on the way. One pod watch feeds the whole process; kube-runtime's controller runs
+//! one sync per pod at a time, again when the pod changes, when its runtime reports an exit,
+//! when its node's network becomes ready, when a probe's verdict changes, and when a back-off
+//! ends.
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -21,10 +22,17 @@ use kube::{Api, Client};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::events::{self, Note, Recorder, Subject};
 use crate::fleet::{Fleet, LocalNode};
 use crate::housekeeping::Housekeeping;
-use crate::plan::{self, Step};
-use crate::runtime::{ContainerRuntime, PodKey, RuntimeError, RuntimePod, SandboxConfig};
+use crate::notes;
+use crate::plan::{self, Kill, Step, Waiting};
+use crate::probes::{Probes, Sighting};
+use crate::pulls::PodPulls;
+use crate::runtime::{
+    ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, PodKey, RuntimeError,
+    RuntimePod, SandboxConfig,
+};
 use crate::status::{self, Observation};
 
 /// How soon a failed sync is tried again.
@@ -52,6 +60,14 @@ pub struct Context<R> {
     pub fleet: Arc<Fleet<R>>,
 }
 
+/// What every sync shares besides the [`Context`]: the probes of the process's pods and the
+/// recorder of their events.
+struct Shared<R> {
+    context: Arc<Context<R>>,
+    probes: Probes,
+    events: Recorder,
+}
+
 /// Where pod sync learns of pods to look at.
 pub struct Inputs {
     pub store: reflector::Store<Pod>,
@@ -74,9 +90,19 @@ pub async fn run<R: ContainerRuntime>(
         Some(node) => format!("spec.nodeName={}", node.config.name),
         None => "spec.nodeName!=".to_owned(),
     };
+    let (events, writer) = events::recorder(context.client.clone());
+    let writing = tokio::spawn(writer.run(shutdown.clone()));
+    let (verdict_changes, verdicts_changed) = mpsc::unbounded();
+    let shared = Arc::new(Shared {
+        probes: Probes::new(verdict_changes, events.clone()),
+        context,
+        events,
+    });
+    let context = &shared.context;
     let housekeeping = inputs.housekeeping;
     let listed = Arc::new(AtomicBool::new(false));
     let saw_list = listed.clone();
+    let (watched, store) = (shared.clone(), inputs.store.clone());
     let pods = watcher(
         Api::<Pod>::all(context.client.clone()),
         watcher::Config::default().fields(&selector),
@@ -85,9 +111,20 @@ pub async fn run<R: ContainerRuntime>(
     .modify(trim)
     .reflect(inputs.writer)
     .inspect(move |event| match event {
-        Ok(watcher::Event::Delete(pod)) => housekeeping.forget(pod),
+        Ok(watcher::Event::Delete(pod)) => {
+            if let Some(uid) = pod.metadata.uid.as_deref() {
+                watched.probes.forget(uid);
+            }
+            housekeeping.forget(pod);
+        }
         Ok(watcher::Event::InitDone) => {
             saw_list.store(true, Ordering::Release);
+            let listed: std::collections::HashSet<String> = store
+                .state()
+                .iter()
+                .filter_map(|pod| pod.metadata.uid.clone())
+                .collect();
+            watched.probes.retain(|uid| listed.contains(uid));
             housekeeping.sweep();
         }
         _ => {}
@@ -104,11 +141,12 @@ pub async fn run<R: ContainerRuntime>(
         .with_config(controller::Config::default().concurrency(concurrency))
         .reconcile_on(exits)
         .reconcile_on(inputs.wakes)
+        .reconcile_on(verdicts_changed)
         .graceful_shutdown_on(shutdown.clone().cancelled_owned())
         .run(
             |pod, ctx| mkc_supervisor::catch(reconcile(pod, ctx)),
             error_policy,
-            context,
+            shared.clone(),
         )
         .for_each(|outcome| async move {
             match outcome {
@@ -122,17 +160,20 @@ pub async fn run<R: ContainerRuntime>(
             }
         });
     let mut controller = pin!(controller);
-    tokio::select! {
-        () = &mut controller => return,
-        () = shutdown.cancelled() => {}
-    }
+    let ended = tokio::select! {
+        () = &mut controller => true,
+        () = shutdown.cancelled() => false,
+    };
     // The controller holds every sync back until the first list, and would wait for that
     // list even after shutdown. Before it nothing is under way (the flag is set in the same
     // poll that makes the store ready), so the controller is dropped; after it, the syncs
     // under way finish.
-    if listed.load(Ordering::Acquire) {
+    if !ended && listed.load(Ordering::Acquire) {
         controller.await;
     }
+    shared.probes.shut_down().await;
+    // The writer ends with the shutdown; a panic in it has been reported already.
+    let _ = writing.await;
 }
 
 /// Drops what pod sync never reads, to keep thousands of pods small in memory.
@@ -145,8 +186,9 @@ fn trim(pod: &mut Pod) {
 
 async fn reconcile<R: ContainerRuntime>(
     pod: Arc<Pod>,
-    context: Arc<Context<R>>,
+    shared: Arc<Shared<R>>,
 ) -> Result<Action, SyncError> {
+    let context = &shared.context;
     let node_name = pod.spec.as_ref().and_then(|spec| spec.node_name.as_deref());
     let (Some(node), Some(key)) = (
         node_name.and_then(|n| context.fleet.get(n)),
@@ -156,9 +198,12 @@ async fn reconcile<R: ContainerRuntime>(
     };
     let sync = PodSync {
         api: Api::namespaced(context.client.clone(), &key.namespace),
+        subject: Subject::pod(&pod, &node.config.name),
         node,
         pod: &pod,
         key,
+        probes: &shared.probes,
+        events: &shared.events,
     };
     if finished(&pod) {
         sync.release().await?;
@@ -171,7 +216,7 @@ async fn reconcile<R: ContainerRuntime>(
     }
 }
 
-fn error_policy<R>(pod: Arc<Pod>, error: &SyncError, _context: Arc<Context<R>>) -> Action {
+fn error_policy<R>(pod: Arc<Pod>, error: &SyncError, _shared: Arc<Shared<R>>) -> Action {
     tracing::warn!(pod = %ObjectRef::from_obj(pod.as_ref()), %error, "syncing the pod failed");
     Action::requeue(RETRY)
 }
@@ -188,9 +233,13 @@ fn finished(pod: &Pod) -> bool {
 /// One sync of one pod on its node.
 struct PodSync<'a, R> {
     api: Api<Pod>,
-    node: &'a LocalNode<R>,
+    node: &'a Arc<LocalNode<R>>,
     pod: &'a Pod,
     key: PodKey,
+    probes: &'a Probes,
+    events: &'a Recorder,
+    /// The pod, as its events name it.
+    subject: Subject,
 }
 
 impl<R: ContainerRuntime> PodSync<'_, R> {
@@ -212,14 +261,17 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
             self.report(None, false).await?;
             return Ok(Action::await_change());
         }
-        // Each round creates the sandbox or starts containers, so a well-behaved runtime
-        // converges well within this bound; past it, the pod is looked at again shortly.
+        // Each round creates the sandbox, kills or starts containers, so a well-behaved
+        // runtime converges well within this bound; past it, the pod is looked at again
+        // shortly.
         let containers = spec.containers.len() + spec.init_containers.as_ref().map_or(0, Vec::len);
-        let mut rounds_left = 2 + 2 * containers;
+        let mut rounds_left = 2 + 3 * containers;
         let next = loop {
             let pulls = self.node.pulls.pod(&self.key.uid);
-            let plan = plan::plan(spec, observed.as_ref(), &pulls, Timestamp::now());
+            let verdicts = self.probes.verdicts(&self.key.uid);
+            let plan = plan::plan(spec, observed.as_ref(), &pulls, &verdicts, Timestamp::now());
             if plan.steps.is_empty() {
+                self.backing_off(&plan.waiting, &pulls);
                 break plan
                     .retry_after
                     .map_or_else(Action::await_change, Action::requeue);
@@ -233,8 +285,45 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
             }
             observed = self.observe().await?;
         };
+        self.probes.sync(&Sighting {
+            runtime: &self.node.runtime,
+            node: &self.node.config.name,
+            pod: self.pod,
+            key: &self.key,
+            observed: observed.as_ref(),
+            pod_ip: match observed.as_ref() {
+                Some(_) if host_network => Some(self.node.config.address),
+                Some(pod) => pod.sandbox.ip,
+                None => None,
+            },
+            now: Timestamp::now(),
+        });
         self.report(observed.as_ref(), false).await?;
         Ok(next)
+    }
+
+    fn record(&self, notes: impl IntoIterator<Item = Note>) {
+        notes.into_iter().for_each(|note| self.events.record(note));
+    }
+
+    /// Records the back-offs the containers wait out in this sync.
+    fn backing_off(&self, waiting: &[Waiting], pulls: &PodPulls) {
+        for wait in waiting {
+            let name = &wait.container.name;
+            // The image a pull backs off from is the one that failed.
+            let image = match pulls.get(name) {
+                Some(failure) => failure.image.as_str(),
+                None => wait.container.image.as_deref().unwrap_or_default(),
+            };
+            let subject = self.subject.container(wait.role, name);
+            self.record(notes::backing_off(
+                &subject,
+                name,
+                image,
+                wait.back_off,
+                &self.key,
+            ));
+        }
     }
 
     async fn take(&self, step: Step<'_>) -> Result<(), SyncError> {
@@ -246,23 +335,8 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
                 let config = SandboxConfig::of(self.key.clone(), spec);
                 runtime.ensure_sandbox(&config).await.map(drop)
             }
-            Step::Start(container) => {
-                let (uid, name) = (&self.key.uid, &container.spec.name);
-                match runtime.start_container(&self.key, container).await {
-                    Ok(()) => {
-                        self.node.pulls.started(uid, name);
-                        Ok(())
-                    }
-                    // Not a failed sync: the container waits out the image back-off, and
-                    // its status says why.
-                    Err(RuntimeError::ImagePull { image, message }) => {
-                        let now = Timestamp::now();
-                        self.node.pulls.failed(uid, name, &image, &message, now);
-                        Ok(())
-                    }
-                    Err(error) => Err(error),
-                }
-            }
+            Step::Start(container) => self.start(container).await,
+            Step::Kill(kill) => self.kill(kill).await,
         };
         match done {
             Ok(()) | Err(RuntimeError::AlreadyExists(_)) => Ok(()),
@@ -270,9 +344,53 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         }
     }
 
+    async fn start(&self, container: ContainerConfig<'_>) -> Result<(), RuntimeError> {
+        let (uid, name) = (&self.key.uid, &container.spec.name);
+        let subject = self.subject.container(container.role, name);
+        let image = container.spec.image.as_deref().unwrap_or_default();
+        let began = Timestamp::now();
+        match self
+            .node
+            .runtime
+            .start_container(&self.key, container)
+            .await
+        {
+            Ok(outcome) => {
+                self.node.pulls.started(uid, name);
+                self.record(notes::started(&subject, name, image, &outcome, began));
+                Ok(())
+            }
+            // Not a failed sync: the container waits out the image back-off, and its status
+            // says why.
+            Err(RuntimeError::ImagePull { image, message }) => {
+                let now = Timestamp::now();
+                self.node.pulls.failed(uid, name, &image, &message, now);
+                let never = container.spec.image_pull_policy.as_deref() == Some("Never");
+                self.record(notes::pull_failed(&subject, &image, &message, never, began));
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Stops a container that failed its liveness or startup probe; the next round restarts
+    /// it as the restart policy says.
+    async fn kill(&self, kill: Kill<'_>) -> Result<(), RuntimeError> {
+        let name = &kill.container.name;
+        let subject = self.subject.container(ContainerRole::Main, name);
+        self.record([notes::killing(&subject, name, Some(kill.message()))]);
+        ignore_not_found(
+            self.node
+                .runtime
+                .stop_container(&self.key, name, kill.grace)
+                .await,
+        )
+    }
+
     /// Takes down what is left of a finished pod, freeing its address; its stopped containers
     /// stay until the pod goes.
     async fn release(&self) -> Result<(), SyncError> {
+        self.probes.forget(&self.key.uid);
         self.node.pulls.forget(&self.key.uid);
         Ok(ignore_not_found(
             self.node.runtime.stop_pod(&self.key, Duration::ZERO).await,
@@ -283,7 +401,11 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
     /// status, frees the sandbox, and confirms the deletion with a zero grace period.
     async fn terminate(&self) -> Result<(), SyncError> {
         let runtime = &self.node.runtime;
+        self.probes.forget(&self.key.uid);
         self.node.pulls.forget(&self.key.uid);
+        if let Some(observed) = self.observe().await? {
+            self.stopping(&observed);
+        }
         let grace = remaining_grace(self.pod, Timestamp::now());
         ignore_not_found(runtime.stop_pod(&self.key, grace).await)?;
         let observed = self.observe().await?;
@@ -304,6 +426,28 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
                 Ok(())
             }
             Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Records a `Killing` event for each container of the pod still running.
+    fn stopping(&self, observed: &RuntimePod) {
+        let inits = self
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.init_containers.as_deref())
+            .unwrap_or_default();
+        let running = observed
+            .containers
+            .iter()
+            .filter(|c| matches!(c.state, ContainerState::Running { .. }));
+        for container in running {
+            let role = match inits.iter().any(|init| init.name == container.name) {
+                true => ContainerRole::Init,
+                false => ContainerRole::Main,
+            };
+            let subject = self.subject.container(role, &container.name);
+            self.record([notes::killing(&subject, &container.name, None)]);
         }
     }
 
@@ -328,6 +472,7 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
             key: &self.key,
             runtime,
             pulls: &self.node.pulls.pod(&self.key.uid),
+            probes: &self.probes.verdicts(&self.key.uid),
             host_ip: self.node.config.address,
             terminating,
             now: Timestamp::now(),

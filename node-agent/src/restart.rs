@@ -42,6 +42,15 @@ impl RestartPolicy {
         }
     }
 
+    /// The policy for a container killed for failing a probe: upstream starts it again unless
+    /// the pod never restarts, whatever its exit code.
+    pub fn after_probe_kill(self) -> RestartPolicy {
+        match self {
+            RestartPolicy::Never => RestartPolicy::Never,
+            RestartPolicy::Always | RestartPolicy::OnFailure => RestartPolicy::Always,
+        }
+    }
+
     fn restarts_after(self, exit_code: i32) -> bool {
         match self {
             RestartPolicy::Always => true,
@@ -145,6 +154,8 @@ mod tests {
         assert_eq!(decide(Never, 0, &failed, now), Decision::Stay);
         assert_eq!(Always.for_init(), OnFailure);
         assert_eq!(Never.for_init(), Never);
+        assert_eq!(OnFailure.after_probe_kill(), Always);
+        assert_eq!(Never.after_probe_kill(), Never);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{Map, Value};
 
 use crate::conditions;
+use crate::probes::{self, PodVerdicts, Verdicts};
 use crate::pulls::PodPulls;
 use crate::restart::{self, Decision, RestartPolicy};
 use crate::runtime::{
@@ -38,6 +39,8 @@ pub struct Observation<'a> {
     pub runtime: Option<&'a RuntimePod>,
     /// The pod's containers whose image could not be pulled.
     pub pulls: &'a PodPulls,
+    /// What the probes of its containers concluded.
+    pub probes: &'a PodVerdicts,
     pub host_ip: IpAddr,
     /// The pod is being deleted and its containers were stopped: its phase becomes terminal
     /// and nothing restarts.
@@ -181,6 +184,7 @@ fn observed_status(
     policy: RestartPolicy,
 ) -> ContainerStatus {
     let previous = || container.last_termination.as_ref().map(terminated);
+    let verdicts = probes::of_instance(o.probes, container);
     let (state, last_state, running) = match (&container.state, o.pulls.get(&container.name)) {
         (ContainerState::Running { started_at }, _) => (
             ApiState {
@@ -199,6 +203,10 @@ fn observed_status(
             false,
         ),
         (ContainerState::Exited(termination), None) => {
+            let policy = match verdicts.and_then(Verdicts::failed) {
+                Some(_) => policy.after_probe_kill(),
+                None => policy,
+            };
             match restart::decide(policy, container.attempt, termination, o.now) {
                 Decision::BackOff { delay, .. } => {
                     let message = format!(
@@ -222,9 +230,10 @@ fn observed_status(
         image: container.image.clone(),
         image_id: container.image_id.clone(),
         container_id: Some(container.id.clone()),
-        // Without readiness probes a running main container is ready.
-        ready: running && role == ContainerRole::Main,
-        started: Some(running),
+        // Without probes a running main container has started and is ready; with them, once
+        // they say so.
+        ready: running && role == ContainerRole::Main && verdicts.is_none_or(Verdicts::ready),
+        started: Some(running && verdicts.is_none_or(Verdicts::started)),
         restart_count: i32::try_from(container.attempt).unwrap_or(i32::MAX),
         state: Some(state),
         last_state: Some(last_state.unwrap_or_default()),
@@ -389,10 +398,18 @@ fn pod_conditions(old: &[PodCondition], facts: &Facts, now: Timestamp) -> Vec<Po
     conditions
 }
 
-/// A whole number of seconds as Go prints a duration: `10s`, `2m40s`, `1h0m0s`.
-fn go_duration(duration: Duration) -> String {
+/// A duration to the millisecond as Go prints one: `10s`, `2m40s`, `1h0m0s`, `1.5s`, `250ms`.
+pub fn go_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
+    let millis = duration.subsec_millis();
+    if seconds == 0 && millis > 0 {
+        return format!("{millis}ms");
+    }
     let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    let s = match millis {
+        0 => s.to_string(),
+        _ => format!("{s}.{millis:03}").trim_end_matches('0').to_owned(),
+    };
     match (h, m) {
         (0, 0) => format!("{s}s"),
         (0, _) => format!("{m}m{s}s"),
@@ -489,6 +506,7 @@ mod tests {
             key: &key,
             runtime,
             pulls: &PodPulls::new(),
+            probes: &PodVerdicts::new(),
             host_ip: "172.18.0.3".parse().unwrap(),
             terminating,
             now: at(now),
@@ -642,6 +660,7 @@ mod tests {
                 key: &key,
                 runtime: Some(&runtime(vec![])),
                 pulls,
+                probes: &PodVerdicts::new(),
                 host_ip: "172.18.0.3".parse().unwrap(),
                 terminating: false,
                 now: at(6),
@@ -658,6 +677,54 @@ mod tests {
             json!({"waiting": {"reason": "ImagePullBackOff",
                                "message": "Back-off pulling image \"nginx:1.27\""}})
         );
+    }
+
+    #[test]
+    fn probes_decide_when_a_container_has_started_and_is_ready() {
+        use crate::probes::{Kind, Verdict};
+        let pod = nginx();
+        let key = key();
+        let observed = runtime(vec![container("nginx", 0, running_since(5))]);
+        let mut verdicts = Verdicts::new("simulated://nginx-0", &[Kind::Startup, Kind::Readiness]);
+        let observe = |verdicts: &Verdicts| {
+            let probes = PodVerdicts::from([("nginx".to_owned(), verdicts.clone())]);
+            let status = pod_status(&Observation {
+                pod: &pod,
+                key: &key,
+                runtime: Some(&observed),
+                pulls: &PodPulls::new(),
+                probes: &probes,
+                host_ip: "172.18.0.3".parse().unwrap(),
+                terminating: false,
+                now: at(6),
+            });
+            let status = serde_json::to_value(status).unwrap();
+            let nginx = &status["containerStatuses"][0];
+            (
+                nginx["started"].as_bool().unwrap(),
+                nginx["ready"].as_bool().unwrap(),
+                condition(&status, "ContainersReady")["status"].clone(),
+                condition(&status, "Ready")["status"].clone(),
+            )
+        };
+        assert_eq!(
+            observe(&verdicts),
+            (false, false, json!("False"), json!("False"))
+        );
+        verdicts.set(Kind::Startup, Verdict::Success);
+        assert_eq!(
+            observe(&verdicts),
+            (true, false, json!("False"), json!("False"))
+        );
+        verdicts.set(Kind::Readiness, Verdict::Success);
+        assert_eq!(
+            observe(&verdicts),
+            (true, true, json!("True"), json!("True"))
+        );
+        // Verdicts about another instance say nothing about this one.
+        let mut stale = Verdicts::new("simulated://nginx-9", &[Kind::Readiness]);
+        stale.set(Kind::Readiness, Verdict::Failure);
+        assert_eq!(observe(&stale), (true, true, json!("True"), json!("True")));
     }
 
     #[test]
@@ -723,6 +790,7 @@ mod tests {
                 key: &key,
                 runtime,
                 pulls: &PodPulls::new(),
+                probes: &PodVerdicts::new(),
                 host_ip: "172.18.0.3".parse().unwrap(),
                 terminating: false,
                 now: at(now),
@@ -773,5 +841,9 @@ mod tests {
             .map(|s| go_duration(Duration::from_secs(s)))
             .into();
         assert_eq!(printed, ["10s", "1m20s", "5m0s", "1h0m0s"]);
+        let precise: Vec<_> = [0, 250, 1_500, 61_020]
+            .map(|ms| go_duration(Duration::from_millis(ms)))
+            .into();
+        assert_eq!(precise, ["0s", "250ms", "1.5s", "1m1.02s"]);
     }
 }

@@ -1,8 +1,8 @@
 //! The Docker runtime against the machine's real engine: sandboxes on the pod network,
 //! containers joining them, exits announced as they happen, restarts that keep the previous
 //! run, stops that kill after the grace period, removal, adoption by a new runtime object, and
-//! images that cannot be pulled; and the agent running pods through it for a real
-//! `mkc server`.
+//! images that cannot be pulled, containers stopped one at a time; and the agent running pods
+//! through it for a real `mkc server`, with their probes and events.
 //!
 //! Needs Docker at /var/run/docker.sock. Without it the tests say so and pass, unless `CI` is
 //! set, where they fail. The engine needs no images: pods run the agent's own pause image, and
@@ -20,11 +20,12 @@ use std::time::{Duration, Instant};
 use bollard::Docker;
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::core::v1::{Container, Node, Pod, PodSpec};
+use k8s_openapi::api::core::v1::{Container, Event, Node, Pod, PodSpec};
 use kube::api::{Api, DeleteParams};
 use mkc_node_agent::{
     Capacity, ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, DockerConfig,
-    DockerRuntime, NodeConfig, NodeSetup, PodKey, RuntimeError, SandboxConfig, Termination,
+    DockerRuntime, ImageOutcome, NodeConfig, NodeSetup, PodKey, RuntimeError, SandboxConfig,
+    Termination,
 };
 use serde_json::json;
 
@@ -605,6 +606,253 @@ async fn the_agent_runs_pods_on_docker_and_reports_images_it_cannot_pull() {
     assert!(container_id.starts_with("docker://"), "{container_id}");
 
     for name in ["web", "missing"] {
+        pods.delete(name, &DeleteParams::default()).await.unwrap();
+    }
+    wait_for(pods, "the pods gone", |pods| pods.is_empty()).await;
+    agent.stop().await;
+    assert!(node.containers().await.is_empty());
+}
+
+#[tokio::test]
+async fn one_container_stops_alone_and_a_start_says_how_its_image_came() {
+    let Some(node) = node("stop-one", 9).await else {
+        return;
+    };
+    let runtime = &node.runtime;
+    runtime.set_pod_cidr(&node.cidr).await.unwrap();
+    let pod = pod_key("pair");
+    runtime.ensure_sandbox(&sandbox(&pod)).await.unwrap();
+    let spec = shell_pod();
+    let (web, log) = (pause("web"), pause("log"));
+    assert_eq!(
+        runtime
+            .start_container(&pod, start(&web, &spec, 0))
+            .await
+            .unwrap(),
+        ImageOutcome::Present
+    );
+    runtime
+        .start_container(&pod, start(&log, &spec, 0))
+        .await
+        .unwrap();
+    runtime
+        .stop_container(&pod, "web", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let (_, stopped, _) = state(runtime, &pod, "web").await;
+    assert_eq!(exit_code(&stopped), Some(0));
+    let (_, other, _) = state(runtime, &pod, "log").await;
+    assert_eq!(exit_code(&other), None);
+    runtime
+        .stop_container(&pod, "web", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(matches!(
+        runtime
+            .stop_container(&pod, "nothing", Duration::ZERO)
+            .await,
+        Err(RuntimeError::NotFound(_))
+    ));
+    // The pod's network stays: the stopped container starts again in it.
+    runtime
+        .start_container(&pod, start(&web, &spec, 1))
+        .await
+        .unwrap();
+    let (attempt, running, last) = state(runtime, &pod, "web").await;
+    assert_eq!((attempt, exit_code(&running)), (1, None));
+    assert_eq!(last.map(|t| t.exit_code), Some(0));
+}
+
+/// The pod's condition `kind`, `True` or `False`.
+fn condition(pod: &Pod, kind: &str) -> String {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == kind))
+        .map(|c| c.status.clone())
+        .unwrap_or_default()
+}
+
+fn container_status(pod: &Pod) -> serde_json::Value {
+    serde_json::to_value(pod).unwrap()["status"]["containerStatuses"][0].clone()
+}
+
+/// Whether the events hold one about `pod` with `reason` whose message contains `text` and
+/// whose count is at least `count`.
+fn has_event(events: &[Arc<Event>], pod: &str, reason: &str, text: &str, count: i32) -> bool {
+    events.iter().any(|e| {
+        e.involved_object.name.as_deref() == Some(pod)
+            && e.reason.as_deref() == Some(reason)
+            && e.message.as_deref().is_some_and(|m| m.contains(text))
+            && e.count.unwrap_or_default() >= count
+    })
+}
+
+#[tokio::test]
+async fn probes_decide_readiness_and_restart_what_fails_liveness_with_the_events_a_kubelet_records()
+{
+    let Some(node) = node("probes", 8).await else {
+        return;
+    };
+    let server = TestServer::start();
+    let client = server.client().await;
+    let name = node.config.node_name.clone();
+    let setup = NodeSetup {
+        config: NodeConfig {
+            name: name.clone(),
+            address: node.config.node_address,
+            control_plane: false,
+            capacity: Capacity::default(),
+        },
+        runtime: Arc::new(node.restarted().await),
+    };
+    let agent = RunningAgent::start_nodes(vec![setup], quick_settings(), client.clone());
+    let nodes = Api::<Node>::all(client.clone());
+    wait_for(nodes, "the node", |nodes| !nodes.is_empty()).await;
+    set_pod_cidr(&client, &name, &node.cidr).await;
+
+    // Ready only once /ready exists, which the test makes.
+    let mut waiting = serde_json::to_value(shell("app", "exec /pause")).unwrap();
+    waiting["readinessProbe"] = json!({
+        "exec": {"command": ["/bin/sh", "-c", "test -f /ready"]},
+        "periodSeconds": 1, "failureThreshold": 1,
+    });
+    let volumes = serde_json::to_value(shell_pod().volumes).unwrap();
+    create_pod(
+        &client,
+        "waiting",
+        &name,
+        json!({"containers": [waiting], "volumes": volumes}),
+    )
+    .await;
+    // Nothing listens on 8080: killed and restarted.
+    let dying = json!({
+        "name": "app", "image": pause_image(), "command": ["/pause"],
+        "livenessProbe": {
+            "httpGet": {"port": 8080, "path": "/healthz"},
+            "periodSeconds": 1, "failureThreshold": 2, "terminationGracePeriodSeconds": 2,
+        },
+    });
+    create_pod(&client, "dying", &name, json!({"containers": [dying]})).await;
+
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let events: Api<Event> = Api::namespaced(client.clone(), "default");
+    let seen = wait_for(pods.clone(), "waiting running but not ready", |pods| {
+        pods.iter().any(|p| {
+            p.metadata.name.as_deref() == Some("waiting")
+                && common::is_running(p)
+                && condition(p, "Ready") == "False"
+        })
+    })
+    .await;
+    let waiting_pod = seen
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some("waiting"))
+        .unwrap();
+    let status = container_status(waiting_pod);
+    assert_eq!(
+        (&status["started"], &status["ready"]),
+        (&json!(true), &json!(false))
+    );
+    assert_eq!(condition(waiting_pod, "ContainersReady"), "False");
+    // Failed runs are counted on one Event, not written anew.
+    wait_for(events.clone(), "readiness failures counted", |events| {
+        has_event(events, "waiting", "Unhealthy", "Readiness probe failed", 2)
+    })
+    .await;
+    let current = pods.get("waiting").await.unwrap();
+    assert_eq!(condition(&current, "Ready"), "False");
+
+    let container_id = container_status(&current)["containerID"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("docker://")
+        .to_owned();
+    let docker = engine().await;
+    let touch = docker
+        .create_exec(
+            &container_id,
+            bollard::exec::CreateExecOptions::<String> {
+                cmd: Some(vec!["/bin/touch".into(), "/ready".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    docker.start_exec(&touch.id, None).await.unwrap();
+    let seen = wait_for(pods.clone(), "waiting ready, dying restarted", |pods| {
+        let named = |n: &str| pods.iter().find(|p| p.metadata.name.as_deref() == Some(n));
+        let ready = named("waiting").is_some_and(|p| condition(p, "Ready") == "True");
+        let restarted = named("dying").is_some_and(|p| {
+            let status = container_status(p);
+            status["restartCount"].as_i64().unwrap_or_default() >= 1
+                && status["lastState"]["terminated"].is_object()
+        });
+        ready && restarted
+    })
+    .await;
+    let waiting_pod = seen
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some("waiting"))
+        .unwrap();
+    assert_eq!(condition(waiting_pod, "ContainersReady"), "True");
+    assert_eq!(container_status(waiting_pod)["ready"], true);
+    let dying_pod = seen
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some("dying"))
+        .unwrap();
+    let terminated = &container_status(dying_pod)["lastState"]["terminated"];
+    assert!(
+        terminated["containerID"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("docker://")),
+        "{terminated}"
+    );
+    assert!(terminated["exitCode"].is_number(), "{terminated}");
+
+    let recorded = wait_for(events, "the kubelet's events", |events| {
+        has_event(events, "dying", "Created", "Created container app", 1)
+            && has_event(events, "dying", "Started", "Started container app", 1)
+            && has_event(events, "dying", "Pulled", "already present on machine", 1)
+            && has_event(
+                events,
+                "dying",
+                "Unhealthy",
+                "Liveness probe failed: Get",
+                1,
+            )
+            && has_event(
+                events,
+                "dying",
+                "Killing",
+                "Container app failed liveness probe, will be restarted",
+                1,
+            )
+    })
+    .await;
+    let killing = recorded
+        .iter()
+        .find(|e| e.reason.as_deref() == Some("Killing"))
+        .unwrap();
+    let source = killing.source.as_ref().unwrap();
+    assert_eq!(source.component.as_deref(), Some("kubelet"));
+    assert_eq!(source.host.as_deref(), Some(name.as_str()));
+    assert_eq!(killing.reporting_instance.as_deref(), Some(name.as_str()));
+    assert_eq!(killing.type_.as_deref(), Some("Normal"));
+    assert_eq!(
+        killing.involved_object.field_path.as_deref(),
+        Some("spec.containers{app}")
+    );
+    let unhealthy = recorded
+        .iter()
+        .find(|e| {
+            e.reason.as_deref() == Some("Unhealthy")
+                && e.involved_object.name.as_deref() == Some("dying")
+        })
+        .unwrap();
+    assert_eq!(unhealthy.type_.as_deref(), Some("Warning"));
+
+    for name in ["waiting", "dying"] {
         pods.delete(name, &DeleteParams::default()).await.unwrap();
     }
     wait_for(pods, "the pods gone", |pods| pods.is_empty()).await;

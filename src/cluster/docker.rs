@@ -323,39 +323,55 @@ impl NodeProvider for DockerProvider {
         Ok(names)
     }
 
+    /// Another `up` may take the same free subnet between the listing and the create: the
+    /// engine then refuses with an overlap, and the next free one is tried.
     async fn create_network(&self, cluster: &ClusterName) -> Result<Subnet, ProviderError> {
-        let networks = self
-            .docker
-            .list_networks(None::<bollard::query_parameters::ListNetworksOptions>)
-            .await
-            .map_err(refused("list networks".into()))?;
-        let taken: Vec<String> = networks
-            .iter()
-            .filter_map(|n| n.ipam.as_ref()?.config.as_ref())
-            .flatten()
-            .filter_map(|config| config.subnet.clone())
-            .collect();
-        let subnet = free_subnet(&taken).ok_or_else(|| {
-            ProviderError::NoFreeSubnet("10.89.0.0/24 … 10.89.255.0/24".to_owned())
-        })?;
-        self.docker
-            .create_network(NetworkCreateRequest {
-                name: cluster.network(),
-                driver: Some("bridge".to_owned()),
-                ipam: Some(Ipam {
-                    config: Some(vec![IpamConfig {
-                        subnet: Some(subnet.to_string()),
-                        gateway: Some(subnet.host(1).to_string()),
+        let mut lost: Vec<String> = Vec::new();
+        loop {
+            let networks = self
+                .docker
+                .list_networks(None::<bollard::query_parameters::ListNetworksOptions>)
+                .await
+                .map_err(refused("list networks".into()))?;
+            let mut taken: Vec<String> = networks
+                .iter()
+                .filter_map(|n| n.ipam.as_ref()?.config.as_ref())
+                .flatten()
+                .filter_map(|config| config.subnet.clone())
+                .collect();
+            taken.extend(lost.iter().cloned());
+            let subnet = free_subnet(&taken).ok_or_else(|| {
+                ProviderError::NoFreeSubnet("10.89.0.0/24 … 10.89.255.0/24".to_owned())
+            })?;
+            let created = self
+                .docker
+                .create_network(NetworkCreateRequest {
+                    name: cluster.network(),
+                    driver: Some("bridge".to_owned()),
+                    ipam: Some(Ipam {
+                        config: Some(vec![IpamConfig {
+                            subnet: Some(subnet.to_string()),
+                            gateway: Some(subnet.host(1).to_string()),
+                            ..Default::default()
+                        }]),
                         ..Default::default()
-                    }]),
+                    }),
+                    labels: Some(Self::labels(cluster)),
                     ..Default::default()
-                }),
-                labels: Some(Self::labels(cluster)),
-                ..Default::default()
-            })
-            .await
-            .map_err(refused(format!("create the network {}", cluster.network())))?;
-        Ok(subnet)
+                })
+                .await;
+            match created {
+                Ok(_) => return Ok(subnet),
+                Err(error) if docker_message(&error).contains("overlaps") && lost.len() < 16 => {
+                    lost.push(subnet.to_string());
+                }
+                Err(error) => {
+                    return Err(
+                        refused(format!("create the network {}", cluster.network()))(error),
+                    );
+                }
+            }
+        }
     }
 
     async fn create_node(&self, node: &NodeSpec) -> Result<Security, ProviderError> {

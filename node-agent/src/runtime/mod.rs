@@ -13,6 +13,18 @@ use futures::Stream;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
 
+/// How the image of a started container came to be on the node, for the events a kubelet
+/// records about it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageOutcome {
+    /// It was on the node already and was not pulled.
+    Present,
+    /// It was pulled, which took `took`.
+    Pulled { took: Duration },
+    /// Pulling it failed with `message`, and the copy already on the node was used.
+    PullFailedUsedPresent { message: String },
+}
+
 /// What can go wrong in a runtime call. NotFound and AlreadyExists are typed so callers can
 /// make creates and deletes idempotent.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +87,36 @@ impl LogOptions {
 
 /// A container's log as it is read: its bytes, stdout and stderr interleaved as written.
 pub type LogStream = futures::stream::BoxStream<'static, Result<bytes::Bytes, RuntimeError>>;
+
+/// Which of a process's outputs a chunk came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdio {
+    Stdout,
+    Stderr,
+}
+
+/// A process in one of a pod's containers whose streams the caller holds: what `exec` runs
+/// and what `attach` joins.
+pub struct ProcessIo {
+    /// Its standard input, when it was asked for.
+    pub stdin: Option<std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>>,
+    /// Its output, ending when the process closes stdout and stderr (with a terminal, all of it
+    /// is stdout).
+    pub output: futures::stream::BoxStream<'static, (Stdio, bytes::Bytes)>,
+    /// Tells its terminal the client's new size (width, height).
+    pub resize: Box<dyn FnMut(u16, u16) + Send>,
+    /// Its exit code, once the output has ended.
+    pub exit: futures::future::BoxFuture<'static, Result<i64, RuntimeError>>,
+}
+
+/// What a process in a container is started or joined with.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessRequest<'a> {
+    /// The command to run; empty to attach to the container's own process.
+    pub command: &'a [String],
+    pub stdin: bool,
+    pub tty: bool,
+}
 
 /// A pod as runtimes know it: by UID, with its names kept for humans and logs. A pod deleted
 /// and created again under the same name is a different pod here.
@@ -251,11 +293,23 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Sandbox, RuntimeError>> + Send;
 
     /// Starts a container in the pod's sandbox, replacing an exited instance of an earlier
-    /// attempt. AlreadyExists when this attempt (or a later one) already started.
+    /// attempt, and says how its image came to be on the node. AlreadyExists when this attempt
+    /// (or a later one) already started.
     fn start_container(
         &self,
         pod: &PodKey,
         container: ContainerConfig<'_>,
+    ) -> impl Future<Output = Result<ImageOutcome, RuntimeError>> + Send;
+
+    /// Stops the running instance of one of the pod's containers, killing it after `grace`, as
+    /// a failed liveness probe asks; its exit shows in [`ContainerRuntime::pod_status`] and the
+    /// restart policy takes it from there. An instance already stopped is fine; NotFound when
+    /// the pod has no such container.
+    fn stop_container(
+        &self,
+        pod: &PodKey,
+        container: &str,
+        grace: Duration,
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 
     /// Stops every running container of the pod, killing what still runs after `grace`, and
@@ -284,6 +338,20 @@ pub trait ContainerRuntime: Send + Sync + 'static {
         container: &str,
         options: &LogOptions,
     ) -> impl Future<Output = Result<LogStream, RuntimeError>> + Send;
+
+    /// Runs a command in the newest instance of one of the pod's containers, or attaches to
+    /// its own process when the command is empty.
+    fn process(
+        &self,
+        pod: &PodKey,
+        container: &str,
+        request: ProcessRequest<'_>,
+    ) -> impl Future<Output = Result<ProcessIo, RuntimeError>> + Send;
+
+    /// Whether the pod's containers run real processes that probes can reach. Probes of
+    /// containers on a runtime whose containers do not (the simulated one) are not run: those
+    /// containers are treated as having none, as upstream treats a container without probes.
+    fn runs_processes(&self) -> bool;
 
     /// Every pod the runtime holds a sandbox for.
     fn list_pods(&self) -> impl Future<Output = Result<Vec<PodKey>, RuntimeError>> + Send;

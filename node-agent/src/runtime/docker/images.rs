@@ -1,13 +1,16 @@
 //! Images by `imagePullPolicy`: pulled when missing (or always, if the policy says so), and a
-//! failed pull is an error only when the image is not on the node. The IDs reported in
-//! container statuses take the form the dockershim gave them.
+//! failed pull is an error only when the image is not on the node (pod sync records a Warning
+//! when the copy on the node is used instead). The IDs reported in container statuses take the
+//! form the dockershim gave them.
+
+use std::time::Instant;
 
 use bollard::Docker;
 use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures::TryStreamExt;
 
 use super::engine_error;
-use crate::runtime::RuntimeError;
+use crate::runtime::{ImageOutcome, RuntimeError};
 
 /// When to pull, upstream's `imagePullPolicy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,13 +52,13 @@ fn reference(image: &str) -> String {
     }
 }
 
-/// Makes sure `image` is on the node as `policy` asks; ImagePull when it is not and cannot be
-/// pulled.
+/// Makes sure `image` is on the node as `policy` asks, and says how; ImagePull when it is not
+/// and cannot be pulled.
 pub async fn ensure(
     docker: &Docker,
     image: &str,
     policy: Option<&str>,
-) -> Result<(), RuntimeError> {
+) -> Result<ImageOutcome, RuntimeError> {
     let image = reference(image);
     let present = match docker.inspect_image(&image).await {
         Ok(_) => true,
@@ -76,8 +79,9 @@ pub async fn ensure(
         }
     };
     if !pull {
-        return Ok(());
+        return Ok(ImageOutcome::Present);
     }
+    let began = Instant::now();
     let options = CreateImageOptionsBuilder::default()
         .from_image(&image)
         .build();
@@ -86,11 +90,12 @@ pub async fn ensure(
         .try_collect()
         .await;
     match pulled {
-        Ok(_) => Ok(()),
-        Err(error) if present => {
-            tracing::warn!(%image, %error, "pulling the image failed; running the one present");
-            Ok(())
-        }
+        Ok(_) => Ok(ImageOutcome::Pulled {
+            took: began.elapsed(),
+        }),
+        Err(error) if present => Ok(ImageOutcome::PullFailedUsedPresent {
+            message: error.to_string(),
+        }),
         Err(error) => Err(RuntimeError::ImagePull {
             image,
             message: error.to_string(),

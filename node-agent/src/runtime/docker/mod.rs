@@ -26,8 +26,8 @@ use self::env::PodFields;
 use self::labels::{Instance, Role};
 use self::network::PodNetwork;
 use crate::runtime::{
-    ContainerConfig, ContainerRuntime, ContainerState, LogOptions, LogStream, PodKey,
-    RuntimeContainer, RuntimeError, RuntimePod, Sandbox, SandboxConfig,
+    ContainerConfig, ContainerRuntime, ContainerState, ImageOutcome, LogOptions, LogStream, PodKey,
+    ProcessIo, ProcessRequest, RuntimeContainer, RuntimeError, RuntimePod, Sandbox, SandboxConfig,
 };
 
 mod containers;
@@ -38,6 +38,7 @@ mod labels;
 mod logs;
 mod network;
 mod pause;
+mod process;
 mod sandbox;
 
 /// How long one engine request may take; a stop waits out the grace period within it.
@@ -334,7 +335,7 @@ impl ContainerRuntime for DockerRuntime {
         &self,
         pod: &PodKey,
         config: ContainerConfig<'_>,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<ImageOutcome, RuntimeError> {
         let listed = self.list(Some(pod), None).await?;
         let sandbox = sandbox_of(&listed)
             .ok_or_else(|| RuntimeError::NotFound(format!("sandbox of pod {pod}")))?;
@@ -358,7 +359,7 @@ impl ContainerRuntime for DockerRuntime {
             )));
         }
         let image = config.spec.image.as_deref().unwrap_or_default();
-        images::ensure(
+        let image_outcome = images::ensure(
             &self.docker,
             image,
             config.spec.image_pull_policy.as_deref(),
@@ -431,7 +432,26 @@ impl ContainerRuntime for DockerRuntime {
         for old in instances.iter().skip(1) {
             self.remove(&old.id).await?;
         }
-        Ok(())
+        Ok(image_outcome)
+    }
+
+    async fn stop_container(
+        &self,
+        pod: &PodKey,
+        container: &str,
+        grace: Duration,
+    ) -> Result<(), RuntimeError> {
+        let listed = self.list(Some(pod), None).await?;
+        let newest = by_container(&listed)
+            .remove(container)
+            .and_then(|instances| instances.first().map(|l| (l.id.clone(), l.running)));
+        match newest {
+            Some((id, true)) => self.stop(&id, grace).await,
+            Some((_, false)) => Ok(()),
+            None => Err(RuntimeError::NotFound(format!(
+                "container {container:?} in pod {pod}"
+            ))),
+        }
     }
 
     async fn stop_pod(&self, pod: &PodKey, grace: Duration) -> Result<(), RuntimeError> {
@@ -507,6 +527,36 @@ impl ContainerRuntime for DockerRuntime {
             })?
         };
         Ok(logs::stream(&self.docker, &wanted.id, options))
+    }
+
+    async fn process(
+        &self,
+        pod: &PodKey,
+        container: &str,
+        request: ProcessRequest<'_>,
+    ) -> Result<ProcessIo, RuntimeError> {
+        let listed = self.list(Some(pod), None).await?;
+        let newest = by_container(&listed)
+            .remove(container)
+            .and_then(|instances| instances.first().map(|l| (l.id.clone(), l.running)));
+        let id = match newest {
+            Some((id, true)) => id,
+            _ => {
+                return Err(RuntimeError::NotFound(format!(
+                    "a running container {container:?} in pod {:?}",
+                    pod.name
+                )));
+            }
+        };
+        if request.command.is_empty() {
+            process::attach(&self.docker, &id, request).await
+        } else {
+            process::exec(&self.docker, &id, request).await
+        }
+    }
+
+    fn runs_processes(&self) -> bool {
+        true
     }
 
     async fn list_pods(&self) -> Result<Vec<PodKey>, RuntimeError> {

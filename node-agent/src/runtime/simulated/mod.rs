@@ -15,8 +15,9 @@ use jiff::Timestamp;
 
 use self::ipam::PodCidr;
 use crate::runtime::{
-    ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, LogOptions, LogStream,
-    PodKey, RuntimeContainer, RuntimeError, RuntimePod, Sandbox, SandboxConfig, Termination,
+    ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, ImageOutcome, LogOptions,
+    LogStream, PodKey, ProcessIo, ProcessRequest, RuntimeContainer, RuntimeError, RuntimePod,
+    Sandbox, SandboxConfig, Termination,
 };
 
 mod ipam;
@@ -166,7 +167,7 @@ impl ContainerRuntime for SimulatedRuntime {
         &self,
         key: &PodKey,
         config: ContainerConfig<'_>,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<ImageOutcome, RuntimeError> {
         let mut state = self.state();
         let pod = state.pod(key)?;
         let name = &config.spec.name;
@@ -215,6 +216,23 @@ impl ContainerRuntime for SimulatedRuntime {
             Some(i) => pod.containers[i] = container,
             None => pod.containers.push(container),
         }
+        Ok(ImageOutcome::Present)
+    }
+
+    async fn stop_container(
+        &self,
+        key: &PodKey,
+        container: &str,
+        _grace: Duration,
+    ) -> Result<(), RuntimeError> {
+        let mut state = self.state();
+        let pod = state.pod(key)?;
+        let found = pod
+            .containers
+            .iter_mut()
+            .find(|c| c.name == container)
+            .ok_or_else(|| RuntimeError::NotFound(format!("container {container} of {key}")))?;
+        exit(found, 0, Timestamp::now());
         Ok(())
     }
 
@@ -249,6 +267,10 @@ impl ContainerRuntime for SimulatedRuntime {
         })
     }
 
+    fn runs_processes(&self) -> bool {
+        false
+    }
+
     async fn list_pods(&self) -> Result<Vec<PodKey>, RuntimeError> {
         Ok(self.state().pods.values().map(|p| p.key.clone()).collect())
     }
@@ -260,6 +282,15 @@ impl ContainerRuntime for SimulatedRuntime {
         _options: &LogOptions,
     ) -> Result<LogStream, RuntimeError> {
         Err(RuntimeError::Unsupported("logs"))
+    }
+
+    async fn process(
+        &self,
+        _pod: &PodKey,
+        _container: &str,
+        _request: ProcessRequest<'_>,
+    ) -> Result<ProcessIo, RuntimeError> {
+        Err(RuntimeError::Unsupported("processes"))
     }
 
     fn changes(&self) -> impl Stream<Item = PodKey> + Send + 'static {

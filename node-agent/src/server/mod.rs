@@ -1,5 +1,5 @@
 //! The agent's own HTTPS port (10250, as a kubelet's): what the API server proxies to the node
-//! a pod runs on, container logs first. TLS with the node's serving certificate from the
+//! a pod runs on: container logs, and exec, attach and port-forward sessions. TLS with the node's serving certificate from the
 //! cluster CA; a client must present a certificate from that CA naming the API server
 //! (`kube-apiserver-kubelet-client`): a node's port answers no one else, not even other nodes.
 
@@ -25,6 +25,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::runtime::{ContainerRuntime, LogOptions, PodKey, RuntimeError};
+
+mod sessions;
 
 /// The common name of the one client this port serves.
 pub const API_SERVER_CLIENT: &str = "kube-apiserver-kubelet-client";
@@ -163,7 +165,7 @@ async fn serve<R: ContainerRuntime>(
                 let pods = pods.clone();
                 async move {
                     Ok::<_, Infallible>(if allowed {
-                        route(request, &*runtime, &pods).await
+                        route(request, runtime, &pods).await
                     } else {
                         text(
                             StatusCode::FORBIDDEN,
@@ -199,19 +201,34 @@ fn common_name(cert: &CertificateDer<'_>) -> Option<String> {
 
 async fn route<R: ContainerRuntime>(
     request: Request<Incoming>,
-    runtime: &R,
+    runtime: Arc<R>,
     pods: &Store<Pod>,
 ) -> Response<Body> {
-    let path: Vec<&str> = request.uri().path().trim_matches('/').split('/').collect();
-    match (request.method(), path.as_slice()) {
+    let path = request.uri().path().to_owned();
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let streaming = matches!(*request.method(), Method::GET | Method::POST);
+    match (request.method(), parts.as_slice()) {
         (&Method::GET, ["healthz"]) => text(StatusCode::OK, "ok"),
         (&Method::GET, ["containerLogs", namespace, pod, container]) => {
             let options = LogOptions::from_query(request.uri().query().unwrap_or_default());
             match find(pods, namespace, pod) {
-                Some(key) => logs(runtime, &key, container, &options).await,
+                Some(key) => logs(&*runtime, &key, container, &options).await,
                 None => not_here(namespace, pod),
             }
         }
+        (_, [verb @ ("exec" | "attach"), namespace, pod, container]) if streaming => {
+            match find(pods, namespace, pod) {
+                Some(key) => {
+                    let attach = *verb == "attach";
+                    sessions::process(request, runtime, key, (*container).to_owned(), attach)
+                }
+                None => not_here(namespace, pod),
+            }
+        }
+        (_, ["portForward", namespace, pod]) if streaming => match find(pods, namespace, pod) {
+            Some(key) => sessions::port_forward(request, runtime, key),
+            None => not_here(namespace, pod),
+        },
         _ => text(StatusCode::NOT_FOUND, "404 page not found\n"),
     }
 }
