@@ -470,3 +470,24 @@ fn port_forward_answers(cluster: &Cluster, kubectl: &common::Kubectl, pod: &str)
     let _ = forward.wait();
     page.is_some_and(|page| page.contains("Welcome to nginx"))
 }
+
+#[test]
+fn a_failed_up_removes_what_it_made_and_says_why() {
+    node_image();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("config");
+    // No node can be Ready the moment it starts: the wait fails, and `up` undoes itself.
+    let up = mkc(&["up", "--name", "t-fail", "--wait", "0s"], &kubeconfig);
+    let said = String::from_utf8_lossy(&up.stderr);
+    assert!(!up.status.success());
+    assert!(said.contains("were not Ready within"), "{said}");
+    assert!(said.contains("cleaning up"), "{said}");
+    assert_eq!(labelled("t-fail"), "");
+    let config = std::fs::read_to_string(&kubeconfig).unwrap_or_default();
+    assert!(!config.contains("mkc-t-fail"), "{config}");
+
+    let bad = mkc(&["up", "--name", "Not_A_Name"], &kubeconfig);
+    assert!(!bad.status.success());
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(said.contains("is not a cluster name"), "{said}");
+}

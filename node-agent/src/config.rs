@@ -197,32 +197,60 @@ fn mem_total(meminfo: &str) -> Option<u64> {
 /// Checks that `text` is a Kubernetes quantity: a decimal number with an optional binary
 /// (`Ki` … `Ei`) or decimal (`m`, `k`, `M` … `E`) suffix, or an exponent (`1e3`).
 pub fn parse_quantity(text: &str) -> Result<Quantity, ConfigError> {
-    const SUFFIXES: [&str; 14] = [
-        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "m", "k", "M", "G", "T", "P", "E", "",
+    match quantity_nanos(text) {
+        Some(_) => Ok(Quantity(text.to_owned())),
+        None => Err(ConfigError::Quantity(text.to_owned())),
+    }
+}
+
+/// The amount a quantity stands for, in billionths (`500m` is 500,000,000, `1Ki` is
+/// 1,024,000,000,000), rounded up as upstream rounds a quantity's milli and whole values; exact,
+/// so that dividing it (a resource by its divisor, CPUs into shares) rounds as upstream does.
+/// `None` when `text` is not a quantity or is too large to hold.
+pub fn quantity_nanos(text: &str) -> Option<i128> {
+    const SUFFIXES: [(&str, u32, i32); 14] = [
+        ("Ki", 1, 0),
+        ("Mi", 2, 0),
+        ("Gi", 3, 0),
+        ("Ti", 4, 0),
+        ("Pi", 5, 0),
+        ("Ei", 6, 0),
+        ("m", 0, -3),
+        ("k", 0, 3),
+        ("M", 0, 6),
+        ("G", 0, 9),
+        ("T", 0, 12),
+        ("P", 0, 15),
+        ("E", 0, 18),
+        ("", 0, 0),
     ];
-    let invalid = || ConfigError::Quantity(text.to_owned());
-    let number = SUFFIXES
-        .iter()
-        .find_map(|suffix| text.strip_suffix(suffix))
-        .ok_or_else(invalid)?;
+    let (number, binary, decimal) = SUFFIXES.iter().find_map(|(suffix, binary, decimal)| {
+        Some((text.strip_suffix(suffix)?, *binary, *decimal))
+    })?;
     let (mantissa, exponent) = match number.split_once(['e', 'E']) {
-        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
-        None => (number, None),
+        Some((mantissa, exponent)) => (mantissa, exponent.parse::<i32>().ok()?),
+        None => (number, 0),
     };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some((whole, fraction)) => {
-            (digits(whole) || whole.is_empty())
-                && (digits(fraction) || fraction.is_empty())
-                && !(whole.is_empty() && fraction.is_empty())
-        }
-        None => digits(mantissa),
-    };
-    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
-    if mantissa_ok && exponent_ok {
-        Ok(Quantity(text.to_owned()))
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if !digits(whole) || !digits(fraction) || whole.len() + fraction.len() == 0 {
+        return None;
+    }
+    let fraction_digits = i32::try_from(fraction.len()).ok()?;
+    let mut value: i128 = format!("{whole}{fraction}").parse().ok()?;
+    value = value.checked_mul(1_i128.checked_shl(10 * binary)?)?;
+    let scale = exponent
+        .checked_add(decimal)?
+        .checked_add(9)?
+        .checked_sub(fraction_digits)?;
+    if scale >= 0 {
+        value.checked_mul(10_i128.checked_pow(u32::try_from(scale).ok()?)?)
     } else {
-        Err(invalid())
+        // Beyond 10^38 every quantity is smaller than one billionth: it rounds up to one.
+        match 10_i128.checked_pow(scale.unsigned_abs()) {
+            Some(divisor) => Some((value + divisor - 1) / divisor),
+            None => Some(i128::from(value > 0)),
+        }
     }
 }
 
@@ -240,6 +268,29 @@ mod tests {
         }
         for bad in ["", "Gi", "8GB", "-1", "1.2.3", "four", "8 Gi", "."] {
             assert!(parse_quantity(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn quantities_are_exact_in_billionths_rounded_up() {
+        let cases = [
+            ("500m", Some(500_000_000)),
+            ("100m", Some(100_000_000)),
+            ("2", Some(2_000_000_000)),
+            ("128Mi", Some(134_217_728_000_000_000)),
+            ("1G", Some(1_000_000_000_000_000_000)),
+            ("1e3", Some(1_000_000_000_000)),
+            ("2E-1", Some(200_000_000)),
+            ("1.5k", Some(1_500_000_000_000)),
+            ("0.0000000001", Some(1)),
+            ("1e-60", Some(1)),
+            ("0", Some(0)),
+            ("1e100", None),
+            ("lots", None),
+            ("-1", None),
+        ];
+        for (text, nanos) in cases {
+            assert_eq!(quantity_nanos(text), nanos, "{text:?}");
         }
     }
 

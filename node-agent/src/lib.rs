@@ -21,12 +21,14 @@ mod pod_sync;
 mod probes;
 mod pulls;
 mod report;
+mod resolve;
 mod restart;
 mod routes;
 mod runtime;
 mod server;
 mod status;
 pub mod streams;
+mod volumes;
 
 pub use agent::{Error, run, run_nodes};
 pub use config::{
@@ -41,7 +43,7 @@ pub use runtime::docker::{ConnectError, DockerConfig, DockerRuntime};
 pub use runtime::simulated::SimulatedRuntime;
 pub use runtime::{
     ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, HostPort, ImageOutcome,
-    LogOptions, LogStream, PodKey, RuntimeContainer, RuntimeError, RuntimePod, Sandbox,
+    LogOptions, LogStream, PodKey, Prepared, RuntimeContainer, RuntimeError, RuntimePod, Sandbox,
     SandboxConfig, Termination,
 };
 pub use server::{API_SERVER_CLIENT, Serving};

@@ -29,6 +29,7 @@ use crate::notes;
 use crate::plan::{self, Kill, Step, Waiting};
 use crate::probes::{Probes, Sighting};
 use crate::pulls::PodPulls;
+use crate::resolve::{self, PodInfo, ResolveError};
 use crate::runtime::{
     ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, PodKey, RuntimeError,
     RuntimePod, SandboxConfig,
@@ -48,6 +49,11 @@ pub enum SyncError {
     Runtime(#[from] RuntimeError),
     #[error("API request failed: {0}")]
     Api(#[from] kube::Error),
+    /// What the container needs from the API is not there yet; it waits, and its status says
+    /// so. The message is what upstream records on the pod (FailedMount, or the
+    /// CreateContainerConfigError message).
+    #[error("{0}")]
+    Prepare(#[from] ResolveError),
     #[error("encoding the pod status: {0}")]
     Encode(#[from] serde_json::Error),
     #[error(transparent)]
@@ -281,7 +287,7 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
             }
             rounds_left -= 1;
             for step in plan.steps {
-                self.take(step).await?;
+                self.take(step, observed.as_ref()).await?;
             }
             observed = self.observe().await?;
         };
@@ -326,33 +332,56 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         }
     }
 
-    async fn take(&self, step: Step<'_>) -> Result<(), SyncError> {
+    /// Takes one step on a pod whose runtime holds `observed`.
+    async fn take(&self, step: Step<'_>, observed: Option<&RuntimePod>) -> Result<(), SyncError> {
         let runtime = &self.node.runtime;
         let done = match step {
             Step::CreateSandbox => {
                 let no_spec = PodSpec::default();
                 let spec = self.pod.spec.as_ref().unwrap_or(&no_spec);
                 let config = SandboxConfig::of(self.key.clone(), spec);
-                runtime.ensure_sandbox(&config).await.map(drop)
+                runtime
+                    .ensure_sandbox(&config)
+                    .await
+                    .map(drop)
+                    .map_err(SyncError::from)
             }
-            Step::Start(container) => self.start(container).await,
-            Step::Kill(kill) => self.kill(kill).await,
+            Step::Start(container) => self.start(container, observed).await,
+            Step::Kill(kill) => self.kill(kill).await.map_err(SyncError::from),
         };
         match done {
-            Ok(()) | Err(RuntimeError::AlreadyExists(_)) => Ok(()),
-            Err(error) => Err(error.into()),
+            Ok(()) | Err(SyncError::Runtime(RuntimeError::AlreadyExists(_))) => Ok(()),
+            Err(error) => Err(error),
         }
     }
 
-    async fn start(&self, container: ContainerConfig<'_>) -> Result<(), RuntimeError> {
+    /// Starts a container with what it needs from the API. Until that is there, the status
+    /// is reported with the container waiting, and the failed sync is tried again.
+    async fn start(
+        &self,
+        container: ContainerConfig<'_>,
+        observed: Option<&RuntimePod>,
+    ) -> Result<(), SyncError> {
         let (uid, name) = (&self.key.uid, &container.spec.name);
+        let info = PodInfo::new(self.pod, &self.node.config, observed);
+        let volumes_dir = self.node.runtime.volumes_dir(&self.key);
+        let client = kube::Client::from(self.api.clone());
+        let prepared =
+            match resolve::prepare(&client, &info, container.spec, volumes_dir.as_deref()).await {
+                Ok(prepared) => prepared,
+                Err(error) => {
+                    let now = self.observe().await?;
+                    self.report(now.as_ref(), false).await?;
+                    return Err(error.into());
+                }
+            };
         let subject = self.subject.container(container.role, name);
         let image = container.spec.image.as_deref().unwrap_or_default();
         let began = Timestamp::now();
         match self
             .node
             .runtime
-            .start_container(&self.key, container)
+            .start_container(&self.key, container, &prepared)
             .await
         {
             Ok(outcome) => {
@@ -369,7 +398,7 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
                 self.record(notes::pull_failed(&subject, &image, &message, never, began));
                 Ok(())
             }
-            Err(error) => Err(error),
+            Err(error) => Err(error.into()),
         }
     }
 

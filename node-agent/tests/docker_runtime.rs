@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 use bollard::Docker;
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::core::v1::{Container, Event, Node, Pod, PodSpec};
-use kube::api::{Api, DeleteParams};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, Event, Node, Pod, PodSpec, Secret};
+use kube::api::{Api, DeleteParams, PostParams};
 use mkc_node_agent::{
     Capacity, ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, DockerConfig,
-    DockerRuntime, ImageOutcome, NodeConfig, NodeSetup, PodKey, RuntimeError, SandboxConfig,
-    Termination,
+    DockerRuntime, ImageOutcome, LogOptions, NodeConfig, NodeSetup, PodKey, Prepared, RuntimeError,
+    SandboxConfig, Termination,
 };
 use serde_json::json;
 
@@ -219,6 +219,23 @@ fn start<'a>(spec: &'a Container, pod: &'a PodSpec, attempt: u32) -> ContainerCo
     }
 }
 
+/// What the agent would prepare for `spec` without reading the API: its command and the
+/// plain values of its environment, as written.
+fn plain(spec: &Container) -> Prepared {
+    let env = spec.env.iter().flatten();
+    Prepared {
+        command: spec.command.clone(),
+        args: spec
+            .args
+            .clone()
+            .or_else(|| spec.command.as_ref().map(|_| vec![])),
+        env: env
+            .filter_map(|v| Some((v.name.clone(), v.value.clone()?)))
+            .collect(),
+        ..Prepared::default()
+    }
+}
+
 /// Waits for `pod` to come out of `changes`.
 async fn changed(changes: &mut (impl Stream<Item = PodKey> + Unpin), pod: &PodKey) {
     let wait = async {
@@ -307,15 +324,17 @@ async fn a_pod_runs_in_its_sandbox_on_the_pod_network_until_stopped_and_removed(
         shell("env", "echo \"$GREETING\"; exec /pause"),
     );
     runtime
-        .start_container(&pod, start(&web, &spec, 0))
+        .start_container(&pod, start(&web, &spec, 0), &plain(&web))
         .await
         .unwrap();
     runtime
-        .start_container(&pod, start(&sidecar, &spec, 0))
+        .start_container(&pod, start(&sidecar, &spec, 0), &plain(&sidecar))
         .await
         .unwrap();
     assert!(matches!(
-        runtime.start_container(&pod, start(&web, &spec, 0)).await,
+        runtime
+            .start_container(&pod, start(&web, &spec, 0), &plain(&web))
+            .await,
         Err(RuntimeError::AlreadyExists(_))
     ));
     let observed = runtime.pod_status(&pod).await.unwrap();
@@ -345,7 +364,8 @@ async fn a_pod_runs_in_its_sandbox_on_the_pod_network_until_stopped_and_removed(
         .env
         .unwrap();
     assert!(
-        sidecar_env.contains(&"GREETING=hello web".to_owned()),
+        // The runtime expands nothing: that is the agent's work.
+        sidecar_env.contains(&"GREETING=hello $(POD)".to_owned()),
         "{sidecar_env:?}"
     );
 
@@ -390,7 +410,7 @@ async fn exits_are_announced_and_restarts_keep_the_previous_run() {
     let spec = shell_pod();
     let first = shell("app", "exit 3");
     runtime
-        .start_container(&pod, start(&first, &spec, 0))
+        .start_container(&pod, start(&first, &spec, 0), &plain(&first))
         .await
         .unwrap();
     changed(&mut changes, &pod).await;
@@ -404,7 +424,7 @@ async fn exits_are_announced_and_restarts_keep_the_previous_run() {
 
     let second = shell("app", "exit 0");
     runtime
-        .start_container(&pod, start(&second, &spec, 1))
+        .start_container(&pod, start(&second, &spec, 1), &plain(&second))
         .await
         .unwrap();
     changed(&mut changes, &pod).await;
@@ -416,14 +436,14 @@ async fn exits_are_announced_and_restarts_keep_the_previous_run() {
 
     assert!(matches!(
         runtime
-            .start_container(&pod, start(&second, &spec, 1))
+            .start_container(&pod, start(&second, &spec, 1), &plain(&second))
             .await,
         Err(RuntimeError::AlreadyExists(_))
     ));
     // A third run keeps the second for its logs and removes the first.
     let third = shell("app", "exec /pause");
     runtime
-        .start_container(&pod, start(&third, &spec, 2))
+        .start_container(&pod, start(&third, &spec, 2), &plain(&third))
         .await
         .unwrap();
     let (attempt, running, last) = state(runtime, &pod, "app").await;
@@ -450,7 +470,7 @@ async fn a_stop_kills_what_ignores_sigterm_after_the_grace_period() {
     let spec = shell_pod();
     let stubborn = shell("app", "trap '' TERM; while :; do /bin/sleep 0.1; done");
     runtime
-        .start_container(&pod, start(&stubborn, &spec, 0))
+        .start_container(&pod, start(&stubborn, &spec, 0), &plain(&stubborn))
         .await
         .unwrap();
     let began = Instant::now();
@@ -480,7 +500,7 @@ async fn a_new_runtime_object_finds_every_pod_again() {
         runtime.set_pod_cidr(&node.cidr).await.unwrap();
         let created = runtime.ensure_sandbox(&sandbox(&pod)).await.unwrap();
         runtime
-            .start_container(&pod, start(&web, &spec, 0))
+            .start_container(&pod, start(&web, &spec, 0), &plain(&web))
             .await
             .unwrap();
         created
@@ -499,7 +519,9 @@ async fn a_new_runtime_object_finds_every_pod_again() {
         sandbox_before
     );
     assert!(matches!(
-        again.start_container(&pod, start(&web, &spec, 0)).await,
+        again
+            .start_container(&pod, start(&web, &spec, 0), &plain(&web))
+            .await,
         Err(RuntimeError::AlreadyExists(_))
     ));
     assert_eq!(node.containers().await.len(), 2);
@@ -525,7 +547,7 @@ async fn an_image_that_cannot_be_pulled_is_an_image_pull_error() {
     }))
     .unwrap();
     match runtime
-        .start_container(&pod, start(&missing, &spec, 0))
+        .start_container(&pod, start(&missing, &spec, 0), &plain(&missing))
         .await
     {
         Err(RuntimeError::ImagePull { image, message }) => {
@@ -604,6 +626,33 @@ async fn the_agent_runs_pods_on_docker_and_reports_images_it_cannot_pull() {
         .clone()
         .unwrap();
     assert!(container_id.starts_with("docker://"), "{container_id}");
+    let events: Api<Event> = Api::namespaced(client.clone(), "default");
+    wait_for(events, "the pull's events", |events| {
+        let image = "\"mkc.invalid/nothing:1\"";
+        has_event(
+            events,
+            "missing",
+            "Pulling",
+            &format!("Pulling image {image}"),
+            1,
+        ) && has_event(
+            events,
+            "missing",
+            "Failed",
+            &format!("Failed to pull image {image}: "),
+            1,
+        ) && has_event(events, "missing", "Failed", "Error: ErrImagePull", 1)
+            && has_event(
+                events,
+                "missing",
+                "BackOff",
+                &format!("Back-off pulling image {image}"),
+                1,
+            )
+            && has_event(events, "missing", "Failed", "Error: ImagePullBackOff", 1)
+            && has_event(events, "web", "Started", "Started container web", 1)
+    })
+    .await;
 
     for name in ["web", "missing"] {
         pods.delete(name, &DeleteParams::default()).await.unwrap();
@@ -626,13 +675,13 @@ async fn one_container_stops_alone_and_a_start_says_how_its_image_came() {
     let (web, log) = (pause("web"), pause("log"));
     assert_eq!(
         runtime
-            .start_container(&pod, start(&web, &spec, 0))
+            .start_container(&pod, start(&web, &spec, 0), &plain(&web))
             .await
             .unwrap(),
         ImageOutcome::Present
     );
     runtime
-        .start_container(&pod, start(&log, &spec, 0))
+        .start_container(&pod, start(&log, &spec, 0), &plain(&log))
         .await
         .unwrap();
     runtime
@@ -655,7 +704,7 @@ async fn one_container_stops_alone_and_a_start_says_how_its_image_came() {
     ));
     // The pod's network stays: the stopped container starts again in it.
     runtime
-        .start_container(&pod, start(&web, &spec, 1))
+        .start_container(&pod, start(&web, &spec, 1), &plain(&web))
         .await
         .unwrap();
     let (attempt, running, last) = state(runtime, &pod, "web").await;
@@ -858,4 +907,196 @@ async fn probes_decide_readiness_and_restart_what_fails_liveness_with_the_events
     wait_for(pods, "the pods gone", |pods| pods.is_empty()).await;
     agent.stop().await;
     assert!(node.containers().await.is_empty());
+}
+
+/// What `container` of `pod` wrote, read through the runtime.
+async fn log_of(runtime: &DockerRuntime, pod: &Pod, container: &str) -> String {
+    let key = PodKey::of(pod).expect("a stored pod");
+    let stream = runtime
+        .logs(&key, container, &LogOptions::default())
+        .await
+        .expect("the container's log");
+    let chunks: Vec<_> = stream.collect().await;
+    let bytes: Vec<u8> = chunks
+        .into_iter()
+        .flat_map(|chunk| chunk.expect("a log chunk").to_vec())
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[tokio::test]
+async fn pods_read_config_maps_and_secrets_and_wait_for_a_missing_secret() {
+    let Some(node) = node("config", 10).await else {
+        return;
+    };
+    let server = TestServer::start();
+    let client = server.client().await;
+    let name = node.config.node_name.clone();
+    let setup = NodeSetup {
+        config: NodeConfig {
+            name: name.clone(),
+            address: node.config.node_address,
+            control_plane: false,
+            capacity: Capacity::default(),
+        },
+        runtime: Arc::new(node.restarted().await),
+    };
+    let agent = RunningAgent::start_nodes(vec![setup], quick_settings(), client.clone());
+    wait_for(Api::<Node>::all(client.clone()), "the node", |nodes| {
+        !nodes.is_empty()
+    })
+    .await;
+    set_pod_cidr(&client, &name, &node.cidr).await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
+    let settings = json!({"metadata": {"name": "settings"},
+        "data": {"greeting": "hello from a map", "MODE": "fast", "1st": "not a variable name"}});
+    maps.create(
+        &PostParams::default(),
+        &serde_json::from_value(settings).unwrap(),
+    )
+    .await
+    .unwrap();
+    let creds = json!({"metadata": {"name": "creds"}, "stringData": {"password": "s3cret", "user": "admin"}});
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(creds).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    // Host directories for the shell, and the volumes under test.
+    let with_volumes = |extra: serde_json::Value| {
+        let mut volumes = serde_json::to_value(shell_pod().volumes).unwrap();
+        volumes
+            .as_array_mut()
+            .unwrap()
+            .extend(extra.as_array().unwrap().clone());
+        volumes
+    };
+    let mut reader = serde_json::to_value(shell(
+        "app",
+        "cat /config/greeting; echo; cat /info/labels; echo; \
+         echo \"PASS=$PASS USER=$DB_user MODE=$MODE LINE=$LINE\"; ls -l /config/",
+    ))
+    .unwrap();
+    reader["env"] = json!([
+        {"name": "PASS", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}}},
+        {"name": "LINE", "value": "$(MODE)/$(DB_password)"},
+    ]);
+    reader["envFrom"] = json!([
+        {"configMapRef": {"name": "settings"}},
+        {"secretRef": {"name": "creds"}, "prefix": "DB_"},
+    ]);
+    let mounts = reader["volumeMounts"].as_array_mut().unwrap();
+    mounts.push(json!({"name": "config", "mountPath": "/config"}));
+    mounts.push(json!({"name": "info", "mountPath": "/info"}));
+    let volumes = with_volumes(json!([
+        {"name": "config", "configMap": {"name": "settings",
+            "items": [{"key": "greeting", "path": "greeting", "mode": 0o600}]}},
+        {"name": "info", "downwardAPI": {"items": [
+            {"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}},
+    ]));
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let mut pod = json!({"nodeName": name, "restartPolicy": "Never",
+        "containers": [reader], "volumes": volumes});
+    let labelled =
+        json!({"metadata": {"name": "reader", "labels": {"app": "reader"}}, "spec": pod});
+    pods.create(
+        &PostParams::default(),
+        &serde_json::from_value(labelled).unwrap(),
+    )
+    .await
+    .unwrap();
+
+    // The same shell, waiting for a Secret that does not exist yet, as a file and a variable.
+    let mut late =
+        serde_json::to_value(shell("app", "cat /late/token; echo \" TOKEN=$TOKEN\"")).unwrap();
+    late["env"] = json!([
+        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "late", "key": "token"}}},
+    ]);
+    late["volumeMounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "late", "mountPath": "/late"}));
+    pod["containers"] = json!([late]);
+    pod["volumes"] = with_volumes(json!([{"name": "late", "secret": {"secretName": "late"}}]));
+    create_pod(&client, "late", &name, pod).await;
+
+    let phase = |pods: &[Arc<Pod>], name: &str| {
+        pods.iter()
+            .find(|p| p.metadata.name.as_deref() == Some(name))
+            .and_then(|p| p.status.as_ref()?.phase.clone())
+            .unwrap_or_default()
+    };
+    let seen = wait_for(pods.clone(), "reader done, late waiting", |pods| {
+        let late_waiting = pods.iter().any(|p| {
+            p.metadata.name.as_deref() == Some("late")
+                && container_status(p)["state"]["waiting"]["reason"] == "ContainerCreating"
+        });
+        phase(pods, "reader") == "Succeeded" && late_waiting
+    })
+    .await;
+    let done = seen
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some("reader"))
+        .unwrap();
+    assert_eq!(container_status(done)["state"]["terminated"]["exitCode"], 0);
+    let log = log_of(&node.runtime, done, "app").await;
+    assert!(
+        log.starts_with("hello from a map\napp=\"reader\"\n"),
+        "{log}"
+    );
+    assert!(
+        log.contains("PASS=s3cret USER=admin MODE=fast LINE=fast/s3cret"),
+        "{log}"
+    );
+    // The key is a link through ..data, swapped as a whole on updates.
+    assert!(log.contains("greeting -> ..data/greeting"), "{log}");
+
+    // Past a few retries the pod still waits, and nothing of it ran.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let still = pods.get("late").await.unwrap();
+    assert_eq!(phase(&[Arc::new(still.clone())], "late"), "Pending");
+    assert_eq!(
+        container_status(&still)["state"]["waiting"]["reason"],
+        "ContainerCreating"
+    );
+    let ran = node.containers().await;
+    assert!(!ran.iter().any(|c| c.contains("_app_late_")), "{ran:?}");
+
+    let token = json!({"metadata": {"name": "late"}, "stringData": {"token": "at last"}});
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(token).unwrap(),
+        )
+        .await
+        .unwrap();
+    let seen = wait_for(pods.clone(), "late done", |pods| {
+        phase(pods, "late") == "Succeeded"
+    })
+    .await;
+    let late = seen
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some("late"))
+        .unwrap();
+    let log = log_of(&node.runtime, late, "app").await;
+    assert_eq!(log, "at last TOKEN=at last\n");
+
+    // Finished pods go at once; housekeeping then removes what the engine holds of them.
+    for name in ["reader", "late"] {
+        pods.delete(name, &DeleteParams::default()).await.unwrap();
+    }
+    wait_for(pods, "the pods gone", |pods| pods.is_empty()).await;
+    let began = Instant::now();
+    while !node.containers().await.is_empty() {
+        assert!(
+            began.elapsed() < common::PATIENCE,
+            "the pods' containers stayed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    agent.stop().await;
 }

@@ -124,6 +124,24 @@ impl DockerProvider {
             .map_err(refused(format!("start {}", node.name)))
     }
 
+    /// Removes a network; false if it was gone already. The engine may still hold an endpoint
+    /// of a container it has just removed for a moment ("has active endpoints"): that is
+    /// waited out briefly.
+    async fn remove_network(&self, name: &str) -> Result<bool, ProviderError> {
+        let mut attempts = 0;
+        loop {
+            match self.docker.remove_network(name).await {
+                Ok(()) => return Ok(true),
+                Err(err) if not_found(&err) => return Ok(false),
+                Err(err) if docker_message(&err).contains("active endpoints") && attempts < 25 => {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(err) => return Err(refused(format!("remove the network {name}"))(err)),
+            }
+        }
+    }
+
     async fn remove_container(&self, name: &str) -> Result<(), ProviderError> {
         self.docker
             .remove_container(
@@ -492,7 +510,19 @@ impl NodeProvider for DockerProvider {
 
     async fn delete_cluster(&self, cluster: &ClusterName) -> Result<Removed, ProviderError> {
         let nodes = self.nodes(cluster).await?;
-        futures::future::try_join_all(nodes.iter().map(|node| self.remove_container(node))).await?;
+        // Killed together (the slow part: each node's processes end), then removed one at a
+        // time: removals racing on one network can leave the engine a stale endpoint that
+        // keeps the network from being removed.
+        futures::future::join_all(nodes.iter().map(|node| {
+            self.docker.kill_container(
+                node,
+                None::<bollard::query_parameters::KillContainerOptions>,
+            )
+        }))
+        .await;
+        for node in &nodes {
+            self.remove_container(node).await?;
+        }
         let mut removed = Removed {
             containers: nodes.len(),
             ..Removed::default()
@@ -529,10 +559,8 @@ impl NodeProvider for DockerProvider {
             .map_err(refused("list networks".into()))?;
         for network in networks {
             let name = network.name.unwrap_or_default();
-            match self.docker.remove_network(&name).await {
-                Ok(()) => removed.networks += 1,
-                Err(err) if not_found(&err) => {}
-                Err(err) => return Err(refused(format!("remove the network {name}"))(err)),
+            if self.remove_network(&name).await? {
+                removed.networks += 1;
             }
         }
         Ok(removed)

@@ -73,12 +73,11 @@ impl Action {
             return Some(Ok(Action::Exec(exec.command.clone().unwrap_or_default())));
         }
         if let Some(tcp) = &probe.tcp_socket {
-            return Some((|| {
-                Ok(Action::Tcp {
-                    host: host(tcp.host.as_ref())?,
-                    port: port(&tcp.port, container)?,
-                })
-            })());
+            let action = host(tcp.host.as_ref()).and_then(|host| {
+                let port = port(&tcp.port, container)?;
+                Ok(Action::Tcp { host, port })
+            });
+            return Some(action);
         }
         let get = probe.http_get.as_ref()?;
         if get
@@ -88,13 +87,11 @@ impl Action {
         {
             return None;
         }
-        Some((|| {
-            Ok(Action::Http(http_get(
-                get,
-                host(get.host.as_ref())?,
-                port(&get.port, container)?,
-            )?))
-        })())
+        let action = host(get.host.as_ref()).and_then(|host| {
+            let port = port(&get.port, container)?;
+            http_get(get, host, port).map(Action::Http)
+        });
+        Some(action)
     }
 }
 

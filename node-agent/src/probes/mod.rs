@@ -255,6 +255,9 @@ impl Probes {
         let mut pods = self.pods();
         let probed = pods.entry(sighting.key.uid.clone()).or_default();
         for container in &spec.containers {
+            if Kind::ALL.iter().all(|kind| kind.of(container).is_none()) {
+                continue;
+            }
             let Some(instance) = sighting.observed.and_then(|p| p.container(&container.name))
             else {
                 continue;
@@ -269,9 +272,8 @@ impl Probes {
                     }
                     let since = Duration::try_from(sighting.now.duration_since(*started_at))
                         .unwrap_or_default();
-                    if let Some(probing) = self.start(sighting, container, &instance.id, since) {
-                        probed.insert(container.name.clone(), probing);
-                    }
+                    let probing = self.start(sighting, container, &instance.id, since);
+                    probed.insert(container.name.clone(), probing);
                 }
                 (ContainerState::Exited(_), Some(probing)) => probing.stop.cancel(),
                 (ContainerState::Exited(_), None) => {}
@@ -282,15 +284,16 @@ impl Probes {
         }
     }
 
-    /// Starts a worker for each probe the container has that this agent runs; `None` when it
-    /// has none. `running_for` is how long the instance has run.
+    /// Starts a worker for each probe the container has that this agent runs (perhaps none,
+    /// which is remembered too, so the probes left out are reported once per instance).
+    /// `running_for` is how long the instance has run.
     fn start<R: ContainerRuntime>(
         &self,
         sighting: &Sighting<'_, R>,
         container: &Container,
         container_id: &str,
         running_for: Duration,
-    ) -> Option<Probing> {
+    ) -> Probing {
         let actions: Vec<(Kind, &Probe, _)> = Kind::ALL
             .into_iter()
             .filter_map(|kind| {
@@ -305,9 +308,6 @@ impl Probes {
                 }
             })
             .collect();
-        if actions.is_empty() {
-            return None;
-        }
         let kinds: Vec<Kind> = actions.iter().map(|(kind, ..)| *kind).collect();
         let verdicts = Arc::new(Mutex::new(Verdicts::new(container_id, &kinds)));
         let stop = self.stop.child_token();
@@ -339,7 +339,7 @@ impl Probes {
             };
             workers.spawn(worker.run());
         }
-        Some(Probing { verdicts, stop })
+        Probing { verdicts, stop }
     }
 
     /// The verdicts of the pod's probed containers.
@@ -396,6 +396,50 @@ mod tests {
 
     fn container(value: serde_json::Value) -> Container {
         serde_json::from_value(value).unwrap()
+    }
+
+    #[tokio::test]
+    async fn containers_of_a_runtime_without_processes_are_not_probed() {
+        use crate::runtime::simulated::SimulatedRuntime;
+        use crate::runtime::{RuntimeContainer, Sandbox};
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "web", "namespace": "default", "uid": "u"},
+            "spec": {"containers": [{"name": "web",
+                "readinessProbe": {"exec": {"command": ["false"]}}}]},
+        }))
+        .unwrap();
+        let key = PodKey::of(&pod).unwrap();
+        let now = Timestamp::now();
+        let observed = RuntimePod {
+            sandbox: Sandbox {
+                ip: None,
+                created_at: now,
+            },
+            containers: vec![RuntimeContainer {
+                name: "web".into(),
+                id: "simulated://1".into(),
+                image: "i".into(),
+                image_id: "i".into(),
+                attempt: 0,
+                state: ContainerState::Running { started_at: now },
+                last_termination: None,
+            }],
+        };
+        let (wake, _wakes) = mpsc::unbounded();
+        let (events, _notes) = Recorder::queue(8);
+        let probes = Probes::new(wake, events);
+        probes.sync(&Sighting {
+            runtime: &Arc::new(SimulatedRuntime::new()),
+            node: "node-1",
+            pod: &pod,
+            key: &key,
+            observed: Some(&observed),
+            pod_ip: None,
+            now,
+        });
+        assert!(probes.verdicts("u").is_empty());
+        assert!(probes.workers().is_empty());
+        probes.shut_down().await;
     }
 
     #[test]

@@ -5,8 +5,10 @@
 pub mod docker;
 pub mod simulated;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::Stream;
@@ -226,6 +228,23 @@ pub struct ContainerConfig<'a> {
     pub attempt: u32,
 }
 
+/// What the agent resolved for one container from its pod and the API before starting it, as
+/// plain data: a runtime reads no API objects and expands nothing, as a CRI runtime receives
+/// what the kubelet made of the spec.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prepared {
+    /// The spec's `command`, expanded: it replaces the image's entrypoint; `None` keeps it.
+    pub command: Option<Vec<String>>,
+    /// The spec's `args`, expanded (none when a command is given without them): they replace
+    /// the image's arguments; `None` keeps them.
+    pub args: Option<Vec<String>>,
+    /// The environment, each name once, in the order it was defined: `envFrom`, then `env`.
+    pub env: Vec<(String, String)>,
+    /// Host directories holding the files of the pod's ConfigMap, Secret, downward API and
+    /// projected volumes, by volume name; mounted read-only.
+    pub volumes: HashMap<String, PathBuf>,
+}
+
 /// How a container instance ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Termination {
@@ -292,14 +311,20 @@ pub trait ContainerRuntime: Send + Sync + 'static {
         config: &SandboxConfig,
     ) -> impl Future<Output = Result<Sandbox, RuntimeError>> + Send;
 
-    /// Starts a container in the pod's sandbox, replacing an exited instance of an earlier
-    /// attempt, and says how its image came to be on the node. AlreadyExists when this attempt
-    /// (or a later one) already started.
+    /// Starts a container in the pod's sandbox with what the agent `prepared` for it, replacing
+    /// an exited instance of an earlier attempt, and says how its image came to be on the node.
+    /// AlreadyExists when this attempt (or a later one) already started.
     fn start_container(
         &self,
         pod: &PodKey,
         container: ContainerConfig<'_>,
+        prepared: &Prepared,
     ) -> impl Future<Output = Result<ImageOutcome, RuntimeError>> + Send;
+
+    /// Where the agent writes the files of the pod's volumes that come from the API, one
+    /// directory per volume; `None` when the runtime's containers have no files (the simulated
+    /// runtime), so nothing is written.
+    fn volumes_dir(&self, pod: &PodKey) -> Option<PathBuf>;
 
     /// Stops the running instance of one of the pod's containers, killing it after `grace`, as
     /// a failed liveness probe asks; its exit shows in [`ContainerRuntime::pod_status`] and the

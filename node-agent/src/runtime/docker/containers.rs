@@ -1,6 +1,6 @@
 //! A pod's containers in the engine: what one is created with (joining the sandbox's network
-//! and IPC namespaces, the command, environment, limits and volumes of its spec) and how an
-//! inspected instance reads back as the seam's state.
+//! and IPC namespaces, the command and environment the agent prepared, the limits and volumes
+//! of its spec) and how an inspected instance reads back as the seam's state.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -12,8 +12,8 @@ use bollard::models::{
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
-use super::env::{self, PodFields};
-use crate::runtime::{ContainerState, Termination};
+use crate::config::quantity_nanos;
+use crate::runtime::{ContainerState, Prepared, Termination};
 
 /// Where a container's volumes come from.
 #[derive(Debug, Default, PartialEq)]
@@ -27,16 +27,23 @@ pub struct Mounts {
     pub directories: Vec<PathBuf>,
 }
 
-/// The mounts of `container`'s `volumeMounts`: `emptyDir` under `pod_dir/volumes/NAME`, or
-/// in memory; `hostPath` as it is. Other volume kinds are not supported yet and are skipped.
-pub fn mounts(pod: &PodSpec, container: &Container, pod_dir: &Path) -> Mounts {
+/// The mounts of `container`'s `volumeMounts`: `emptyDir` under `volumes_dir/NAME`, or in
+/// memory; `hostPath` as it is; the directories the agent `prepared` (ConfigMaps, Secrets, the
+/// downward API) read-only. Other volume kinds are not supported yet and are skipped.
+pub fn mounts(
+    pod: &PodSpec,
+    container: &Container,
+    volumes_dir: &Path,
+    prepared: &HashMap<String, PathBuf>,
+) -> Mounts {
     let mut mounts = Mounts::default();
     let volumes = pod.volumes.as_deref().unwrap_or_default();
     for mount in container.volume_mounts.iter().flatten() {
         let Some(volume) = volumes.iter().find(|v| v.name == mount.name) else {
             continue;
         };
-        let read_only = mount.read_only == Some(true);
+        let prepared = prepared.get(&volume.name);
+        let read_only = mount.read_only == Some(true) || prepared.is_some();
         let sub_path = mount.sub_path.as_deref().filter(|p| !p.is_empty());
         if sub_path.is_some_and(|p| !is_relative_within(Path::new(p))) {
             tracing::warn!(volume = %mount.name, "a subPath leaving its volume is ignored");
@@ -46,7 +53,9 @@ pub fn mounts(pod: &PodSpec, container: &Container, pod_dir: &Path) -> Mounts {
             Some(sub) => base.join(sub),
             None => base,
         };
-        let source = if let Some(empty) = &volume.empty_dir {
+        let source = if let Some(dir) = prepared {
+            within(dir.clone())
+        } else if let Some(empty) = &volume.empty_dir {
             if empty.medium.as_deref() == Some("Memory") && sub_path.is_none() {
                 let options = if read_only { "ro" } else { "rw" };
                 mounts
@@ -54,7 +63,7 @@ pub fn mounts(pod: &PodSpec, container: &Container, pod_dir: &Path) -> Mounts {
                     .insert(mount.mount_path.clone(), options.to_owned());
                 continue;
             }
-            let source = within(pod_dir.join("volumes").join(&volume.name));
+            let source = within(volumes_dir.join(&volume.name));
             mounts.directories.push(source.clone());
             source
         } else if let Some(host) = &volume.host_path {
@@ -64,7 +73,7 @@ pub fn mounts(pod: &PodSpec, container: &Container, pod_dir: &Path) -> Mounts {
             }
             source
         } else {
-            tracing::warn!(volume = %volume.name, "only emptyDir and hostPath volumes are supported");
+            tracing::warn!(volume = %volume.name, "this kind of volume is not supported");
             continue;
         };
         let suffix = if read_only { ":ro" } else { "" };
@@ -84,28 +93,32 @@ fn is_relative_within(path: &Path) -> bool {
 /// What the engine is asked to create for one container of a pod.
 pub fn create_body(
     spec: &Container,
-    fields: &PodFields,
+    prepared: &Prepared,
     labels: HashMap<String, String>,
     sandbox_id: &str,
     mounts: Mounts,
 ) -> ContainerCreateBody {
-    let environment = env::environment(spec, fields);
-    let (entrypoint, cmd) = env::command_and_args(spec, &environment);
     let limits = spec.resources.as_ref().and_then(|r| r.limits.as_ref());
     let requests = spec.resources.as_ref().and_then(|r| r.requests.as_ref());
-    let limit = |name: &str| limits.and_then(|l| l.get(name)).and_then(|q| amount(&q.0));
+    let limit = |name: &str| {
+        limits
+            .and_then(|l| l.get(name))
+            .and_then(|q| quantity_nanos(&q.0))
+    };
     let cpu_request = requests
         .and_then(|r| r.get("cpu"))
         .or_else(|| limits.and_then(|l| l.get("cpu")))
-        .and_then(|q| amount(&q.0));
+        .and_then(|q| quantity_nanos(&q.0));
+    let int = |n: i128| i64::try_from(n).ok();
     let namespace = format!("container:{sandbox_id}");
     ContainerCreateBody {
         image: spec.image.clone(),
-        entrypoint,
-        cmd,
+        entrypoint: prepared.command.clone(),
+        cmd: prepared.args.clone(),
         env: Some(
-            environment
-                .into_iter()
+            prepared
+                .env
+                .iter()
                 .map(|(name, value)| format!("{name}={value}"))
                 .collect(),
         ),
@@ -119,10 +132,11 @@ pub fn create_body(
             ipc_mode: Some(namespace),
             binds: (!mounts.binds.is_empty()).then_some(mounts.binds),
             tmpfs: (!mounts.tmpfs.is_empty()).then_some(mounts.tmpfs),
-            nano_cpus: limit("cpu").map(|cpus| (cpus * 1e9).round() as i64),
-            // Upstream's shares: 1024 per CPU requested, at least 2.
-            cpu_shares: cpu_request.map(|cpus| ((cpus * 1024.0).round() as i64).max(2)),
-            memory: limit("memory").map(|bytes| bytes.round() as i64),
+            nano_cpus: limit("cpu").and_then(int),
+            // Upstream's shares: 1024 per CPU requested (in whole millicores), at least 2.
+            cpu_shares: cpu_request
+                .and_then(|nanos| int(((nanos + 999_999) / 1_000_000 * 1024 / 1000).max(2))),
+            memory: limit("memory").and_then(|nanos| int((nanos + 999_999_999) / 1_000_000_000)),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::NO),
                 maximum_retry_count: None,
@@ -135,35 +149,6 @@ pub fn create_body(
         }),
         ..ContainerCreateBody::default()
     }
-}
-
-/// The number a Kubernetes quantity stands for (`500m` is 0.5, `1Gi` 2³⁰); `None` when it is
-/// not one.
-fn amount(text: &str) -> Option<f64> {
-    const SUFFIXES: [(&str, f64); 13] = [
-        ("Ki", 1024.0),
-        ("Mi", 1_048_576.0),
-        ("Gi", 1_073_741_824.0),
-        ("Ti", 1_099_511_627_776.0),
-        ("Pi", 1_125_899_906_842_624.0),
-        ("Ei", 1_152_921_504_606_846_976.0),
-        ("m", 1e-3),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-        ("P", 1e15),
-        ("E", 1e18),
-    ];
-    let (number, scale) = SUFFIXES
-        .iter()
-        .find_map(|(suffix, scale)| {
-            let number = text.strip_suffix(suffix)?;
-            number.parse::<f64>().ok().map(|n| (n, *scale))
-        })
-        .or_else(|| text.parse::<f64>().ok().map(|n| (n, 1.0)))?;
-    let value = number * scale;
-    (value.is_finite() && value >= 0.0).then_some(value)
 }
 
 /// An inspected container instance as the seam sees it.
@@ -249,17 +234,6 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn quantities_become_numbers() {
-        assert_eq!(amount("500m"), Some(0.5));
-        assert_eq!(amount("2"), Some(2.0));
-        assert_eq!(amount("128Mi"), Some(134_217_728.0));
-        assert_eq!(amount("1G"), Some(1e9));
-        assert_eq!(amount("1e3"), Some(1000.0));
-        assert_eq!(amount("lots"), None);
-        assert_eq!(amount("-1"), None);
-    }
-
-    #[test]
     fn containers_join_the_sandbox_with_their_limits_and_volumes() {
         let pod: PodSpec = serde_json::from_value(json!({
             "containers": [],
@@ -286,28 +260,28 @@ mod tests {
             ],
         }))
         .unwrap();
-        let mounts = mounts(&pod, &spec, Path::new("/pods/u"));
+        let prepared =
+            HashMap::from([("config".to_owned(), PathBuf::from("/pods/u/volumes/config"))]);
+        let mounts = mounts(&pod, &spec, Path::new("/pods/u/volumes"), &prepared);
         assert_eq!(
             mounts.binds,
             [
                 "/pods/u/volumes/scratch:/scratch",
                 "/pods/u/volumes/scratch/a/b:/sub",
-                "/var/log:/logs:ro"
+                "/var/log:/logs:ro",
+                "/pods/u/volumes/config:/config:ro",
             ]
         );
         assert_eq!(mounts.tmpfs, HashMap::from([("/fast".into(), "rw".into())]));
         assert_eq!(mounts.directories.len(), 3);
 
-        let fields = PodFields {
-            name: "web",
-            namespace: "default",
-            uid: "u",
-            node_name: "n",
-            service_account: "default",
-            pod_ip: "10.244.1.2",
-            host_ip: "172.18.0.3",
+        let prepared = Prepared {
+            command: Some(vec!["/pause".to_owned()]),
+            args: Some(vec![]),
+            env: vec![("A".to_owned(), "1".to_owned())],
+            ..Prepared::default()
         };
-        let body = create_body(&spec, &fields, HashMap::new(), "abc", mounts);
+        let body = create_body(&spec, &prepared, HashMap::new(), "abc", mounts);
         let host = body.host_config.unwrap();
         assert_eq!(host.network_mode.as_deref(), Some("container:abc"));
         assert_eq!(host.ipc_mode.as_deref(), Some("container:abc"));
@@ -316,6 +290,7 @@ mod tests {
         assert_eq!(host.memory, Some(67_108_864));
         assert_eq!(body.entrypoint, Some(vec!["/pause".to_owned()]));
         assert_eq!(body.cmd, Some(vec![]));
+        assert_eq!(body.env, Some(vec!["A=1".to_owned()]));
         assert_eq!(body.working_dir.as_deref(), Some("/srv"));
         assert_eq!(body.tty, Some(true));
     }

@@ -22,16 +22,15 @@ use futures::future::join_all;
 use tokio::sync::Mutex;
 
 use self::containers::Observed;
-use self::env::PodFields;
 use self::labels::{Instance, Role};
 use self::network::PodNetwork;
 use crate::runtime::{
     ContainerConfig, ContainerRuntime, ContainerState, ImageOutcome, LogOptions, LogStream, PodKey,
-    ProcessIo, ProcessRequest, RuntimeContainer, RuntimeError, RuntimePod, Sandbox, SandboxConfig,
+    Prepared, ProcessIo, ProcessRequest, RuntimeContainer, RuntimeError, RuntimePod, Sandbox,
+    SandboxConfig,
 };
 
 mod containers;
-mod env;
 mod events;
 mod images;
 mod labels;
@@ -66,7 +65,7 @@ pub struct DockerConfig {
     pub node_name: String,
     /// The node's address: where host ports are published, and `status.hostIP`.
     pub node_address: IpAddr,
-    /// Where pods' `emptyDir` volumes live: `PODS_DIR/UID/volumes/NAME`.
+    /// Where pods' volumes on disk live: `PODS_DIR/UID/volumes/NAME`.
     pub pods_dir: PathBuf,
     /// The pod network's name.
     pub network: String,
@@ -157,6 +156,11 @@ impl DockerRuntime {
                 })
             })
             .collect())
+    }
+
+    /// Where the pod's volumes on disk live, under its directory, which goes with the pod.
+    fn pod_volumes(&self, pod: &PodKey) -> PathBuf {
+        self.config.pods_dir.join(&pod.uid).join("volumes")
     }
 
     async fn inspect(&self, id: &str) -> Result<ContainerInspectResponse, RuntimeError> {
@@ -335,6 +339,7 @@ impl ContainerRuntime for DockerRuntime {
         &self,
         pod: &PodKey,
         config: ContainerConfig<'_>,
+        prepared: &Prepared,
     ) -> Result<ImageOutcome, RuntimeError> {
         let listed = self.list(Some(pod), None).await?;
         let sandbox = sandbox_of(&listed)
@@ -366,30 +371,11 @@ impl ContainerRuntime for DockerRuntime {
         )
         .await?;
 
-        let pod_ip = self
-            .sandbox(&sandbox.id)
-            .await?
-            .ip
-            .map(|ip| ip.to_string())
-            .unwrap_or_else(|| self.config.node_address.to_string());
-        let host_ip = self.config.node_address.to_string();
-        let fields = PodFields {
-            name: &pod.name,
-            namespace: &pod.namespace,
-            uid: &pod.uid,
-            node_name: &self.config.node_name,
-            service_account: config
-                .pod
-                .service_account_name
-                .as_deref()
-                .unwrap_or("default"),
-            pod_ip: &pod_ip,
-            host_ip: &host_ip,
-        };
         let mounts = containers::mounts(
             config.pod,
             config.spec,
-            &self.config.pods_dir.join(&pod.uid),
+            &self.pod_volumes(pod),
+            &prepared.volumes,
         );
         for directory in &mounts.directories {
             tokio::fs::create_dir_all(directory).await.map_err(|e| {
@@ -406,7 +392,7 @@ impl ContainerRuntime for DockerRuntime {
             role: config.role.into(),
         };
         let labels = instance.labels(&self.config.node_name);
-        let body = containers::create_body(config.spec, &fields, labels, &sandbox.id, mounts);
+        let body = containers::create_body(config.spec, prepared, labels, &sandbox.id, mounts);
         let options = CreateContainerOptionsBuilder::default()
             .name(&instance.name())
             .build();
@@ -557,6 +543,10 @@ impl ContainerRuntime for DockerRuntime {
 
     fn runs_processes(&self) -> bool {
         true
+    }
+
+    fn volumes_dir(&self, pod: &PodKey) -> Option<PathBuf> {
+        Some(self.pod_volumes(pod))
     }
 
     async fn list_pods(&self) -> Result<Vec<PodKey>, RuntimeError> {

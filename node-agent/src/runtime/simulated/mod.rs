@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -16,8 +17,8 @@ use jiff::Timestamp;
 use self::ipam::PodCidr;
 use crate::runtime::{
     ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, ImageOutcome, LogOptions,
-    LogStream, PodKey, ProcessIo, ProcessRequest, RuntimeContainer, RuntimeError, RuntimePod,
-    Sandbox, SandboxConfig, Termination,
+    LogStream, PodKey, Prepared, ProcessIo, ProcessRequest, RuntimeContainer, RuntimeError,
+    RuntimePod, Sandbox, SandboxConfig, Termination,
 };
 
 mod ipam;
@@ -167,6 +168,8 @@ impl ContainerRuntime for SimulatedRuntime {
         &self,
         key: &PodKey,
         config: ContainerConfig<'_>,
+        // Its containers run nothing, so they need no environment or files.
+        _prepared: &Prepared,
     ) -> Result<ImageOutcome, RuntimeError> {
         let mut state = self.state();
         let pod = state.pod(key)?;
@@ -269,6 +272,10 @@ impl ContainerRuntime for SimulatedRuntime {
 
     fn runs_processes(&self) -> bool {
         false
+    }
+
+    fn volumes_dir(&self, _pod: &PodKey) -> Option<PathBuf> {
+        None
     }
 
     async fn list_pods(&self) -> Result<Vec<PodKey>, RuntimeError> {
@@ -409,16 +416,28 @@ mod tests {
         runtime.ensure_sandbox(&sandbox("a")).await.unwrap();
         let (init, web) = (container("init"), container("web"));
         runtime
-            .start_container(&key("a"), start(&init, ContainerRole::Init, 0))
+            .start_container(
+                &key("a"),
+                start(&init, ContainerRole::Init, 0),
+                &Prepared::default(),
+            )
             .await
             .unwrap();
         runtime
-            .start_container(&key("a"), start(&web, ContainerRole::Main, 0))
+            .start_container(
+                &key("a"),
+                start(&web, ContainerRole::Main, 0),
+                &Prepared::default(),
+            )
             .await
             .unwrap();
         assert!(matches!(
             runtime
-                .start_container(&key("a"), start(&web, ContainerRole::Main, 0))
+                .start_container(
+                    &key("a"),
+                    start(&web, ContainerRole::Main, 0),
+                    &Prepared::default()
+                )
                 .await,
             Err(RuntimeError::AlreadyExists(_))
         ));
@@ -451,7 +470,11 @@ mod tests {
         runtime.ensure_sandbox(&sandbox("a")).await.unwrap();
         let web = container("web");
         runtime
-            .start_container(&key("a"), start(&web, ContainerRole::Main, 0))
+            .start_container(
+                &key("a"),
+                start(&web, ContainerRole::Main, 0),
+                &Prepared::default(),
+            )
             .await
             .unwrap();
         runtime.exit_container("a", "web", 2).unwrap();
@@ -459,7 +482,11 @@ mod tests {
         assert!(runtime.exit_container("a", "web", 2).is_err());
 
         runtime
-            .start_container(&key("a"), start(&web, ContainerRole::Main, 1))
+            .start_container(
+                &key("a"),
+                start(&web, ContainerRole::Main, 1),
+                &Prepared::default(),
+            )
             .await
             .unwrap();
         let restarted = runtime
