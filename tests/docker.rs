@@ -491,3 +491,60 @@ fn a_failed_up_removes_what_it_made_and_says_why() {
     let said = String::from_utf8_lossy(&bad.stderr);
     assert!(said.contains("is not a cluster name"), "{said}");
 }
+
+#[test]
+fn a_failing_readiness_probe_keeps_a_pod_out_of_ready_and_its_service() {
+    nginx_image();
+    let cluster = Cluster::up("t-ready", 1);
+    cluster.load(NGINX);
+    let deployment = format!(
+        r#"{{"apiVersion":"apps/v1","kind":"Deployment","metadata":{{"name":"gated"}},
+           "spec":{{"replicas":1,"selector":{{"matchLabels":{{"app":"gated"}}}},
+           "template":{{"metadata":{{"labels":{{"app":"gated"}}}},"spec":{{"containers":[{{
+             "name":"web","image":"{NGINX}",
+             "readinessProbe":{{"exec":{{"command":["cat","/tmp/ready"]}},"periodSeconds":1}}}}]}}}}}}}}"#
+    );
+    let kubectl = common::kubectls().pop().unwrap();
+    let created = cluster.run(&kubectl, &["create", "-f", "-"], &deployment);
+    assert!(created.status.success(), "{created:?}");
+    cluster.kubectl(&["expose", "deployment", "gated", "--port", "80"]);
+    let pod = eventually("the pod to run", Duration::from_secs(60), || {
+        let pods = cluster.json(&["get", "pods", "-l", "app=gated"]);
+        let pod = pods["items"].get(0)?.clone();
+        (pod["status"]["containerStatuses"][0]["started"] == true).then_some(pod)
+    });
+    let name = pod["metadata"]["name"].as_str().unwrap().to_owned();
+    // Running but not ready: the Service has no ready address.
+    std::thread::sleep(Duration::from_secs(3));
+    let pod = cluster.json(&["get", "pod", &name]);
+    assert!(!ready(&pod), "{pod}");
+    let endpoints = cluster.json(&["get", "endpoints", "gated"]);
+    assert!(
+        endpoints["subsets"][0]["addresses"].is_null(),
+        "{endpoints}"
+    );
+
+    cluster.kubectl(&["exec", &name, "--", "touch", "/tmp/ready"]);
+    let ip = eventually("the pod to be Ready", Duration::from_secs(30), || {
+        let pod = cluster.json(&["get", "pod", &name]);
+        ready(&pod).then(|| pod["status"]["podIP"].as_str().unwrap().to_owned())
+    });
+    eventually(
+        "the Service to list the pod",
+        Duration::from_secs(30),
+        || {
+            let endpoints = cluster.json(&["get", "endpoints", "gated"]);
+            (endpoints["subsets"][0]["addresses"][0]["ip"] == ip.as_str()).then_some(())
+        },
+    );
+
+    cluster.kubectl(&["exec", &name, "--", "rm", "/tmp/ready"]);
+    eventually(
+        "the pod to leave the Service",
+        Duration::from_secs(30),
+        || {
+            let endpoints = cluster.json(&["get", "endpoints", "gated"]);
+            endpoints["subsets"][0]["addresses"].is_null().then_some(())
+        },
+    );
+}
