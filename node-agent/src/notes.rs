@@ -8,6 +8,7 @@ use jiff::Timestamp;
 
 use crate::events::{Note, Subject};
 use crate::plan::BackOff;
+use crate::resolve::ResolveError;
 use crate::runtime::{ImageOutcome, PodKey};
 use crate::status::go_duration;
 
@@ -114,6 +115,15 @@ pub fn backing_off(
             ),
             Note::warning(container, "Failed", "Error: ImagePullBackOff".to_owned()),
         ],
+    }
+}
+
+/// Why a container could not be given what it takes from the API: upstream's `FailedMount`
+/// on the pod for a volume, `Failed` on the container for its environment.
+pub fn not_prepared(pod: &Subject, container: &Subject, error: &ResolveError) -> Note {
+    match error {
+        ResolveError::Mount { .. } => Note::warning(pod, "FailedMount", error.to_string()),
+        _ => Note::warning(container, "Failed", format!("Error: {error}")),
     }
 }
 
@@ -262,6 +272,35 @@ mod tests {
         assert_eq!(
             said(&[killing(&subject(), "nginx", None)]),
             ["Normal Killing: Stopping container nginx"]
+        );
+    }
+
+    #[test]
+    fn a_missing_volume_source_is_failed_mount_on_the_pod_and_a_missing_key_failed_on_the_container()
+     {
+        let container = subject();
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web", "namespace": "default", "uid": "u"},
+        }))
+        .unwrap();
+        let pod = Subject::pod(&pod, "node-1");
+        let missing = || crate::resolve::ResolveError::NotFound {
+            kind: crate::resolve::Kind::Secret,
+            name: "creds".into(),
+        };
+        let mount = crate::resolve::ResolveError::Mount {
+            volume: "creds".into(),
+            source: Box::new(missing()),
+        };
+        assert_eq!(
+            said(&[not_prepared(&pod, &container, &mount)]),
+            [
+                "Warning FailedMount: MountVolume.SetUp failed for volume \"creds\" : secret \"creds\" not found"
+            ]
+        );
+        assert_eq!(
+            said(&[not_prepared(&pod, &container, &missing())]),
+            ["Warning Failed: Error: secret \"creds\" not found"]
         );
     }
 }

@@ -370,6 +370,8 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
             match resolve::prepare(&client, &info, container.spec, volumes_dir.as_deref()).await {
                 Ok(prepared) => prepared,
                 Err(error) => {
+                    let container = self.subject.container(container.role, name);
+                    self.record([notes::not_prepared(&self.subject, &container, &error)]);
                     let now = self.observe().await?;
                     self.report(now.as_ref(), false).await?;
                     return Err(error.into());

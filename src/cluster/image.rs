@@ -424,10 +424,9 @@ async fn blocking<T: Send + 'static>(
 /// The Debian mirror this machine's apt uses, so the base comes from where its packages come
 /// from (a local mirror or a snapshot), else deb.debian.org.
 fn debian_mirror() -> String {
-    let mut texts = Vec::new();
-    for path in ["/etc/apt/sources.list"] {
-        texts.extend(std::fs::read_to_string(path).ok());
-    }
+    let mut texts: Vec<String> = std::fs::read_to_string("/etc/apt/sources.list")
+        .into_iter()
+        .collect();
     if let Ok(dir) = std::fs::read_dir("/etc/apt/sources.list.d") {
         let mut paths: Vec<PathBuf> = dir.flatten().map(|entry| entry.path()).collect();
         paths.sort();
