@@ -235,9 +235,11 @@ fn route(req: Request<Incoming>, path: &str, echo: SocketAddr) -> Response<Full<
             UpgradeKind::Exec => {
                 let options = ExecOptions::from_query(&query).unwrap();
                 let process = fake_process(&options);
-                exec::serve(session, upgrade.protocol, &options, process)
+                exec::ExecStreams::accept(session, upgrade.protocol, &options)
                     .await
-                    .unwrap();
+                    .unwrap()
+                    .run(process)
+                    .await;
             }
             UpgradeKind::PortForward => {
                 let connect = move |port: u16| async move {

@@ -76,6 +76,46 @@ impl DockerProvider {
         )])
     }
 
+    /// The containers (running or not), networks and volumes carrying a label `filter`.
+    async fn labelled(
+        &self,
+        filter: &HashMap<String, Vec<String>>,
+    ) -> Result<Labelled, ProviderError> {
+        let containers = self
+            .docker
+            .list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(filter)
+                    .build(),
+            ))
+            .await
+            .map_err(refused("list containers".into()))?;
+        let networks = self
+            .docker
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default()
+                    .filters(filter)
+                    .build(),
+            ))
+            .await
+            .map_err(refused("list networks".into()))?;
+        let volumes = self
+            .docker
+            .list_volumes(Some(
+                ListVolumesOptionsBuilder::default().filters(filter).build(),
+            ))
+            .await
+            .map_err(refused("list volumes".into()))?
+            .volumes
+            .unwrap_or_default();
+        Ok(Labelled {
+            containers,
+            networks,
+            volumes,
+        })
+    }
+
     async fn create_volume(&self, name: &str, cluster: &ClusterName) -> Result<(), ProviderError> {
         self.docker
             .create_volume(VolumeCreateRequest {
@@ -156,6 +196,13 @@ impl DockerProvider {
             .await
             .map_err(refused(format!("remove the container {name}")))
     }
+}
+
+/// What the engine holds under a label.
+struct Labelled {
+    containers: Vec<bollard::models::ContainerSummary>,
+    networks: Vec<bollard::models::Network>,
+    volumes: Vec<bollard::models::Volume>,
 }
 
 /// The container of a node: its role in the environment and labels, a fixed address on the
@@ -295,45 +342,16 @@ fn cidr_range(cidr: &str) -> Option<(u32, u32)> {
 impl NodeProvider for DockerProvider {
     async fn clusters(&self) -> Result<Vec<String>, ProviderError> {
         let filter = HashMap::from([("label".to_owned(), vec![CLUSTER_LABEL.to_owned()])]);
-        let containers = self
-            .docker
-            .list_containers(Some(
-                ListContainersOptionsBuilder::default()
-                    .all(true)
-                    .filters(&filter)
-                    .build(),
-            ))
-            .await
-            .map_err(refused("list containers".into()))?;
-        let networks = self
-            .docker
-            .list_networks(Some(
-                ListNetworksOptionsBuilder::default()
-                    .filters(&filter)
-                    .build(),
-            ))
-            .await
-            .map_err(refused("list networks".into()))?;
-        let volumes = self
-            .docker
-            .list_volumes(Some(
-                ListVolumesOptionsBuilder::default()
-                    .filters(&filter)
-                    .build(),
-            ))
-            .await
-            .map_err(refused("list volumes".into()))?;
+        let Labelled {
+            containers,
+            networks,
+            volumes,
+        } = self.labelled(&filter).await?;
         let mut names: Vec<String> = containers
             .into_iter()
             .filter_map(|c| c.labels)
             .chain(networks.into_iter().filter_map(|n| n.labels))
-            .chain(
-                volumes
-                    .volumes
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|v| v.labels),
-            )
+            .chain(volumes.into_iter().map(|v| v.labels))
             .filter_map(|mut labels| labels.remove(CLUSTER_LABEL))
             .collect();
         names.sort();
@@ -416,17 +434,10 @@ impl NodeProvider for DockerProvider {
     }
 
     async fn nodes(&self, cluster: &ClusterName) -> Result<Vec<String>, ProviderError> {
-        let filter = Self::cluster_filter(cluster);
         let containers = self
-            .docker
-            .list_containers(Some(
-                ListContainersOptionsBuilder::default()
-                    .all(true)
-                    .filters(&filter)
-                    .build(),
-            ))
-            .await
-            .map_err(refused("list containers".into()))?;
+            .labelled(&Self::cluster_filter(cluster))
+            .await?
+            .containers;
         let mut names: Vec<String> = containers
             .into_iter()
             .filter_map(|c| c.names?.into_iter().next())
@@ -527,17 +538,10 @@ impl NodeProvider for DockerProvider {
             containers: nodes.len(),
             ..Removed::default()
         };
-        let filter = Self::cluster_filter(cluster);
-        let volumes = self
-            .docker
-            .list_volumes(Some(
-                ListVolumesOptionsBuilder::default()
-                    .filters(&filter)
-                    .build(),
-            ))
-            .await
-            .map_err(refused("list volumes".into()))?;
-        for volume in volumes.volumes.unwrap_or_default() {
+        let Labelled {
+            networks, volumes, ..
+        } = self.labelled(&Self::cluster_filter(cluster)).await?;
+        for volume in volumes {
             match self
                 .docker
                 .remove_volume(&volume.name, None::<RemoveVolumeOptions>)
@@ -548,15 +552,6 @@ impl NodeProvider for DockerProvider {
                 Err(err) => return Err(refused(format!("remove the volume {}", volume.name))(err)),
             }
         }
-        let networks = self
-            .docker
-            .list_networks(Some(
-                ListNetworksOptionsBuilder::default()
-                    .filters(&filter)
-                    .build(),
-            ))
-            .await
-            .map_err(refused("list networks".into()))?;
         for network in networks {
             let name = network.name.unwrap_or_default();
             if self.remove_network(&name).await? {

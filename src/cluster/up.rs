@@ -46,6 +46,8 @@ pub enum UpError {
     Kubeconfig(#[from] KubeconfigError),
     #[error("no free port on 127.0.0.1 for the API server: {0}")]
     NoPort(std::io::Error),
+    #[error("the cluster's own kubeconfig cannot be used: {0}")]
+    Client(kube::Error),
     #[error("the nodes were not Ready within {waited:?} ({detail}); `docker logs NODE` shows why")]
     NotReady { waited: Duration, detail: String },
 }
@@ -192,8 +194,9 @@ fn free_port() -> Result<u16, UpError> {
 /// Waits until the API answers and lists every one of `nodes` Ready.
 async fn wait_ready(kubeconfig: &str, nodes: &[String], wait: Duration) -> Result<(), UpError> {
     let deadline = Instant::now() + wait;
+    let api = node_api(kubeconfig).await.map_err(UpError::Client)?;
     loop {
-        let detail = match node_readiness(kubeconfig, nodes).await {
+        let detail = match node_readiness(&api, nodes).await {
             Ok(pending) if pending.is_empty() => return Ok(()),
             Ok(pending) => format!("not Ready: {}", pending.join(", ")),
             Err(err) => format!("the API server did not answer: {err}"),
@@ -209,15 +212,17 @@ async fn wait_ready(kubeconfig: &str, nodes: &[String], wait: Duration) -> Resul
 }
 
 /// The nodes of `nodes` not (yet) Ready.
-async fn node_readiness(kubeconfig: &str, nodes: &[String]) -> Result<Vec<String>, kube::Error> {
+/// The Nodes of the cluster the admin's kubeconfig reaches (no request is made yet).
+async fn node_api(kubeconfig: &str) -> Result<Api<Node>, kube::Error> {
     let config = Kubeconfig::from_yaml(kubeconfig).map_err(kube::Error::InferKubeconfig)?;
     let config = kube::Config::from_custom_kubeconfig(config, &KubeConfigOptions::default())
         .await
         .map_err(kube::Error::InferKubeconfig)?;
-    let client = Client::try_from(config)?;
-    let listed = Api::<Node>::all(client)
-        .list(&ListParams::default())
-        .await?;
+    Ok(Api::all(Client::try_from(config)?))
+}
+
+async fn node_readiness(api: &Api<Node>, nodes: &[String]) -> Result<Vec<String>, kube::Error> {
+    let listed = api.list(&ListParams::default()).await?;
     let ready = |node: &Node| {
         node.status
             .as_ref()

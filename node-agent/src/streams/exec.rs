@@ -119,28 +119,6 @@ pub struct Process<I, O, R, X> {
     pub exit: X,
 }
 
-/// Runs `process` for a client on `session`: waits for its streams, then runs the protocol to
-/// the end. To report a process that cannot start, use [`ExecStreams`] directly.
-pub async fn serve<I, O, R, X, E>(
-    session: Session,
-    protocol: Protocol,
-    options: &ExecOptions,
-    process: Process<I, O, R, X>,
-) -> Result<(), ExecError>
-where
-    I: AsyncWrite + Unpin,
-    O: FuturesStream<Item = (Output, Bytes)> + Unpin,
-    R: FnMut(TerminalSize),
-    X: Future<Output = Result<i64, E>>,
-    E: Display,
-{
-    ExecStreams::accept(session, protocol, options)
-        .await?
-        .run(process)
-        .await;
-    Ok(())
-}
-
 /// The client's streams, all open.
 pub struct ExecStreams {
     session: Session,

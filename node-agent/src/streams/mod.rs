@@ -2,7 +2,7 @@
 //! `port-forward`: SPDY/3.1 after an HTTP upgrade, carrying the remotecommand
 //! (`v4.channel.k8s.io` and older) or `portforward.k8s.io` protocols. Independent of the
 //! container runtime and of the HTTP server: the server calls [`negotiate`] on the request,
-//! answers with the result, and runs [`exec::serve`] or [`portforward::serve`] on the
+//! answers with the result, and runs [`exec::ExecStreams`] or [`portforward::serve`] on the
 //! upgraded connection.
 
 pub mod connection;
