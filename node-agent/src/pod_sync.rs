@@ -373,7 +373,15 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
                     let container = self.subject.container(container.role, name);
                     self.record([notes::not_prepared(&self.subject, &container, &error)]);
                     let now = self.observe().await?;
-                    self.report(now.as_ref(), false).await?;
+                    // A volume that cannot be set up keeps the container ContainerCreating,
+                    // as upstream's volume manager does; anything else is the container's
+                    // configuration.
+                    let message = error.to_string();
+                    let config_error = match error {
+                        ResolveError::Mount { .. } => None,
+                        _ => Some((name.as_str(), message.as_str())),
+                    };
+                    self.report_with(now.as_ref(), false, config_error).await?;
                     return Err(error.into());
                 }
             };
@@ -498,11 +506,22 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         runtime: Option<&RuntimePod>,
         terminating: bool,
     ) -> Result<(), SyncError> {
+        self.report_with(runtime, terminating, None).await
+    }
+
+    /// [`PodSync::report`], with the container this sync could not configure, and why.
+    async fn report_with(
+        &self,
+        runtime: Option<&RuntimePod>,
+        terminating: bool,
+        config_error: Option<(&str, &str)>,
+    ) -> Result<(), SyncError> {
         let status = status::pod_status(&Observation {
             pod: self.pod,
             key: &self.key,
             runtime,
             pulls: &self.node.pulls.pod(&self.key.uid),
+            config_error,
             probes: &self.probes.verdicts(&self.key.uid),
             host_ip: self.node.config.address,
             terminating,

@@ -39,6 +39,9 @@ pub struct Observation<'a> {
     pub runtime: Option<&'a RuntimePod>,
     /// The pod's containers whose image could not be pulled.
     pub pulls: &'a PodPulls,
+    /// The container (its name, and why) that this sync could not start because what its
+    /// environment names is missing from the API: upstream's CreateContainerConfigError.
+    pub config_error: Option<(&'a str, &'a str)>,
     /// What the probes of its containers concluded.
     pub probes: &'a PodVerdicts,
     pub host_ip: IpAddr,
@@ -165,9 +168,10 @@ fn statuses(
                     name: spec.name.clone(),
                     image: spec.image.clone().unwrap_or_default(),
                     started: Some(false),
-                    state: Some(match o.pulls.get(&spec.name) {
-                        Some(failure) => pulling(failure.waiting()),
-                        None => waiting(waiting_reason, None),
+                    state: Some(match (config_error(o, &spec.name), o.pulls.get(&spec.name)) {
+                        (Some(state), _) => state,
+                        (None, Some(failure)) => pulling(failure.waiting()),
+                        (None, None) => waiting(waiting_reason, None),
                     }),
                     last_state: Some(ApiState::default()),
                     ..ContainerStatus::default()
@@ -185,7 +189,9 @@ fn observed_status(
 ) -> ContainerStatus {
     let previous = || container.last_termination.as_ref().map(terminated);
     let verdicts = probes::of_instance(o.probes, container);
-    let (state, last_state, running) = match (&container.state, o.pulls.get(&container.name)) {
+    let next_instance = config_error(o, &container.name)
+        .or_else(|| o.pulls.get(&container.name).map(|f| pulling(f.waiting())));
+    let (state, last_state, running) = match (&container.state, next_instance) {
         (ContainerState::Running { started_at }, _) => (
             ApiState {
                 running: Some(ContainerStateRunning {
@@ -196,12 +202,10 @@ fn observed_status(
             previous(),
             true,
         ),
-        // The next instance waits for its image.
-        (ContainerState::Exited(termination), Some(failure)) => (
-            pulling(failure.waiting()),
-            Some(terminated(termination)),
-            false,
-        ),
+        // The next instance waits for its configuration or its image.
+        (ContainerState::Exited(termination), Some(state)) => {
+            (state, Some(terminated(termination)), false)
+        }
         (ContainerState::Exited(termination), None) => {
             let policy = match verdicts.and_then(Verdicts::failed) {
                 Some(_) => policy.after_probe_kill(),
@@ -249,6 +253,12 @@ fn waiting(reason: &str, message: Option<String>) -> ApiState {
         }),
         ..ApiState::default()
     }
+}
+
+/// Waiting for what the container's environment names, if that is what stopped it.
+fn config_error(o: &Observation, container: &str) -> Option<ApiState> {
+    let (name, message) = o.config_error?;
+    (name == container).then(|| waiting("CreateContainerConfigError", Some(message.to_owned())))
 }
 
 /// Waiting for an image that could not be pulled.
@@ -506,6 +516,7 @@ mod tests {
             key: &key,
             runtime,
             pulls: &PodPulls::new(),
+            config_error: None,
             probes: &PodVerdicts::new(),
             host_ip: "172.18.0.3".parse().unwrap(),
             terminating,
@@ -649,6 +660,45 @@ mod tests {
     }
 
     #[test]
+    fn a_container_whose_environment_names_what_is_missing_waits_in_create_container_config_error()
+     {
+        let pod = nginx();
+        let key = key();
+        let observe = |config_error, runtime: &RuntimePod| {
+            let status = pod_status(&Observation {
+                pod: &pod,
+                key: &key,
+                runtime: Some(runtime),
+                pulls: &PodPulls::new(),
+                config_error,
+                probes: &PodVerdicts::new(),
+                host_ip: "172.18.0.3".parse().unwrap(),
+                terminating: false,
+                now: at(6),
+            });
+            serde_json::to_value(status).unwrap()
+        };
+        let missing = Some(("nginx", "configmap \"settings\" not found"));
+        let never_ran = observe(missing, &runtime(vec![]));
+        assert_eq!(never_ran["phase"], "Pending");
+        assert_eq!(
+            never_ran["containerStatuses"][0]["state"],
+            json!({"waiting": {"reason": "CreateContainerConfigError",
+                               "message": "configmap \"settings\" not found"}})
+        );
+        let exited = container("nginx", 0, ContainerState::Exited(ended("nginx", 0, 1, 5)));
+        let restarting = observe(missing, &runtime(vec![exited]));
+        let nginx = &restarting["containerStatuses"][0];
+        assert_eq!(nginx["state"]["waiting"]["reason"], "CreateContainerConfigError");
+        assert_eq!(nginx["lastState"]["terminated"]["exitCode"], 1);
+        let other = observe(Some(("sidecar", "secret \"s\" not found")), &runtime(vec![]));
+        assert_eq!(
+            other["containerStatuses"][0]["state"]["waiting"]["reason"],
+            "ContainerCreating"
+        );
+    }
+
+    #[test]
     fn a_container_whose_image_cannot_be_pulled_waits_in_err_image_pull_then_back_off() {
         let pod = nginx();
         let key = key();
@@ -660,6 +710,7 @@ mod tests {
                 key: &key,
                 runtime: Some(&runtime(vec![])),
                 pulls,
+                config_error: None,
                 probes: &PodVerdicts::new(),
                 host_ip: "172.18.0.3".parse().unwrap(),
                 terminating: false,
@@ -693,6 +744,7 @@ mod tests {
                 key: &key,
                 runtime: Some(&observed),
                 pulls: &PodPulls::new(),
+                config_error: None,
                 probes: &probes,
                 host_ip: "172.18.0.3".parse().unwrap(),
                 terminating: false,
@@ -790,6 +842,7 @@ mod tests {
                 key: &key,
                 runtime,
                 pulls: &PodPulls::new(),
+                config_error: None,
                 probes: &PodVerdicts::new(),
                 host_ip: "172.18.0.3".parse().unwrap(),
                 terminating: false,

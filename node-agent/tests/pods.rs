@@ -1,6 +1,6 @@
 //! Pod sync against a real `mkc server`: a pod reaching Running with the status a kubelet
-//! reports, pods waiting for their node's pod CIDR, graceful and forced deletion, and restarts
-//! of exited containers with back-off.
+//! reports, pods waiting for their node's pod CIDR or for what their environment names,
+//! graceful and forced deletion, and restarts of exited containers with back-off.
 
 mod common;
 
@@ -204,6 +204,49 @@ async fn pods_wait_for_their_node_pod_cidr() {
     })
     .await;
     assert_eq!(running["status"]["podIP"], "10.244.9.2");
+    agent.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_waits_for_the_config_map_its_environment_names() {
+    let server = TestServer::start();
+    let client = server.client().await;
+    let runtime = Arc::new(SimulatedRuntime::new());
+    let agent = agent(&client, &runtime).await;
+    set_pod_cidr(&client, NODE, "10.244.1.0/24").await;
+    let env = json!([{"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "mode"}}}]);
+    create_pod(
+        &client,
+        "configured",
+        NODE,
+        json!({"containers": [{"name": "nginx", "image": "nginx:1.27", "env": env}]}),
+    )
+    .await;
+
+    let waiting = pod_where(&client, "configured", "a configuration error", |p| {
+        p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+            == "CreateContainerConfigError"
+    })
+    .await;
+    assert_eq!(waiting["status"]["phase"], "Pending");
+    assert_eq!(
+        waiting["status"]["containerStatuses"][0]["state"]["waiting"]["message"],
+        "configmap \"settings\" not found"
+    );
+    let configs: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(client.clone(), "default");
+    let settings = serde_json::from_value(json!({
+        "metadata": {"name": "settings"}, "data": {"mode": "fast"},
+    }))
+    .unwrap();
+    configs
+        .create(&kube::api::PostParams::default(), &settings)
+        .await
+        .unwrap();
+    pod_where(&client, "configured", "configured Running", |p| {
+        p["status"]["phase"] == "Running"
+    })
+    .await;
     agent.stop().await;
 }
 

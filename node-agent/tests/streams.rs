@@ -1,8 +1,10 @@
 //! `kubectl exec` and `kubectl port-forward`, every kubectl from 1.27 to 1.33, against the
-//! agent's SPDY streaming module behind a small plain-HTTP API stand-in: it answers discovery
-//! and the pod, and serves `exec` with an in-memory process and `port-forward` with a local TCP
-//! echo server. kubectl 1.30 and later ask for a WebSocket first; the stand-in refuses as the
-//! agent does, and the tests check they fell back to SPDY.
+//! agent's streaming module behind a small plain-HTTP API stand-in: it answers discovery and
+//! the pod, and serves `exec` with an in-memory process and `port-forward` with a local TCP
+//! echo server. kubectl 1.30 and later exec over a WebSocket; kubectl 1.31 and later ask to
+//! tunnel port-forwarding's SPDY through one, which the stand-in refuses as the agent does,
+//! and the tests check they fell back to plain SPDY. A WebSocket client of the tests' own
+//! forwards ports as the Python client does.
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -21,7 +23,10 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use mkc_node_agent::streams::exec::{self, ExecOptions, Output, Process};
-use mkc_node_agent::streams::{Session, UpgradeKind, negotiate, portforward};
+use futures::{SinkExt, StreamExt};
+use mkc_node_agent::streams::{Upgrade, UpgradeKind, negotiate, portforward};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -227,15 +232,28 @@ fn route(req: Request<Incoming>, path: &str, echo: SocketAddr) -> Response<Full<
         Err(refusal) => return refusal.response(),
     };
     let query = req.uri().query().unwrap_or_default().to_owned();
+    let ports = match (&upgrade, kind) {
+        (Upgrade::WebSocket { .. }, UpgradeKind::PortForward) => {
+            portforward::ports_from_query(&query).unwrap()
+        }
+        _ => Vec::new(),
+    };
+    let channels = match kind {
+        UpgradeKind::Exec => exec::WEBSOCKET_CHANNELS,
+        UpgradeKind::PortForward => portforward::websocket_channels(&ports),
+    };
     let response = upgrade.response(Full::default());
     tokio::spawn(async move {
         let upgraded = hyper::upgrade::on(req).await.unwrap();
-        let session = Session::new(TokioIo::new(upgraded)).unwrap();
+        let connection = upgrade
+            .connect(TokioIo::new(upgraded), channels)
+            .await
+            .unwrap();
         match kind {
             UpgradeKind::Exec => {
                 let options = ExecOptions::from_query(&query).unwrap();
                 let process = fake_process(&options);
-                exec::ExecStreams::accept(session, upgrade.protocol, &options)
+                exec::ExecStreams::accept(connection, upgrade.protocol(), &options)
                     .await
                     .unwrap()
                     .run(process)
@@ -251,7 +269,7 @@ fn route(req: Request<Incoming>, path: &str, echo: SocketAddr) -> Response<Full<
                     }
                     TcpStream::connect(echo).await
                 };
-                portforward::serve(session, connect).await;
+                portforward::serve(connection, &ports, connect).await;
             }
         }
     });
@@ -347,43 +365,31 @@ fn fake_process(options: &ExecOptions) -> FakeProcess {
     }
 }
 
-/// Whether a kubectl of this version should have tried a WebSocket first: for exec from 1.30,
-/// for port-forward from 1.31.
-fn tries_websocket_first(version: &str, endpoint: &str) -> bool {
-    let since = if endpoint == "/portforward" {
-        "1.31"
-    } else {
-        "1.30"
-    };
-    version >= since
-}
-
-/// Checks the stand-in saw one streaming request per `expected_spdy`, each preceded by a
-/// refused WebSocket attempt from kubectl 1.30 on.
-fn assert_fell_back(log: &Log, version: &str, endpoint: &str, expected_spdy: usize) {
+/// Checks the stand-in saw `sessions` streaming requests at `endpoint` from kubectl
+/// `version`, over the transport that kubectl speaks: exec over a WebSocket from 1.30;
+/// port-forward over SPDY, from 1.31 after a refused WebSocket tunnel.
+fn assert_streamed(log: &Log, version: &str, endpoint: &str, sessions: usize) {
     let lines = log.take();
     let streaming: Vec<_> = lines.iter().filter(|l| l.contains(endpoint)).collect();
-    let spdy = streaming
-        .iter()
-        .filter(|l| l.ends_with("SPDY/3.1 -> 101"))
-        .count();
-    let websocket = streaming
-        .iter()
-        .filter(|l| l.ends_with("websocket -> 400"))
-        .count();
-    assert_eq!(spdy, expected_spdy, "kubectl {version}: {lines:#?}");
-    let expected_websocket = if tries_websocket_first(version, endpoint) {
-        expected_spdy
-    } else {
-        0
+    let count = |suffix: &str| streaming.iter().filter(|l| l.ends_with(suffix)).count();
+    let (spdy, websocket, refused) = (
+        count("SPDY/3.1 -> 101"),
+        count("websocket -> 101"),
+        count("websocket -> 400"),
+    );
+    let expected = match endpoint {
+        "/exec" if version >= "1.30" => (0, sessions, 0),
+        "/portforward" if version >= "1.31" => (sessions, 0, sessions),
+        _ => (sessions, 0, 0),
     };
     assert_eq!(
-        websocket, expected_websocket,
+        (spdy, websocket, refused),
+        expected,
         "kubectl {version}: {lines:#?}"
     );
     assert_eq!(
         streaming.len(),
-        spdy + websocket,
+        spdy + websocket + refused,
         "kubectl {version}: {lines:#?}"
     );
 }
@@ -418,7 +424,7 @@ async fn exec_reports_output_and_exit_codes_to_every_kubectl() {
             "kubectl {version}: {}",
             ran.stderr
         );
-        assert_fell_back(&stand_in.log, &version, "/exec", 2);
+        assert_streamed(&stand_in.log, &version, "/exec", 2);
     }
 }
 
@@ -442,7 +448,7 @@ async fn exec_passes_stdin_through_to_its_end() {
             input.len(),
             ran.stderr
         );
-        assert_fell_back(&stand_in.log, &version, "/exec", 1);
+        assert_streamed(&stand_in.log, &version, "/exec", 1);
     }
 }
 
@@ -546,7 +552,7 @@ async fn port_forward_carries_tcp_both_ways_for_every_kubectl() {
             b"again",
             "kubectl {version}"
         );
-        assert_fell_back(&stand_in.log, &version, "/portforward", 1);
+        assert_streamed(&stand_in.log, &version, "/portforward", 1);
     }
 }
 
@@ -569,4 +575,69 @@ async fn port_forward_reports_a_failed_connection_to_every_kubectl() {
         );
         stand_in.log.take();
     }
+}
+
+/// A WebSocket client of the port-forward protocol as the Python client speaks it: the ports
+/// in the query, a data and an error channel for each, each announcing its port first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_forward_over_a_websocket_carries_each_port_on_its_channels() {
+    let stand_in = StandIn::start().await;
+    let server = std::fs::read_to_string(stand_in.dir.path().join("kubeconfig")).unwrap();
+    let addr = server
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let url = format!("ws://{addr}/api/v1/namespaces/default/pods/p/portforward?ports=80,81");
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "v4.channel.k8s.io".parse().unwrap(),
+    );
+    let tcp = TcpStream::connect(&addr).await.unwrap();
+    let (mut socket, response) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], "v4.channel.k8s.io");
+
+    let mut got: Vec<Vec<u8>> = Vec::new();
+    let mut next = async || loop {
+        match tokio::time::timeout(KUBECTL_TIMEOUT, socket.next()).await {
+            Ok(Some(Ok(Message::Binary(data)))) => return Some(data.to_vec()),
+            Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) => return None,
+            Ok(Some(Ok(_))) => continue,
+            Err(_) => panic!("no message within {KUBECTL_TIMEOUT:?}"),
+        }
+    };
+    // Each channel first says which port it serves, little-endian.
+    for _ in 0..4 {
+        got.push(next().await.unwrap());
+    }
+    got.sort();
+    assert_eq!(got, [vec![0, 80, 0], vec![1, 80, 0], vec![2, 81, 0], vec![3, 81, 0]]);
+    // Nothing listens on 81: its error channel says so.
+    let refused = String::from_utf8(next().await.unwrap()).unwrap();
+    assert!(
+        refused.starts_with("\u{3}error forwarding port 81 to pod: nothing listens on port 81"),
+        "{refused:?}"
+    );
+    drop(next);
+    socket
+        .send(Message::Binary(b"\0echo me".to_vec().into()))
+        .await
+        .unwrap();
+    let mut echoed = Vec::new();
+    while echoed.len() < b"echo me".len() {
+        let Some(Ok(Message::Binary(data))) = socket.next().await else {
+            panic!("the connection ended before the echo");
+        };
+        assert_eq!(data[0], 0, "data comes back on port 80's data channel");
+        echoed.extend_from_slice(&data[1..]);
+    }
+    assert_eq!(echoed, b"echo me");
+    socket.close(None).await.unwrap();
+    let lines = stand_in.log.take();
+    assert!(
+        lines.iter().any(|l| l.ends_with("/portforward websocket -> 101")),
+        "{lines:#?}"
+    );
 }

@@ -1,6 +1,6 @@
 //! Exec, attach and port-forward sessions on the node's port: the request asks to upgrade the
-//! connection; once it has switched to SPDY, the session runs between the client (through
-//! the API server) and a process in the pod's container, or the pod's ports.
+//! connection; once it has switched to SPDY or a WebSocket, the session runs between the
+//! client (through the API server) and a process in the pod's container, or the pod's ports.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -14,10 +14,10 @@ use tokio::net::TcpStream;
 
 use super::{Body, text};
 use crate::runtime::{ContainerRuntime, PodKey, ProcessRequest, Stdio};
-use crate::streams::exec::{ExecOptions, ExecStreams, Output, Process, TerminalSize};
-use crate::streams::{self, Session, UpgradeKind};
+use crate::streams::exec::{self, ExecOptions, ExecStreams, Output, Process, TerminalSize};
+use crate::streams::{self, Connection, Upgrade, UpgradeKind, portforward};
 
-/// `exec` and `attach` of `container` in `pod`: switches to SPDY, then runs the process.
+/// `exec` and `attach` of `container` in `pod`: switches protocols, then runs the process.
 pub fn process<R: ContainerRuntime>(
     request: Request<Incoming>,
     runtime: Arc<R>,
@@ -39,12 +39,12 @@ pub fn process<R: ContainerRuntime>(
     } else if options.command.is_empty() {
         return text(StatusCode::BAD_REQUEST, "you must specify a command\n");
     }
-    let protocol = upgrade.protocol;
+    let response = upgrade.response(Body::default());
     tokio::spawn(async move {
-        let Some(session) = switch(request).await else {
+        let Some(connection) = switch(request, &upgrade, exec::WEBSOCKET_CHANNELS).await else {
             return;
         };
-        let streams = match ExecStreams::accept(session, protocol, &options).await {
+        let streams = match ExecStreams::accept(connection, upgrade.protocol(), &options).await {
             Ok(streams) => streams,
             Err(error) => {
                 tracing::debug!(%error, "an exec client did not open its streams");
@@ -77,10 +77,10 @@ pub fn process<R: ContainerRuntime>(
             Err(error) => streams.fail(error).await,
         }
     });
-    upgrade.response(Body::default())
+    response
 }
 
-/// `portforward` to `pod`: switches to SPDY, then connects each forwarded port to the pod's
+/// `portforward` to `pod`: switches protocols, then connects each forwarded port to the pod's
 /// address (the node's own for a pod on the host network).
 pub fn port_forward<R: ContainerRuntime>(
     request: Request<Incoming>,
@@ -91,6 +91,16 @@ pub fn port_forward<R: ContainerRuntime>(
         Ok(upgrade) => upgrade,
         Err(refusal) => return text(refusal.status(), &format!("{refusal}\n")),
     };
+    let ports = match &upgrade {
+        Upgrade::Spdy { .. } => Vec::new(),
+        Upgrade::WebSocket { .. } => {
+            match portforward::ports_from_query(request.uri().query().unwrap_or_default()) {
+                Ok(ports) => ports,
+                Err(error) => return text(StatusCode::BAD_REQUEST, &format!("{error}\n")),
+            }
+        }
+    };
+    let response = upgrade.response(Body::default());
     tokio::spawn(async move {
         let address = match runtime.pod_status(&pod).await {
             Ok(found) => found.sandbox.ip,
@@ -100,19 +110,20 @@ pub fn port_forward<R: ContainerRuntime>(
             }
         };
         let host = address.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        let Some(session) = switch(request).await else {
+        let channels = portforward::websocket_channels(&ports);
+        let Some(connection) = switch(request, &upgrade, channels).await else {
             return;
         };
-        streams::portforward::serve(session, move |port| {
+        portforward::serve(connection, &ports, move |port| {
             TcpStream::connect(SocketAddr::new(host, port))
         })
         .await;
     });
-    upgrade.response(Body::default())
+    response
 }
 
-/// The SPDY session on the upgraded connection.
-async fn switch(request: Request<Incoming>) -> Option<Session> {
+/// The upgraded connection, speaking what was negotiated.
+async fn switch(request: Request<Incoming>, upgrade: &Upgrade, channels: u8) -> Option<Connection> {
     let upgraded = match hyper::upgrade::on(request).await {
         Ok(upgraded) => upgraded,
         Err(error) => {
@@ -120,8 +131,8 @@ async fn switch(request: Request<Incoming>) -> Option<Session> {
             return None;
         }
     };
-    match Session::new(TokioIo::new(upgraded)) {
-        Ok(session) => Some(session),
+    match upgrade.connect(TokioIo::new(upgraded), channels).await {
+        Ok(connection) => Some(connection),
         Err(error) => {
             tracing::debug!(%error, "starting a SPDY session failed");
             None

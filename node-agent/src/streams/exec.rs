@@ -1,6 +1,7 @@
-//! The remotecommand protocol behind `kubectl exec` and `attach`, server side, over a SPDY
-//! session: the client opens one stream per channel (`error`, `stdin`, `stdout`, `stderr`,
-//! `resize`), the process's output goes out on `stdout`/`stderr`, and its end is reported on
+//! The remotecommand protocol behind `kubectl exec` and `attach`, server side: over SPDY the
+//! client opens one stream per channel (`error`, `stdin`, `stdout`, `stderr`, `resize`), over
+//! a WebSocket the channels are numbered 0 to 4 in that order (stdin first) and there from the
+//! start. The process's output goes out on `stdout`/`stderr`, and its end is reported on
 //! `error`: from v4 as a JSON `metav1.Status` whose `ExitCode` cause kubectl exits with, before
 //! v4 as a message only when it failed.
 
@@ -15,8 +16,9 @@ use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, warn};
 
-use super::connection::{Session, Stream, StreamReader, StreamWriter};
-use super::upgrade::Protocol;
+use super::connection::{Session, Stream, StreamWriter};
+use super::upgrade::{Connection, Protocol};
+use super::websocket::Channels;
 
 /// How long the client has to open every stream it announced, as a kubelet allows.
 const STREAM_CREATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -119,19 +121,54 @@ pub struct Process<I, O, R, X> {
     pub exit: X,
 }
 
+/// A channel the client sends on, whatever carries it.
+type Reader = Box<dyn AsyncRead + Send + Unpin>;
+/// A channel the client reads, whatever carries it.
+type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// The channels' numbers on a WebSocket.
+const STDIN: u8 = 0;
+const STDOUT: u8 = 1;
+const STDERR: u8 = 2;
+const ERROR: u8 = 3;
+const RESIZE: u8 = 4;
+/// How many channels a WebSocket exec connection has.
+pub const WEBSOCKET_CHANNELS: u8 = 5;
+
 /// The client's streams, all open.
 pub struct ExecStreams {
-    session: Session,
+    transport: Transport,
     protocol: Protocol,
     command: Vec<String>,
     tty: bool,
-    error: StreamWriter,
-    stdin: Option<StreamReader>,
-    stdout: Option<StreamWriter>,
-    stderr: Option<StreamWriter>,
-    resize: Option<StreamReader>,
-    /// The writing halves of the streams only read from, closed at the end.
-    keep: Vec<StreamWriter>,
+    error: Writer,
+    stdin: Option<Reader>,
+    stdout: Option<Writer>,
+    stderr: Option<Writer>,
+    resize: Option<Reader>,
+}
+
+/// What is closed once the session is over.
+enum Transport {
+    Spdy {
+        session: Session,
+        /// The writing halves of the streams only read from, which kubectl's stdin copier
+        /// waits to see closed.
+        keep: Vec<StreamWriter>,
+    },
+    WebSocket(Channels),
+}
+
+impl Transport {
+    async fn close(self) {
+        match self {
+            Transport::Spdy { session, keep } => {
+                drop(keep);
+                session.close().await;
+            }
+            Transport::WebSocket(channels) => channels.close().await,
+        }
+    }
 }
 
 /// How the process ended, for the error stream.
@@ -142,10 +179,25 @@ enum Ending {
 }
 
 impl ExecStreams {
+    /// The client's channels on `connection`: over SPDY, once it opened them; over a
+    /// WebSocket, at once.
+    pub async fn accept(
+        connection: Connection,
+        protocol: Protocol,
+        options: &ExecOptions,
+    ) -> Result<Self, ExecError> {
+        match connection {
+            Connection::Spdy(session) => Self::accept_spdy(session, protocol, options).await,
+            Connection::WebSocket(channels) => {
+                Ok(Self::over_websocket(channels, protocol, options).await)
+            }
+        }
+    }
+
     /// Waits (up to 30 s) for the streams `options` announce: `error` always, `stdin`,
     /// `stdout` and `stderr` as asked, and `resize` with a terminal from v3. Streams of
     /// other or repeated types are refused.
-    pub async fn accept(
+    async fn accept_spdy(
         mut session: Session,
         protocol: Protocol,
         options: &ExecOptions,
@@ -172,7 +224,6 @@ impl ExecStreams {
         let stdin = opened.stdin.map(|s| reader_of(s, &mut keep));
         let resize = opened.resize.map(|s| reader_of(s, &mut keep));
         Ok(Self {
-            session,
             protocol,
             command: options.command.clone(),
             tty: options.tty,
@@ -181,8 +232,45 @@ impl ExecStreams {
             stdout: opened.stdout.map(writer_of),
             stderr: opened.stderr.map(writer_of),
             resize,
-            keep,
+            transport: Transport::Spdy { session, keep },
         })
+    }
+
+    /// The channels `options` ask for, after the empty message on the first channel the client
+    /// reads that tells it the session is up, as a kubelet sends it.
+    async fn over_websocket(
+        mut channels: Channels,
+        protocol: Protocol,
+        options: &ExecOptions,
+    ) -> Self {
+        let first = match (options.stdout, options.stderr) {
+            (true, _) => STDOUT,
+            (false, true) => STDERR,
+            (false, false) => ERROR,
+        };
+        channels.announce(first, &[]).await;
+        let mut take = |channel, wanted: bool| wanted.then(|| channels.take(channel)).flatten();
+        let reader = |end: tokio::io::DuplexStream| -> Reader { Box::new(end) };
+        let writer = |end: tokio::io::DuplexStream| -> Writer { Box::new(end) };
+        let stdin = take(STDIN, options.stdin).map(reader);
+        let stdout = take(STDOUT, options.stdout).map(writer);
+        let stderr = take(STDERR, options.stderr).map(writer);
+        let resize = take(RESIZE, options.tty).map(reader);
+        let error = match take(ERROR, true) {
+            Some(end) => writer(end),
+            None => Box::new(tokio::io::sink()),
+        };
+        Self {
+            protocol,
+            command: options.command.clone(),
+            tty: options.tty,
+            error,
+            stdin,
+            stdout,
+            stderr,
+            resize,
+            transport: Transport::WebSocket(channels),
+        }
     }
 
     /// Runs the protocol for `process` to its end: stdin and resizes in, output out, then the
@@ -250,14 +338,26 @@ impl ExecStreams {
         self.stderr = None;
     }
 
-    async fn finish(mut self, ending: Ending) {
-        let report = report(self.protocol, &self.command, &ending);
-        if let Err(e) = self.error.write_all(&report).await {
+    async fn finish(self, ending: Ending) {
+        let ExecStreams {
+            transport,
+            protocol,
+            command,
+            mut error,
+            stdin,
+            stdout,
+            stderr,
+            resize,
+            ..
+        } = self;
+        drop((stdin, stdout, stderr, resize));
+        let report = report(protocol, &command, &ending);
+        if let Err(e) = error.write_all(&report).await {
             debug!(error = %e, "could not report the exec's end");
         }
-        let _ = self.error.shutdown().await;
-        drop(self.keep);
-        self.session.close().await;
+        let _ = error.shutdown().await;
+        drop(error);
+        transport.close().await;
     }
 }
 
@@ -284,10 +384,10 @@ fn report(protocol: Protocol, command: &[String], ending: &Ending) -> Vec<u8> {
             "code": 500,
         }),
     };
-    match (protocol, ending) {
-        (Protocol::V4, _) => status.to_string().into_bytes(),
-        (_, Ending::Success) => Vec::new(),
-        (_, _) => status["message"]
+    match (protocol.reports_status(), ending) {
+        (true, _) => status.to_string().into_bytes(),
+        (false, Ending::Success) => Vec::new(),
+        (false, _) => status["message"]
             .as_str()
             .unwrap_or_default()
             .as_bytes()
@@ -336,18 +436,18 @@ impl Opened {
 
 /// The reading half of a stream only read from; its writer is kept to close at the end, which
 /// kubectl's stdin copier waits for.
-fn reader_of(stream: Stream, keep: &mut Vec<StreamWriter>) -> StreamReader {
+fn reader_of(stream: Stream, keep: &mut Vec<StreamWriter>) -> Reader {
     keep.push(stream.writer);
-    stream.reader
+    Box::new(stream.reader)
 }
 
 /// The writing half of a stream only written to; what the client might send on it is dropped.
-fn writer_of(stream: Stream) -> StreamWriter {
-    stream.writer
+fn writer_of(stream: Stream) -> Writer {
+    Box::new(stream.writer)
 }
 
 /// Copies the client's stdin to the process's until either ends, then closes the process's.
-async fn copy_stdin<I: AsyncWrite + Unpin>(from: Option<StreamReader>, to: Option<I>) {
+async fn copy_stdin<I: AsyncWrite + Unpin>(from: Option<Reader>, to: Option<I>) {
     match (from, to) {
         (Some(mut from), Some(mut to)) => {
             if let Err(e) = tokio::io::copy(&mut from, &mut to).await {

@@ -1,9 +1,10 @@
-//! The streaming protocols kubectl speaks to a node for `exec`, `attach`, `cp` and
-//! `port-forward`: SPDY/3.1 after an HTTP upgrade, carrying the remotecommand
-//! (`v4.channel.k8s.io` and older) or `portforward.k8s.io` protocols. Independent of the
-//! container runtime and of the HTTP server: the server calls [`negotiate`] on the request,
-//! answers with the result, and runs [`exec::ExecStreams`] or [`portforward::serve`] on the
-//! upgraded connection.
+//! The streaming protocols kubectl and client libraries speak to a node for `exec`, `attach`,
+//! `cp` and `port-forward`, after an HTTP upgrade: SPDY/3.1 carrying the remotecommand
+//! (`v4.channel.k8s.io` and older) or `portforward.k8s.io` protocols, or a WebSocket carrying
+//! the channel protocols (`v5.channel.k8s.io` and older). Independent of the container runtime
+//! and of the HTTP server: the server calls [`negotiate`] on the request, answers with the
+//! result, [`Upgrade::connect`]s the upgraded connection, and runs [`exec::ExecStreams`] or
+//! [`portforward::serve`] on it.
 
 pub mod connection;
 pub mod exec;
@@ -11,9 +12,10 @@ pub mod frame;
 pub mod headers;
 pub mod portforward;
 mod upgrade;
+pub mod websocket;
 
 pub use connection::{Session, SessionError, Stream, StreamReader, StreamWriter};
-pub use upgrade::{Protocol, Refusal, Upgrade, UpgradeKind, negotiate};
+pub use upgrade::{Connection, Protocol, Refusal, Upgrade, UpgradeKind, negotiate};
 
 /// The first frame kubectl 1.27 sent for `kubectl exec -i p -- echo hi`: SYN_STREAM 1 opening
 /// the `error` stream, its header block the first of the connection.

@@ -1,7 +1,10 @@
-//! The `portforward.k8s.io` protocol, server side, over a SPDY session: for each connection
-//! to a forwarded local port the client opens an `error` and a `data` stream sharing a
-//! `requestid` and a `port`; this side connects to that port in the pod, copies bytes both
-//! ways on the data stream, and writes on the error stream why, if the connection failed.
+//! Port forwarding, server side. Over SPDY (`portforward.k8s.io`), for each connection to a
+//! forwarded local port the client opens an `error` and a `data` stream sharing a `requestid`
+//! and a `port`. Over a WebSocket (`v4.channel.k8s.io`), the ports are named in the request's
+//! query and each has a data and an error channel (2N and 2N+1), each first sending the port;
+//! one connection carries one connection per port. Either way this side connects to the port
+//! in the pod, copies bytes both ways on the data stream, and writes on the error stream why,
+//! if the connection failed.
 
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -12,13 +15,94 @@ use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
 use super::connection::{Session, Stream};
+use super::upgrade::Connection;
+use super::websocket::Channels;
 
 /// How long a stream waits for its partner, as a kubelet allows.
 const PAIR_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most ports one WebSocket connection forwards: two channels each, numbered in a byte.
+const MAX_WEBSOCKET_PORTS: usize = 127;
 
-/// Serves the port-forward requests on `session` until the client closes it. `connect` opens
-/// a connection to a port of the pod; its error is what the client is told.
-pub async fn serve<C, F, S, E>(mut session: Session, connect: C)
+/// Why a WebSocket port-forward request cannot be served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortsError {
+    #[error("at least one port must be specified")]
+    None,
+    #[error("unable to parse {0:?} as a port")]
+    Invalid(String),
+    #[error("at most {MAX_WEBSOCKET_PORTS} ports can be forwarded at once")]
+    TooMany,
+}
+
+/// The ports a WebSocket client forwards, from the query's `port` (a kubelet's name) or
+/// `ports` (the API's, which the API server passes on) parameters, each a comma-separated list.
+pub fn ports_from_query(query: &str) -> Result<Vec<u16>, PortsError> {
+    let mut ports = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if name != "port" && name != "ports" {
+            continue;
+        }
+        for port in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match port.parse::<u16>() {
+                Ok(port @ 1..) => ports.push(port),
+                _ => return Err(PortsError::Invalid(port.to_owned())),
+            }
+        }
+    }
+    match ports.len() {
+        0 => Err(PortsError::None),
+        n if n > MAX_WEBSOCKET_PORTS => Err(PortsError::TooMany),
+        _ => Ok(ports),
+    }
+}
+
+/// How many channels a WebSocket forwarding `ports` ports has.
+pub fn websocket_channels(ports: &[u16]) -> u8 {
+    u8::try_from(ports.len().min(MAX_WEBSOCKET_PORTS) * 2).unwrap_or(u8::MAX)
+}
+
+/// Serves port forwarding on `connection` until the client closes it. `ports` are the ports a
+/// WebSocket client named in its query (a SPDY client names a port per stream). `connect`
+/// opens a connection to a port of the pod; its error is what the client is told.
+pub async fn serve<C, F, S, E>(connection: Connection, ports: &[u16], connect: C)
+where
+    C: Fn(u16) -> F,
+    F: Future<Output = Result<S, E>> + Send + 'static,
+    S: AsyncRead + AsyncWrite + Send + 'static,
+    E: Display + 'static,
+{
+    match connection {
+        Connection::Spdy(session) => serve_spdy(session, connect).await,
+        Connection::WebSocket(channels) => serve_websocket(channels, ports, connect).await,
+    }
+}
+
+/// One connection to each port, each on its pair of channels, then the end.
+async fn serve_websocket<C, F, S, E>(mut channels: Channels, ports: &[u16], connect: C)
+where
+    C: Fn(u16) -> F,
+    F: Future<Output = Result<S, E>> + Send + 'static,
+    S: AsyncRead + AsyncWrite + Send + 'static,
+    E: Display + 'static,
+{
+    let mut forwards = JoinSet::new();
+    for (pair, &port) in (0..websocket_channels(ports)).step_by(2).zip(ports) {
+        let (data, error) = (pair, pair + 1);
+        for channel in [data, error] {
+            channels.announce(channel, &port.to_le_bytes()).await;
+        }
+        let (Some(data), Some(error)) = (channels.take(data), channels.take(error)) else {
+            continue;
+        };
+        let (from_client, to_client) = tokio::io::split(data);
+        forwards.spawn(forward(port, connect(port), error, from_client, to_client));
+    }
+    while forwards.join_next().await.is_some() {}
+    channels.close().await;
+}
+
+/// Serves the port-forward requests on `session` until the client closes it.
+async fn serve_spdy<C, F, S, E>(mut session: Session, connect: C)
 where
     C: Fn(u16) -> F,
     F: Future<Output = Result<S, E>> + Send + 'static,
@@ -70,7 +154,13 @@ where
             ..
         }) = pending.remove(&request)
         {
-            forwards.spawn(forward(port, connect(port), error, data));
+            forwards.spawn(forward(
+                port,
+                connect(port),
+                error.writer,
+                data.reader,
+                data.writer,
+            ));
         }
     }
     forwards.shutdown().await;
@@ -119,19 +209,18 @@ fn classify(stream: &Stream) -> Option<(String, Kind, u16)> {
 }
 
 /// Connects one request to the pod's port and copies until both directions are done, or the
-/// client gives up on it.
-async fn forward<F, S, E>(port: u16, connection: F, error: Stream, data: Stream)
-where
+/// client gives up on it; writes on `report` why the connection failed.
+async fn forward<F, S, E>(
+    port: u16,
+    connection: F,
+    mut report: impl AsyncWrite + Unpin,
+    mut from_client: impl AsyncRead + Unpin,
+    mut to_client: impl AsyncWrite + Unpin,
+) where
     F: Future<Output = Result<S, E>>,
     S: AsyncRead + AsyncWrite,
     E: Display,
 {
-    let mut report = error.writer;
-    let Stream {
-        reader: mut from_client,
-        writer: mut to_client,
-        ..
-    } = data;
     let connected = connection
         .await
         .map_err(|e| format!("error forwarding port {port} to pod: {e}"));
@@ -165,4 +254,30 @@ where
     }
     let _ = to_client.shutdown().await;
     let _ = report.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_ports_come_from_either_query_name() {
+        assert_eq!(ports_from_query("ports=80,8080"), Ok(vec![80, 8080]));
+        assert_eq!(ports_from_query("port=80&port=443"), Ok(vec![80, 443]));
+        assert_eq!(ports_from_query("container=c"), Err(PortsError::None));
+        assert_eq!(
+            ports_from_query("ports=80,http"),
+            Err(PortsError::Invalid("http".into()))
+        );
+        assert_eq!(
+            ports_from_query("ports=0"),
+            Err(PortsError::Invalid("0".into()))
+        );
+        let many: Vec<String> = (1..=200).map(|p| p.to_string()).collect();
+        assert_eq!(
+            ports_from_query(&format!("ports={}", many.join(","))),
+            Err(PortsError::TooMany)
+        );
+        assert_eq!(websocket_channels(&[80, 443]), 4);
+    }
 }

@@ -1,15 +1,27 @@
 //! The answer to an upgrade request for exec, attach or port-forward: which streaming protocol
-//! to speak, or why none. Only SPDY/3.1 is served. kubectl 1.30 and later first ask for a
-//! WebSocket; refusing that with a plain 400 makes them fall back to SPDY.
+//! to speak, over which transport, or why none. SPDY/3.1 carries the remotecommand protocols
+//! up to v4 and `portforward.k8s.io`; a WebSocket carries the channel protocols up to v5
+//! (what kubectl 1.30 and later, and the Python client, ask for first). A client refused the
+//! WebSocket it asked for (kubectl's port-forward tunnelling SPDY inside one) falls back to
+//! SPDY.
 
-use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, UPGRADE};
+use hyper::header::{
+    CONNECTION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, SEC_WEBSOCKET_ACCEPT,
+    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
 use hyper::{Response, StatusCode};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+
+use super::connection::{Session, SessionError};
+use super::websocket::{Channels, Encoding, Framing};
 
 /// The header the client lists its protocols in and the server names its choice in.
 pub const PROTOCOL_HEADER: &str = "x-stream-protocol-version";
 /// The header a refusal lists the protocols this side speaks in.
 const ACCEPTED_HEADER: &str = "x-accepted-stream-protocol-versions";
 const SPDY: &str = "SPDY/3.1";
+const WEBSOCKET: &str = "websocket";
 
 /// Which endpoint was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,9 +31,11 @@ pub enum UpgradeKind {
     PortForward,
 }
 
-/// A streaming protocol spoken over SPDY, newest first.
+/// A streaming protocol, newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Protocol {
+    /// `v5.channel.k8s.io`, WebSocket only: v4, and the client can end its stdin.
+    V5,
     /// `v4.channel.k8s.io`: exit status as a JSON Status on the error stream.
     V4,
     /// `v3.channel.k8s.io`: adds the resize stream.
@@ -35,16 +49,22 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    const EXEC: [Protocol; 4] = [Protocol::V4, Protocol::V3, Protocol::V2, Protocol::V1];
+    const SPDY_EXEC: [Protocol; 4] = [Protocol::V4, Protocol::V3, Protocol::V2, Protocol::V1];
 
     pub fn name(self) -> &'static str {
         match self {
+            Protocol::V5 => "v5.channel.k8s.io",
             Protocol::V4 => "v4.channel.k8s.io",
             Protocol::V3 => "v3.channel.k8s.io",
             Protocol::V2 => "v2.channel.k8s.io",
             Protocol::V1 => "channel.k8s.io",
             Protocol::PortForward => "portforward.k8s.io",
         }
+    }
+
+    /// Whether the error stream carries a JSON Status rather than a bare message.
+    pub fn reports_status(self) -> bool {
+        matches!(self, Protocol::V5 | Protocol::V4)
     }
 
     fn oldest(kind: UpgradeKind) -> Protocol {
@@ -54,42 +74,145 @@ impl Protocol {
         }
     }
 
-    fn served(kind: UpgradeKind) -> &'static [Protocol] {
+    fn spdy(kind: UpgradeKind) -> &'static [Protocol] {
         match kind {
-            UpgradeKind::Exec => &Self::EXEC,
+            UpgradeKind::Exec => &Self::SPDY_EXEC,
             UpgradeKind::PortForward => &[Protocol::PortForward],
         }
     }
 }
 
-/// An accepted upgrade: answer with [`Upgrade::response`], then speak SPDY with `protocol`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Upgrade {
-    pub protocol: Protocol,
+/// A WebSocket subprotocol a kubelet serves: its name, the protocol its channels carry, and
+/// how they are framed.
+struct Subprotocol {
+    name: &'static str,
+    protocol: Protocol,
+    framing: Framing,
+}
+
+const fn subprotocol(
+    name: &'static str,
+    protocol: Protocol,
+    encoding: Encoding,
+) -> Subprotocol {
+    Subprotocol {
+        name,
+        protocol,
+        framing: Framing {
+            encoding,
+            closable: matches!(protocol, Protocol::V5),
+        },
+    }
+}
+
+/// The WebSocket subprotocols served, as a kubelet lists them; the first is spoken to a
+/// client that names none.
+const WEBSOCKET_EXEC: [Subprotocol; 5] = [
+    subprotocol("channel.k8s.io", Protocol::V1, Encoding::Binary),
+    subprotocol("v5.channel.k8s.io", Protocol::V5, Encoding::Binary),
+    subprotocol("v4.channel.k8s.io", Protocol::V4, Encoding::Binary),
+    subprotocol("v4.base64.channel.k8s.io", Protocol::V4, Encoding::Base64),
+    subprotocol("base64.channel.k8s.io", Protocol::V1, Encoding::Base64),
+];
+const WEBSOCKET_PORT_FORWARD: [Subprotocol; 2] = [
+    subprotocol("v4.channel.k8s.io", Protocol::PortForward, Encoding::Binary),
+    subprotocol(
+        "v4.base64.channel.k8s.io",
+        Protocol::PortForward,
+        Encoding::Base64,
+    ),
+];
+
+fn websocket_served(kind: UpgradeKind) -> &'static [Subprotocol] {
+    match kind {
+        UpgradeKind::Exec => &WEBSOCKET_EXEC,
+        UpgradeKind::PortForward => &WEBSOCKET_PORT_FORWARD,
+    }
+}
+
+/// An accepted upgrade: answer with [`Upgrade::response`], then [`Upgrade::connect`] the
+/// upgraded connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upgrade {
+    Spdy {
+        protocol: Protocol,
+    },
+    WebSocket {
+        protocol: Protocol,
+        /// The subprotocol named back to the client; none if it asked for none.
+        subprotocol: Option<&'static str>,
+        framing: Framing,
+        /// `Sec-WebSocket-Accept`, from the client's key.
+        accept: String,
+    },
 }
 
 impl Upgrade {
+    /// The protocol the connection carries.
+    pub fn protocol(&self) -> Protocol {
+        match self {
+            Upgrade::Spdy { protocol } | Upgrade::WebSocket { protocol, .. } => *protocol,
+        }
+    }
+
     /// The 101 Switching Protocols answer.
     pub fn response<B>(&self, body: B) -> Response<B> {
         let mut response = Response::new(body);
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         let headers = response.headers_mut();
         headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-        headers.insert(UPGRADE, HeaderValue::from_static(SPDY));
-        headers.insert(
-            HeaderName::from_static(PROTOCOL_HEADER),
-            HeaderValue::from_static(self.protocol.name()),
-        );
+        match self {
+            Upgrade::Spdy { protocol } => {
+                headers.insert(UPGRADE, HeaderValue::from_static(SPDY));
+                headers.insert(
+                    HeaderName::from_static(PROTOCOL_HEADER),
+                    HeaderValue::from_static(protocol.name()),
+                );
+            }
+            Upgrade::WebSocket {
+                subprotocol,
+                accept,
+                ..
+            } => {
+                headers.insert(UPGRADE, HeaderValue::from_static(WEBSOCKET));
+                if let Ok(accept) = HeaderValue::from_str(accept) {
+                    headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+                }
+                if let Some(name) = subprotocol {
+                    headers.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(name));
+                }
+            }
+        }
         response
     }
+
+    /// Starts the transport on `io`, the connection once upgraded; a WebSocket gets
+    /// `channels` channels.
+    pub async fn connect<T>(&self, io: T, channels: u8) -> Result<Connection, SessionError>
+    where
+        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        Ok(match self {
+            Upgrade::Spdy { .. } => Connection::Spdy(Session::new(io)?),
+            Upgrade::WebSocket { framing, .. } => {
+                Connection::WebSocket(Channels::open(io, *framing, channels).await)
+            }
+        })
+    }
+}
+
+/// An upgraded connection, speaking its transport.
+pub enum Connection {
+    /// The client opens a stream per channel.
+    Spdy(Session),
+    /// Every channel is there from the start.
+    WebSocket(Channels),
 }
 
 /// Why an upgrade is refused. Every refusal is a 400: to kubectl's WebSocket dialer any answer
 /// but 101 is an upgrade failure, the signal to fall back to SPDY.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("unable to upgrade: WebSocket streaming is not supported, use SPDY/3.1")]
-    WebSocket,
     #[error("unable to upgrade: missing upgrade headers in request")]
     NotAnUpgrade,
     #[error(
@@ -127,30 +250,61 @@ impl Refusal {
     }
 }
 
-/// Picks the protocol for an upgrade request from its headers: the first the client lists
-/// that this side serves. A client listing none gets the oldest, as a kubelet does.
+/// Picks the transport and protocol for an upgrade request from its headers: the first
+/// protocol the client lists that this side serves over the transport it asked for. A client
+/// listing none gets the oldest, as a kubelet does.
 pub fn negotiate(kind: UpgradeKind, headers: &HeaderMap) -> Result<Upgrade, Refusal> {
-    if has_token(headers, &UPGRADE, "websocket") {
-        return Err(Refusal::WebSocket);
-    }
-    if !has_token(headers, &UPGRADE, SPDY) || !has_token(headers, &CONNECTION, "upgrade") {
+    if !has_token(headers, &CONNECTION, "upgrade") {
         return Err(Refusal::NotAnUpgrade);
     }
-    let served = Protocol::served(kind);
+    if has_token(headers, &UPGRADE, WEBSOCKET) {
+        return negotiate_websocket(kind, headers);
+    }
+    if !has_token(headers, &UPGRADE, SPDY) {
+        return Err(Refusal::NotAnUpgrade);
+    }
+    let served = Protocol::spdy(kind);
     let offered = tokens(headers, &HeaderName::from_static(PROTOCOL_HEADER));
     if offered.is_empty() {
-        return Ok(Upgrade {
+        return Ok(Upgrade::Spdy {
             protocol: Protocol::oldest(kind),
         });
     }
     offered
         .iter()
         .find_map(|name| served.iter().find(|p| p.name() == name).copied())
-        .map(|protocol| Upgrade { protocol })
+        .map(|protocol| Upgrade::Spdy { protocol })
         .ok_or_else(|| Refusal::NoCommonProtocol {
             served: served.iter().map(|p| p.name()).collect(),
             offered,
         })
+}
+
+fn negotiate_websocket(kind: UpgradeKind, headers: &HeaderMap) -> Result<Upgrade, Refusal> {
+    let key = headers.get(SEC_WEBSOCKET_KEY);
+    let version = headers.get(SEC_WEBSOCKET_VERSION);
+    let (Some(key), Some(b"13")) = (key, version.map(HeaderValue::as_bytes)) else {
+        return Err(Refusal::NotAnUpgrade);
+    };
+    let served = websocket_served(kind);
+    let offered = tokens(headers, &SEC_WEBSOCKET_PROTOCOL);
+    let chosen = if offered.is_empty() {
+        &served[0]
+    } else {
+        offered
+            .iter()
+            .find_map(|name| served.iter().find(|s| s.name == name))
+            .ok_or_else(|| Refusal::NoCommonProtocol {
+                served: served.iter().map(|s| s.name).collect(),
+                offered: offered.clone(),
+            })?
+    };
+    Ok(Upgrade::WebSocket {
+        protocol: chosen.protocol,
+        subprotocol: (!offered.is_empty()).then_some(chosen.name),
+        framing: chosen.framing,
+        accept: derive_accept_key(key.as_bytes()),
+    })
 }
 
 /// The comma-separated values of every `name` header, trimmed.
@@ -185,6 +339,13 @@ mod tests {
     }
 
     const SPDY_UPGRADE: [(&str, &str); 2] = [("connection", "Upgrade"), ("upgrade", "SPDY/3.1")];
+    /// RFC 6455's example key, and the answer it gives.
+    const WEBSOCKET_UPGRADE: [(&str, &str); 4] = [
+        ("connection", "Upgrade"),
+        ("upgrade", "websocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
 
     #[test]
     fn picks_the_clients_first_served_protocol() {
@@ -198,7 +359,7 @@ mod tests {
             pairs.push((PROTOCOL_HEADER, v));
         }
         let upgrade = negotiate(UpgradeKind::Exec, &request(&pairs)).unwrap();
-        assert_eq!(upgrade.protocol, Protocol::V4);
+        assert_eq!(upgrade.protocol(), Protocol::V4);
         let response = upgrade.response(());
         assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
         assert_eq!(response.headers()["connection"], "Upgrade");
@@ -208,7 +369,7 @@ mod tests {
         let mut pairs = SPDY_UPGRADE.to_vec();
         pairs.push((PROTOCOL_HEADER, "v2.channel.k8s.io, channel.k8s.io"));
         let upgrade = negotiate(UpgradeKind::Exec, &request(&pairs)).unwrap();
-        assert_eq!(upgrade.protocol, Protocol::V2);
+        assert_eq!(upgrade.protocol(), Protocol::V2);
     }
 
     #[test]
@@ -216,34 +377,79 @@ mod tests {
         let mut pairs = SPDY_UPGRADE.to_vec();
         pairs.push((PROTOCOL_HEADER, "portforward.k8s.io"));
         let upgrade = negotiate(UpgradeKind::PortForward, &request(&pairs)).unwrap();
-        assert_eq!(upgrade.protocol, Protocol::PortForward);
+        assert_eq!(upgrade.protocol(), Protocol::PortForward);
         let legacy = request(&SPDY_UPGRADE);
         assert_eq!(
-            negotiate(UpgradeKind::Exec, &legacy).map(|u| u.protocol),
+            negotiate(UpgradeKind::Exec, &legacy).map(|u| u.protocol()),
             Ok(Protocol::V1)
         );
         assert_eq!(
-            negotiate(UpgradeKind::PortForward, &legacy).map(|u| u.protocol),
+            negotiate(UpgradeKind::PortForward, &legacy).map(|u| u.protocol()),
             Ok(Protocol::PortForward)
         );
     }
 
     #[test]
-    fn refuses_websockets_with_a_plain_400() {
-        let headers = request(&[
-            ("connection", "Upgrade"),
-            ("upgrade", "websocket"),
-            ("sec-websocket-protocol", "v5.channel.k8s.io"),
-        ]);
-        let refusal = negotiate(UpgradeKind::Exec, &headers).unwrap_err();
-        assert_eq!(refusal, Refusal::WebSocket);
-        let response: Response<String> = refusal.response();
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        assert!(response.body().contains("WebSocket"));
+    fn websockets_get_the_first_channel_protocol_served() {
+        let mut pairs = WEBSOCKET_UPGRADE.to_vec();
+        pairs.push((
+            "sec-websocket-protocol",
+            "v6.channel.k8s.io, v5.channel.k8s.io, v4.channel.k8s.io",
+        ));
+        let upgrade = negotiate(UpgradeKind::Exec, &request(&pairs)).unwrap();
+        assert_eq!(upgrade.protocol(), Protocol::V5);
+        let response = upgrade.response(());
+        assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+        assert_eq!(response.headers()["upgrade"], "websocket");
+        assert_eq!(
+            response.headers()["sec-websocket-accept"],
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            "v5.channel.k8s.io"
+        );
+
+        let mut pairs = WEBSOCKET_UPGRADE.to_vec();
+        pairs.push(("sec-websocket-protocol", "v4.base64.channel.k8s.io"));
+        let upgrade = negotiate(UpgradeKind::PortForward, &request(&pairs)).unwrap();
+        assert!(matches!(
+            upgrade,
+            Upgrade::WebSocket {
+                protocol: Protocol::PortForward,
+                framing: Framing {
+                    encoding: Encoding::Base64,
+                    closable: false
+                },
+                ..
+            }
+        ));
+
+        // Named no subprotocol: the original, and none named back.
+        let upgrade = negotiate(UpgradeKind::Exec, &request(&WEBSOCKET_UPGRADE)).unwrap();
+        assert_eq!(upgrade.protocol(), Protocol::V1);
+        assert!(!upgrade.response(()).headers().contains_key("sec-websocket-protocol"));
     }
 
     #[test]
-    fn refuses_requests_that_are_not_spdy_upgrades_or_share_no_protocol() {
+    fn refuses_websockets_it_cannot_serve_so_kubectl_falls_back() {
+        // kubectl 1.31 and later tunnel SPDY port-forwarding through a WebSocket.
+        let mut pairs = WEBSOCKET_UPGRADE.to_vec();
+        pairs.push(("sec-websocket-protocol", "SPDY/3.1+portforward.k8s.io"));
+        let refusal = negotiate(UpgradeKind::PortForward, &request(&pairs)).unwrap_err();
+        let response: Response<String> = refusal.response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.body().contains("SPDY/3.1+portforward.k8s.io"));
+
+        let keyless = &WEBSOCKET_UPGRADE[..3];
+        assert_eq!(
+            negotiate(UpgradeKind::Exec, &request(keyless)),
+            Err(Refusal::NotAnUpgrade)
+        );
+    }
+
+    #[test]
+    fn refuses_requests_that_are_not_upgrades_or_share_no_protocol() {
         assert_eq!(
             negotiate(UpgradeKind::Exec, &request(&[("upgrade", "SPDY/3.1")])),
             Err(Refusal::NotAnUpgrade)
