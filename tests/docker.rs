@@ -145,13 +145,15 @@ impl Cluster {
         docker(&all)
     }
 
-    fn load(&self, image: &str) {
+    /// Loads `image` into every node; what `mkc load` said.
+    fn load(&self, image: &str) -> String {
         let loaded = mkc(&["load", image, "--name", &self.name], &self.kubeconfig);
         assert!(
             loaded.status.success(),
             "mkc load: {}",
             String::from_utf8_lossy(&loaded.stderr)
         );
+        String::from_utf8_lossy(&loaded.stdout).into_owned()
     }
 
     fn down(&self) -> Output {
@@ -265,7 +267,18 @@ fn up_makes_ready_nodes_with_a_context_and_down_leaves_nothing() {
 fn nginx_runs_on_every_worker_answers_across_nodes_and_logs_through_the_api() {
     nginx_image();
     let cluster = Cluster::up("t-web", 2);
-    cluster.load(NGINX);
+    let first = cluster.load(NGINX);
+    assert!(first.contains(&format!("{NGINX} loaded into ")), "{first}");
+    let again = cluster.load(NGINX);
+    assert_eq!(
+        again.trim(),
+        format!(
+            "{NGINX} already on {}, {}, {}",
+            cluster.node("control-plane"),
+            cluster.node("worker"),
+            cluster.node("worker2")
+        )
+    );
     cluster.kubectl(&[
         "create",
         "deployment",
@@ -329,6 +342,7 @@ fn nginx_runs_on_every_worker_answers_across_nodes_and_logs_through_the_api() {
     );
 
     streams_work_with_every_kubectl(&cluster, target_name);
+    streams_work_with_the_python_client(&cluster, target_name);
 
     // A container whose process ends is started again; its previous log stays readable.
     cluster.kubectl(&["exec", target_name, "--", "sh", "-c", "kill 1"]);
@@ -365,8 +379,25 @@ fn nginx_runs_on_every_worker_answers_across_nodes_and_logs_through_the_api() {
     }
 }
 
+/// exec (output, exit code, stdin) and port-forward with the official Python client, which
+/// streams over WebSockets only (tests/python/streams_test.py).
+fn streams_work_with_the_python_client(cluster: &Cluster, pod: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/streams_test.py");
+    let python = std::env::var("MKC_PYTHON").unwrap_or_else(|_| "python3".into());
+    let output = Command::new(&python)
+        .arg(script)
+        .env("KUBECONFIG", &cluster.kubeconfig)
+        .env("MKC_POD", pod)
+        .output()
+        .unwrap_or_else(|e| panic!("run {python}: {e}"));
+    let report = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the Python client's streams:\n{report}");
+    assert!(report.contains("Ran 4 tests"), "{report}");
+}
+
 /// exec (output, exit code, stdin), cp, attach and port-forward through the API server, with
-/// the oldest and the newest kubectl (which speak SPDY, and WebSocket before falling back).
+/// the oldest kubectl (SPDY) and the newest (exec over a WebSocket, port-forward over SPDY
+/// after its WebSocket tunnel is refused).
 fn streams_work_with_every_kubectl(cluster: &Cluster, pod: &str) {
     let kubectls = common::kubectls();
     for kubectl in [kubectls.first().unwrap(), kubectls.last().unwrap()] {

@@ -1,7 +1,7 @@
 //! `mkc load IMAGE…`: copies images from this machine's Docker into every node of a cluster,
 //! as `kind load docker-image` does, since nodes cannot pull from a registry that is not there.
 
-use crate::cluster::{ClusterName, DockerProvider, NodeProvider};
+use crate::cluster::{ClusterName, DockerProvider, Loaded, NodeProvider};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,9 +24,25 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     for image in &args.images {
-        futures::future::try_join_all(nodes.iter().map(|node| provider.load_image(node, image)))
-            .await?;
-        println!("{image} loaded into {}", nodes.join(", "));
+        let loads = nodes.iter().map(|node| provider.load_image(node, image));
+        let outcomes = futures::future::try_join_all(loads).await?;
+        let (copied, there): (Vec<_>, Vec<_>) = nodes
+            .iter()
+            .zip(outcomes)
+            .partition(|(_, outcome)| *outcome == Loaded::Copied);
+        let names = |nodes: Vec<(&String, Loaded)>| {
+            nodes
+                .into_iter()
+                .map(|(node, _)| node.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !copied.is_empty() {
+            println!("{image} loaded into {}", names(copied));
+        }
+        if !there.is_empty() {
+            println!("{image} already on {}", names(there));
+        }
     }
     Ok(())
 }

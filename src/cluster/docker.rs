@@ -28,7 +28,9 @@ use tokio::io::AsyncWriteExt;
 use super::certs::API_PORT;
 use super::files;
 use super::names::{CLUSTER_LABEL, ClusterName, ROLE_LABEL, Role, docker_volume};
-use super::provider::{NodeProvider, NodeSpec, ProviderError, Removed, Security, Subnet};
+use super::provider::{
+    Loaded, NodeProvider, NodeSpec, ProviderError, Removed, Security, Subnet,
+};
 
 /// The part of runc's error that says `--privileged` cannot be applied on this host.
 const CAPS_REFUSED: &str = "unable to apply caps";
@@ -43,6 +45,38 @@ pub struct DockerProvider {
 }
 
 impl DockerProvider {
+
+    /// Runs `cmd` in `node` to its end, discarding its output: whether it exited 0.
+    async fn exec_succeeds(&self, node: &str, cmd: Vec<&str>) -> Result<bool, ProviderError> {
+        let what = || format!("run {} in {node}", cmd[0]);
+        let exec = self
+            .docker
+            .create_exec(
+                node,
+                CreateExecOptions {
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    cmd: Some(cmd.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(refused(what()))?;
+        if let StartExecResults::Attached { mut output, .. } = self
+            .docker
+            .start_exec(&exec.id, Some(StartExecOptions::default()))
+            .await
+            .map_err(refused(what()))?
+        {
+            while output.next().await.is_some() {}
+        }
+        let inspected = self
+            .docker
+            .inspect_exec(&exec.id)
+            .await
+            .map_err(refused(what()))?;
+        Ok(inspected.exit_code == Some(0))
+    }
     /// Connects to the engine (`DOCKER_HOST` or the local socket) and agrees on an API
     /// version it speaks (bollard's default is newer than Docker 20.10's 1.41).
     pub async fn connect() -> Result<DockerProvider, ProviderError> {
@@ -448,8 +482,26 @@ impl NodeProvider for DockerProvider {
     }
 
     /// `docker save` on the host piped into `docker load` in the node, through the API on
-    /// both ends: the export streams into the stdin of an exec in the node.
-    async fn load_image(&self, node: &str, image: &str) -> Result<(), ProviderError> {
+    /// both ends: the export streams into the stdin of an exec in the node. A node whose
+    /// engine has an image of that name with the host's image's ID is skipped.
+    async fn load_image(&self, node: &str, image: &str) -> Result<Loaded, ProviderError> {
+        let id = self
+            .docker
+            .inspect_image(image)
+            .await
+            .map_err(refused(format!(
+                "find {image} on this machine (`docker images` lists what is there)"
+            )))?
+            .id
+            .unwrap_or_default();
+        // Compared in the node by the shell, so nothing the node's CLI prints is parsed here.
+        let same = "test \"$(docker image inspect --format '{{.Id}}' \"$1\" 2>/dev/null)\" = \"$2\"";
+        if self
+            .exec_succeeds(node, vec!["sh", "-c", same, "sh", image, &id])
+            .await?
+        {
+            return Ok(Loaded::AlreadyThere);
+        }
         let exec = self
             .docker
             .create_exec(
@@ -511,7 +563,7 @@ impl NodeProvider for DockerProvider {
             .await
             .map_err(refused(format!("check docker load in {node}")))?;
         match inspected.exit_code {
-            Some(0) => Ok(()),
+            Some(0) => Ok(Loaded::Copied),
             code => Err(ProviderError::Refused {
                 what: format!("load {image} into {node} (exit {code:?})"),
                 message: said.trim().to_owned(),

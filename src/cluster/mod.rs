@@ -18,5 +18,5 @@ pub use image::{
     ImageError, Outcome, build_node_image, debian_image, default_image, ensure as ensure_image,
 };
 pub use names::{CLUSTER_LABEL, ClusterName, InvalidName};
-pub use provider::{NodeProvider, ProviderError, Removed};
+pub use provider::{Loaded, NodeProvider, ProviderError, Removed};
 pub use up::{Cluster, UpError, UpOptions, up};

@@ -66,6 +66,14 @@ pub enum Security {
     Fallback,
 }
 
+/// What loading an image into a node did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loaded {
+    Copied,
+    /// The node held the same image already.
+    AlreadyThere,
+}
+
 /// What was removed with a cluster.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Removed {
@@ -103,12 +111,13 @@ pub trait NodeProvider: Sync {
         cluster: &ClusterName,
     ) -> impl Future<Output = Result<Vec<String>, ProviderError>> + Send;
 
-    /// Loads an image from the host's engine into a node's own engine.
+    /// Loads an image from the host's engine into a node's own engine, unless the node holds
+    /// that very image (same ID) already.
     fn load_image(
         &self,
         node: &str,
         image: &str,
-    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+    ) -> impl Future<Output = Result<Loaded, ProviderError>> + Send;
 
     /// Removes every container, volume and network of the cluster.
     fn delete_cluster(

@@ -1,7 +1,8 @@
-//! What one probe does, as upstream's prober does it: an HTTP GET answered with a status from
-//! 200 to 399, a TCP connection made within the timeout, or a command run in the container
-//! that exits 0. The failure messages read as upstream's do, since they end up in `Unhealthy`
-//! events. HTTPS and gRPC probes are not run (see [`Action::of`]).
+//! What one probe does, as upstream's prober does it: an HTTP or HTTPS GET answered with a
+//! status from 200 to 399 (redirects to the same host followed), a TCP connection made within
+//! the timeout, or a command run in the container that exits 0. The failure messages read as
+//! upstream's do, since they end up in `Unhealthy` events. gRPC probes are not run (see
+//! [`Action::of`]).
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
@@ -10,9 +11,10 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Container, HTTPGetAction, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::https;
 use super::worker::{Check, Outcome};
 use crate::runtime::{ContainerRuntime, PodKey, ProcessRequest};
 
@@ -20,6 +22,8 @@ use crate::runtime::{ContainerRuntime, PodKey, ProcessRequest};
 const MAX_OUTPUT: usize = 10 * 1024;
 /// The User-Agent upstream's probes send.
 const USER_AGENT: &str = "kube-probe/1.33";
+/// The redirects a probe follows, Go's HTTP client's limit.
+const MAX_REDIRECTS: usize = 10;
 
 /// Why a probe could not be run at all; upstream counts such a run as neither success nor
 /// failure, and records that the probe errored.
@@ -48,6 +52,8 @@ pub enum Action {
 /// An HTTP GET, ready to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpGet {
+    /// HTTPS rather than HTTP.
+    pub tls: bool,
     pub host: String,
     pub port: u16,
     /// The request target: a path, perhaps with a query.
@@ -58,8 +64,8 @@ pub struct HttpGet {
 impl Action {
     /// The action of `probe` on `container` of a pod at `pod_ip` (where HTTP and TCP probes
     /// connect unless they name a host). `None` for a probe this agent does not run (gRPC,
-    /// HTTPS, none at all): the container is treated as not having it. An error for one that
-    /// cannot run as given, which then errors each time, as upstream's does.
+    /// none at all): the container is treated as not having it. An error for one that cannot
+    /// run as given, which then errors each time, as upstream's does.
     pub fn of(
         probe: &Probe,
         container: &Container,
@@ -80,13 +86,6 @@ impl Action {
             return Some(action);
         }
         let get = probe.http_get.as_ref()?;
-        if get
-            .scheme
-            .as_deref()
-            .is_some_and(|s| !s.eq_ignore_ascii_case("HTTP"))
-        {
-            return None;
-        }
         let action = host(get.host.as_ref()).and_then(|host| {
             let port = port(&get.port, container)?;
             http_get(get, host, port).map(Action::Http)
@@ -119,6 +118,16 @@ fn port(port: &IntOrString, container: &Container) -> Result<u16, ProbeError> {
 /// Checks what goes on the request line and in headers, so nothing a spec says can split the
 /// request.
 fn http_get(get: &HTTPGetAction, host: String, port: u16) -> Result<HttpGet, ProbeError> {
+    let tls = match get.scheme.as_deref() {
+        None => false,
+        Some(scheme) if scheme.eq_ignore_ascii_case("HTTP") => false,
+        Some(scheme) if scheme.eq_ignore_ascii_case("HTTPS") => true,
+        Some(other) => {
+            return Err(ProbeError::BadRequest(format!(
+                "unsupported scheme {other:?}"
+            )));
+        }
+    };
     let path = get.path.clone().unwrap_or_default();
     if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(ProbeError::BadRequest(format!("invalid path {path:?}")));
@@ -145,6 +154,7 @@ fn http_get(get: &HTTPGetAction, host: String, port: u16) -> Result<HttpGet, Pro
         })
         .collect::<Result<_, _>>()?;
     Ok(HttpGet {
+        tls,
         host,
         port,
         path,
@@ -225,9 +235,8 @@ async fn tcp(host: &str, port: u16, timeout: Duration) -> Outcome {
 }
 
 async fn http(get: &HttpGet, timeout: Duration) -> Outcome {
-    let address = authority(&get.host, get.port);
-    let url = format!("http://{address}{}", get.path);
-    match tokio::time::timeout(timeout, status_of(get, &address)).await {
+    let url = url(get);
+    match tokio::time::timeout(timeout, follow(get.clone())).await {
         Err(_) => Outcome::Failure(format!(
             "Get {url:?}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
         )),
@@ -237,25 +246,118 @@ async fn http(get: &HttpGet, timeout: Duration) -> Outcome {
     }
 }
 
-/// Sends the request and reads the status code from the response's first line.
-async fn status_of(get: &HttpGet, address: &str) -> Result<u16, String> {
-    let mut stream = TcpStream::connect((get.host.as_str(), get.port))
+fn url(get: &HttpGet) -> String {
+    let scheme = if get.tls { "https" } else { "http" };
+    format!("{scheme}://{}{}", authority(&get.host, get.port), get.path)
+}
+
+/// Sends the request, following redirects to the same host; the last status. A redirect
+/// elsewhere ends the probe with the redirect's status, which upstream counts a success.
+async fn follow(mut get: HttpGet) -> Result<u16, String> {
+    for _ in 0..=MAX_REDIRECTS {
+        let head = send(&get).await?;
+        let location = head.location.filter(|_| (300..400).contains(&head.code));
+        let Some(next) = location.and_then(|to| redirect(&get, &to)) else {
+            return Ok(head.code);
+        };
+        get = next;
+    }
+    Err(format!("stopped after {MAX_REDIRECTS} redirects"))
+}
+
+/// Where a redirect to `location` leads from `get`, if that is the same host.
+fn redirect(get: &HttpGet, location: &str) -> Option<HttpGet> {
+    let (tls, rest) = match location.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => (true, rest),
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => (false, rest),
+        Some(_) => return None,
+        None => {
+            let path = match location.starts_with('/') {
+                true => location.to_owned(),
+                false => {
+                    let base = get.path.split('?').next().unwrap_or_default();
+                    let dir = base.rsplit_once('/').map_or("", |(dir, _)| dir);
+                    format!("{dir}/{location}")
+                }
+            };
+            return Some(HttpGet { path, ..get.clone() });
+        }
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, "/"),
+    };
+    let default_port = if tls { 443 } else { 80 };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port.parse().ok()?),
+        _ => (authority, default_port),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    (host == get.host).then(|| HttpGet {
+        tls,
+        port,
+        path: path.to_owned(),
+        ..get.clone()
+    })
+}
+
+/// The parts of a response's head a probe reads.
+struct Head {
+    code: u16,
+    location: Option<String>,
+}
+
+/// One request and the head of its response.
+async fn send(get: &HttpGet) -> Result<Head, String> {
+    let address = authority(&get.host, get.port);
+    let stream = TcpStream::connect((get.host.as_str(), get.port))
         .await
         .map_err(|e| format!("dial tcp {address}: {e}"))?;
+    let request = request(get, &address);
+    if get.tls {
+        exchange(https::connect(&get.host, stream).await?, &request).await
+    } else {
+        exchange(stream, &request).await
+    }
+}
+
+/// Writes `request` and reads the response's head.
+async fn exchange<S>(mut stream: S, request: &str) -> Result<Head, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     stream
-        .write_all(request(get, address).as_bytes())
+        .write_all(request.as_bytes())
         .await
         .map_err(|e| e.to_string())?;
     let mut head = Vec::new();
     let mut buffer = [0; 1024];
-    while !head.contains(&b'\n') && head.len() < MAX_OUTPUT {
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_OUTPUT {
         let read = stream.read(&mut buffer).await.map_err(|e| e.to_string())?;
         if read == 0 {
             break;
         }
         head.extend_from_slice(&buffer[..read]);
     }
-    status_code(&head).ok_or_else(|| "malformed HTTP response".to_owned())
+    let code = status_code(&head).ok_or_else(|| "malformed HTTP response".to_owned())?;
+    Ok(Head {
+        code,
+        location: header(&head, "location"),
+    })
+}
+
+/// The value of header `name` in a response's head.
+fn header(head: &[u8], name: &str) -> Option<String> {
+    String::from_utf8_lossy(head)
+        .split("\r\n")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
 }
 
 /// The request as upstream's prober sends it; the probe's own Host, User-Agent and Accept
@@ -323,6 +425,7 @@ mod tests {
         assert_eq!(
             Action::of(&get, &container(), POD_IP),
             Some(Ok(Action::Http(HttpGet {
+                tls: false,
                 host: "10.244.1.2".into(),
                 port: 8080,
                 path: "/healthz".into(),
@@ -373,10 +476,14 @@ mod tests {
             ),
             Some(Err(ProbeError::BadRequest(_)))
         ));
-        assert_eq!(
+        assert!(matches!(
             of(json!({"httpGet": {"port": 443, "scheme": "HTTPS"}})),
-            None
-        );
+            Some(Ok(Action::Http(HttpGet { tls: true, .. })))
+        ));
+        assert!(matches!(
+            of(json!({"httpGet": {"port": 21, "scheme": "FTP"}})),
+            Some(Err(ProbeError::BadRequest(_)))
+        ));
         assert_eq!(of(json!({"grpc": {"port": 9000}})), None);
         assert_eq!(of(json!({})), None);
     }
@@ -384,6 +491,7 @@ mod tests {
     #[test]
     fn requests_carry_upstream_headers_unless_the_probe_names_its_own() {
         let get = HttpGet {
+            tls: false,
             host: "10.244.1.2".into(),
             port: 80,
             path: "/healthz?full=1".into(),
@@ -417,11 +525,129 @@ mod tests {
 
     fn local(port: u16) -> HttpGet {
         HttpGet {
+            tls: false,
             host: "127.0.0.1".into(),
             port,
             path: "/healthz".into(),
             headers: Vec::new(),
         }
+    }
+
+    #[test]
+    fn redirects_stay_on_the_probed_host() {
+        let from = HttpGet {
+            path: "/app/healthz?x=1".into(),
+            ..local(8080)
+        };
+        let to = |location| redirect(&from, location).map(|g| (g.tls, g.port, g.path));
+        assert_eq!(to("/ready"), Some((false, 8080, "/ready".into())));
+        assert_eq!(to("ready"), Some((false, 8080, "/app/ready".into())));
+        assert_eq!(
+            to("https://127.0.0.1:8443/secure"),
+            Some((true, 8443, "/secure".into()))
+        );
+        assert_eq!(to("http://127.0.0.1"), Some((false, 80, "/".into())));
+        assert_eq!(to("http://example.com/healthz"), None);
+        assert_eq!(to("ftp://127.0.0.1/file"), None);
+        assert_eq!(
+            header(b"HTTP/1.1 302 Found\r\nLocation: /next\r\n\r\n", "location"),
+            Some("/next".into())
+        );
+    }
+
+    /// Answers each request on a local port from `answers` in turn, and says what the
+    /// requests were.
+    async fn answering_each(answers: Vec<String>) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let served = tokio::spawn(async move {
+            let mut requests = Vec::new();
+            for answer in answers {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut buffer = vec![0; 4096];
+                let read = stream.read(&mut buffer).await.unwrap();
+                stream.write_all(answer.as_bytes()).await.unwrap();
+                requests.push(String::from_utf8_lossy(&buffer[..read]).into_owned());
+            }
+            requests
+        });
+        (port, served)
+    }
+
+    #[tokio::test]
+    async fn redirects_on_the_same_host_are_followed_to_their_end() {
+        let second = Duration::from_secs(1);
+        let (port, served) = answering_each(vec![
+            "HTTP/1.1 302 Found\r\nLocation: /moved\r\nContent-Length: 0\r\n\r\n".into(),
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into(),
+        ])
+        .await;
+        assert_eq!(
+            http(&local(port), second).await,
+            Outcome::Failure("HTTP probe failed with statuscode: 404".into())
+        );
+        let requests = served.await.unwrap();
+        assert!(requests[1].starts_with("GET /moved HTTP/1.1\r\n"), "{requests:?}");
+
+        let (port, _) = answering_each(vec![
+            "HTTP/1.1 301 Moved\r\nLocation: http://example.com/\r\n\r\n".into(),
+        ])
+        .await;
+        assert_eq!(http(&local(port), second).await, Outcome::Success);
+    }
+
+    /// A local HTTPS server with a self-signed certificate, answering one request with 200.
+    async fn answering_over_tls() -> u16 {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let Ok(mut stream) = acceptor.accept(stream).await else {
+                return;
+            };
+            let mut buffer = vec![0; 4096];
+            let _ = stream.read(&mut buffer).await.unwrap();
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .await
+                .unwrap();
+            let _ = stream.shutdown().await;
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn https_probes_accept_a_self_signed_certificate() {
+        let second = Duration::from_secs(1);
+        let port = answering_over_tls().await;
+        let get = HttpGet {
+            tls: true,
+            ..local(port)
+        };
+        assert_eq!(http(&get, second).await, Outcome::Success);
+        // Plain HTTP on the TLS port gets no HTTP answer.
+        let port = answering_over_tls().await;
+        assert!(matches!(
+            http(&local(port), second).await,
+            Outcome::Failure(_)
+        ));
     }
 
     #[tokio::test]

@@ -201,29 +201,27 @@ fn encode(encoding: Encoding, channel: u8, payload: &[u8]) -> Message {
     }
 }
 
-/// A message's channel and payload; `None` for control messages and malformed ones.
+/// A message's channel and payload; `None` for control messages and malformed ones. Text and
+/// binary messages are read alike, as a kubelet reads them: the Python client sends text it was
+/// given as text messages, whatever the protocol.
 fn decode(encoding: Encoding, message: Message) -> Option<(u8, Bytes)> {
-    match (encoding, message) {
-        (Encoding::Binary, Message::Binary(data)) => {
-            let (&channel, _) = data.split_first()?;
-            Some((channel, data.slice(1..)))
-        }
-        (Encoding::Base64, Message::Text(text)) => {
-            let (digit, rest) = text.as_str().split_at_checked(1)?;
-            let channel = digit.bytes().next()?.checked_sub(b'0')?;
-            match BASE64.decode(rest) {
+    let data: Bytes = match message {
+        Message::Binary(data) => data,
+        Message::Text(text) => Bytes::from(text),
+        _ => return None,
+    };
+    let (&first, _) = data.split_first()?;
+    match encoding {
+        Encoding::Binary => Some((first, data.slice(1..))),
+        Encoding::Base64 => {
+            let channel = first.checked_sub(b'0')?;
+            match BASE64.decode(&data[1..]) {
                 Ok(payload) => Some((channel, payload.into())),
                 Err(error) => {
                     debug!(%error, "dropping a base64 message that does not decode");
                     None
                 }
             }
-        }
-        (_, message) => {
-            if !message.is_close() && !message.is_ping() && !message.is_pong() {
-                debug!("dropping a message of the other encoding");
-            }
-            None
         }
     }
 }
@@ -260,9 +258,11 @@ mod tests {
         assert!(channels.take(7).is_none());
 
         client
-            .send(Message::Binary(vec![0, b'h', b'i'].into()))
+            .send(Message::Binary(vec![0, b'h'].into()))
             .await
             .unwrap();
+        // A text message carries bytes too.
+        client.send(Message::Text("\u{0}i".into())).await.unwrap();
         client
             .send(Message::Binary(vec![CLOSE, 0].into()))
             .await

@@ -95,6 +95,9 @@ pub struct DockerRuntime {
     network: PodNetwork,
     /// The pod CIDR the network serves, once known.
     cidr: Mutex<Option<String>>,
+    /// Held while the pause image is looked for and imported, so the sandboxes of many pods
+    /// arriving at once import it once.
+    pause_import: Mutex<()>,
 }
 
 /// A container of the node as the engine lists it.
@@ -127,6 +130,7 @@ impl DockerRuntime {
             },
             config,
             cidr: Mutex::new(None),
+            pause_import: Mutex::new(()),
         })
     }
 
@@ -327,7 +331,10 @@ impl ContainerRuntime for DockerRuntime {
                 "the node has no pod CIDR yet".into(),
             ));
         }
-        pause::ensure(&self.docker).await?;
+        {
+            let _importing = self.pause_import.lock().await;
+            pause::ensure(&self.docker).await?;
+        }
         let labels = Instance::sandbox(&config.pod).labels(&self.config.node_name);
         let body =
             sandbox::create_body(config, labels, &self.network.name, self.config.node_address);
