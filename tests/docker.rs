@@ -579,3 +579,63 @@ fn a_failing_readiness_probe_keeps_a_pod_out_of_ready_and_its_service() {
         },
     );
 }
+
+#[test]
+fn restarted_nodes_come_back_with_their_pods_and_objects() {
+    nginx_image();
+    let cluster = Cluster::up("t-restart", 1);
+    cluster.load(NGINX);
+    cluster.kubectl(&["create", "deployment", "web", "--image", NGINX]);
+    let ready_pod = || {
+        let pods = cluster.json(&["get", "pods", "-l", "app=web"]);
+        let pod = pods["items"].get(0)?.clone();
+        ready(&pod).then_some(pod)
+    };
+    let before = eventually("the pod to be Ready", Duration::from_secs(60), ready_pod);
+    let name = before["metadata"]["name"].as_str().unwrap().to_owned();
+
+    // The worker restarts: its engine finds the pod's containers stopped, the agent starts
+    // the sandbox again and the container in it, and the pod answers at its address.
+    let worker = cluster.node("worker");
+    docker(&["restart", &worker]);
+    let after = eventually(
+        "the pod to run again after its node restarted",
+        Duration::from_secs(90),
+        || {
+            let pod = ready_pod()?;
+            let restarts = pod["status"]["containerStatuses"][0]["restartCount"].as_i64();
+            (restarts >= Some(1)).then_some(pod)
+        },
+    );
+    assert_eq!(after["metadata"]["name"], name.as_str(), "the same pod");
+    let ip = after["status"]["podIP"].as_str().unwrap();
+    let page = docker(&["exec", &worker, "curl", "-sS", &format!("http://{ip}/")]);
+    assert!(page.contains("nginx"), "{page}");
+
+    // The control plane restarts: every object is still there and the nodes come back Ready.
+    docker(&["restart", &cluster.node("control-plane")]);
+    let kubectl = common::kubectls().pop().unwrap();
+    eventually(
+        "the nodes Ready after the control plane restarted",
+        Duration::from_secs(90),
+        || {
+            let nodes = cluster.run(&kubectl, &["get", "nodes", "-o", "json"], "");
+            let nodes: Value = serde_json::from_slice(&nodes.stdout).ok()?;
+            let items = nodes["items"].as_array()?;
+            let all_ready = items.iter().all(|node| {
+                node["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            });
+            (items.len() == 2 && all_ready).then_some(())
+        },
+    );
+    let deployment = cluster.json(&["get", "deployment", "web"]);
+    assert_eq!(deployment["status"]["readyReplicas"], 1, "{deployment}");
+    assert_eq!(
+        cluster.json(&["get", "pod", &name])["metadata"]["name"],
+        name.as_str()
+    );
+}

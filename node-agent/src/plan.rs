@@ -104,6 +104,25 @@ pub fn plan<'a>(
     let Some(pod) = observed else {
         return Plan::step(Step::CreateSandbox);
     };
+    let plan = plan_containers(spec, pod, pulls, verdicts, now);
+    // A sandbox that stopped (its node restarted) is started again, before any container.
+    if !pod.sandbox.running && plan.steps.iter().any(|s| matches!(s, Step::Start(_))) {
+        return Plan {
+            steps: vec![Step::CreateSandbox],
+            ..plan
+        };
+    }
+    plan
+}
+
+/// The containers' steps, in a sandbox that exists.
+fn plan_containers<'a>(
+    spec: &'a PodSpec,
+    pod: &RuntimePod,
+    pulls: &PodPulls,
+    verdicts: &PodVerdicts,
+    now: Timestamp,
+) -> Plan<'a> {
     let policy = RestartPolicy::of(spec);
     let planner = Planner {
         pod: spec,
@@ -266,6 +285,7 @@ mod tests {
             sandbox: Sandbox {
                 ip: None,
                 created_at: now(),
+                running: true,
             },
             containers,
         }
@@ -305,6 +325,34 @@ mod tests {
             )),
             (vec!["sandbox".into()], None)
         );
+    }
+
+    #[test]
+    fn a_stopped_sandbox_is_started_before_the_containers_restart() {
+        let spec = spec(json!({"containers": [{"name": "web"}]}));
+        let plan_for = |pod: &RuntimePod, spec: &PodSpec| {
+            summary(&plan(
+                spec,
+                Some(pod),
+                &PodPulls::new(),
+                &PodVerdicts::new(),
+                now(),
+            ))
+        };
+        let mut restarted = pod(vec![exited("web", 0, 137, 60)]);
+        restarted.sandbox.running = false;
+        assert_eq!(plan_for(&restarted, &spec), (vec!["sandbox".into()], None));
+        restarted.sandbox.running = true;
+        assert_eq!(plan_for(&restarted, &spec), (vec!["web@1".into()], None));
+
+        // Nothing will run again: no sandbox is needed.
+        let never = serde_json::from_value::<PodSpec>(
+            json!({"restartPolicy": "Never", "containers": [{"name": "web"}]}),
+        )
+        .unwrap();
+        let mut done = pod(vec![exited("web", 0, 0, 60)]);
+        done.sandbox.running = false;
+        assert_eq!(plan_for(&done, &never), (vec![], None));
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub fn pod_status(o: &Observation) -> PodStatus {
         .map(|s| s.name.as_str())
         .collect();
     let facts = Facts {
-        sandbox_ready: o.runtime.is_some(),
+        sandbox_ready: o.runtime.is_some_and(|pod| pod.sandbox.running),
         incomplete,
         unready,
         succeeded: phase == "Succeeded",
@@ -499,6 +499,7 @@ mod tests {
             sandbox: Sandbox {
                 ip: Some("10.244.1.2".parse().unwrap()),
                 created_at: at(0),
+                running: true,
             },
             containers,
         }

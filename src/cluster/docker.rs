@@ -15,7 +15,7 @@ use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HostConfig,
     HostConfigCgroupnsModeEnum, Ipam, IpamConfig, Mount, MountType, NetworkCreateRequest,
-    NetworkingConfig, PortBinding, VolumeCreateRequest,
+    NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
@@ -242,7 +242,9 @@ struct Labelled {
 /// The container of a node: its role in the environment and labels, a fixed address on the
 /// cluster network (kept across restarts), the inner dockerd's storage on a volume (overlay2
 /// cannot sit on overlayfs), the server's data on a volume of its own, and a private cgroup
-/// namespace so the inner containers' cgroups nest under the node's.
+/// namespace so the inner containers' cgroups nest under the node's. Nodes restart with the
+/// host's engine (after a reboot) unless someone stopped them: the init exits 0 on the
+/// engine's SIGTERM, which `on-failure` (kind's choice) would not restart.
 fn container_body(node: &NodeSpec, security: Security) -> ContainerCreateBody {
     let mut labels = DockerProvider::labels(&node.cluster);
     labels.insert(ROLE_LABEL.to_owned(), node.role.label().to_owned());
@@ -262,6 +264,10 @@ fn container_body(node: &NodeSpec, security: Security) -> ContainerCreateBody {
             ("/tmp".to_owned(), String::new()),
         ])),
         mounts: Some(mounts),
+        restart_policy: Some(RestartPolicy {
+            name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+            maximum_retry_count: None,
+        }),
         network_mode: Some(node.cluster.network()),
         port_bindings: node.publish_api.map(|port| {
             HashMap::from([(

@@ -415,6 +415,7 @@ mod tests {
             sandbox: Sandbox {
                 ip: None,
                 created_at: now,
+                running: true,
             },
             containers: vec![RuntimeContainer {
                 name: "web".into(),

@@ -207,6 +207,9 @@ pub struct Sandbox {
     /// The pod's own address; `None` for a pod on the host network.
     pub ip: Option<IpAddr>,
     pub created_at: Timestamp,
+    /// Whether it holds the pod's namespaces still; one that stopped (its node restarted) is
+    /// started again before any container of the pod is.
+    pub running: bool,
 }
 
 /// Whether a container runs to completion before the next starts, or runs for the pod's life.
@@ -305,7 +308,8 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// CIDR is a no-op.
     fn set_pod_cidr(&self, cidr: &str) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 
-    /// Creates the pod's sandbox unless it exists, and returns it.
+    /// Creates the pod's sandbox unless it exists, starts it again if it stopped, and returns
+    /// it.
     fn ensure_sandbox(
         &self,
         config: &SandboxConfig,

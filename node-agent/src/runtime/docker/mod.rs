@@ -178,6 +178,26 @@ impl DockerRuntime {
         Ok(sandbox::of(&self.inspect(id).await?, &self.network.name))
     }
 
+    /// Starts a sandbox that stopped (its node or engine restarted), once the pod's containers
+    /// that still run in its old namespaces are stopped; they start again in the new ones.
+    async fn restart_sandbox(
+        &self,
+        pod: &PodKey,
+        sandbox: &Listed,
+        listed: &[Listed],
+    ) -> Result<(), RuntimeError> {
+        let running = listed
+            .iter()
+            .filter(|l| l.running && l.instance.role != Role::Sandbox);
+        for container in running {
+            self.stop(&container.id, Duration::ZERO).await?;
+        }
+        self.docker
+            .start_container(&sandbox.id, None::<StartContainerOptions>)
+            .await
+            .map_err(engine_error(format!("starting the sandbox of pod {pod}")))
+    }
+
     /// Creates and starts a sandbox; one left created but not started is removed, so the next
     /// try starts afresh.
     async fn run_sandbox(
@@ -323,7 +343,11 @@ impl ContainerRuntime for DockerRuntime {
     }
 
     async fn ensure_sandbox(&self, config: &SandboxConfig) -> Result<Sandbox, RuntimeError> {
-        if let Some(found) = sandbox_of(&self.list(Some(&config.pod), Some(Role::Sandbox)).await?) {
+        let listed = self.list(Some(&config.pod), None).await?;
+        if let Some(found) = sandbox_of(&listed) {
+            if !found.running {
+                self.restart_sandbox(&config.pod, found, &listed).await?;
+            }
             return self.sandbox(&found.id).await;
         }
         if !config.host_network && self.cidr.lock().await.is_none() {

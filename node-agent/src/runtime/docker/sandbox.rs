@@ -63,7 +63,7 @@ pub fn create_body(
 }
 
 /// The sandbox an inspected pause container is: its address on `network` (none on the host
-/// network, or once stopped) and when it was made.
+/// network, or once stopped), when it was made, and whether it runs.
 pub fn of(inspect: &ContainerInspectResponse, network: &str) -> Sandbox {
     let ip = inspect
         .network_settings
@@ -77,7 +77,16 @@ pub fn of(inspect: &ContainerInspectResponse, network: &str) -> Sandbox {
         .as_deref()
         .and_then(|created| created.parse().ok())
         .unwrap_or(Timestamp::UNIX_EPOCH);
-    Sandbox { ip, created_at }
+    let running = inspect
+        .state
+        .as_ref()
+        .and_then(|state| state.running)
+        .unwrap_or(false);
+    Sandbox {
+        ip,
+        created_at,
+        running,
+    }
 }
 
 /// The sandbox's name in the engine.

@@ -151,6 +151,7 @@ impl ContainerRuntime for SimulatedRuntime {
         let sandbox = Sandbox {
             ip: held.map(IpAddr::V4),
             created_at: Timestamp::now(),
+            running: true,
         };
         state.pods.insert(
             config.pod.uid.clone(),
