@@ -143,7 +143,11 @@ pub async fn run_nodes<R: ContainerRuntime>(
         wakes,
         housekeeping,
     };
-    tasks.spawn(pod_sync::run(context, inputs, settings.sync_concurrency, stop.clone()).map(Ok));
+    let pacing = pod_sync::Pacing {
+        concurrency: settings.sync_concurrency,
+        volume_refresh: settings.volume_refresh_interval,
+    };
+    tasks.spawn(pod_sync::run(context, inputs, pacing, stop.clone()).map(Ok));
     let (network_client, network_fleet, network_stop) =
         (client.clone(), fleet.clone(), stop.clone());
     let pod_cidrs = move || {

@@ -110,6 +110,9 @@ pub struct Settings {
     pub housekeeping_interval: Duration,
     /// Pods synced at once across the whole process.
     pub sync_concurrency: u16,
+    /// How often a running pod's ConfigMap, Secret, downward API and projected volumes are
+    /// written again from the API (upstream's syncFrequency).
+    pub volume_refresh_interval: Duration,
     /// Nodes registered at once at start.
     pub registration_concurrency: usize,
     /// What a node that runs real containers serves beside its pods.
@@ -134,6 +137,7 @@ impl Default for Settings {
             status_report_interval: Duration::from_secs(5 * 60),
             housekeeping_interval: Duration::from_secs(10),
             sync_concurrency: 64,
+            volume_refresh_interval: Duration::from_secs(60),
             registration_concurrency: 32,
             services: Services::default(),
         }

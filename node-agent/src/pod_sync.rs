@@ -66,12 +66,21 @@ pub struct Context<R> {
     pub fleet: Arc<Fleet<R>>,
 }
 
-/// What every sync shares besides the [`Context`]: the probes of the process's pods and the
-/// recorder of their events.
+/// How many pods are synced at once, and how often a running pod is synced again to refresh
+/// its API volumes.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    pub concurrency: u16,
+    pub volume_refresh: Duration,
+}
+
+/// What every sync shares besides the [`Context`]: the probes of the process's pods, the
+/// recorder of their events, and the volume refresh interval.
 struct Shared<R> {
     context: Arc<Context<R>>,
     probes: Probes,
     events: Recorder,
+    volume_refresh: Duration,
 }
 
 /// Where pod sync learns of pods to look at.
@@ -89,7 +98,7 @@ pub struct Inputs {
 pub async fn run<R: ContainerRuntime>(
     context: Arc<Context<R>>,
     inputs: Inputs,
-    concurrency: u16,
+    pacing: Pacing,
     shutdown: CancellationToken,
 ) {
     let selector = match context.fleet.single() {
@@ -103,6 +112,7 @@ pub async fn run<R: ContainerRuntime>(
         probes: Probes::new(verdict_changes, events.clone()),
         context,
         events,
+        volume_refresh: pacing.volume_refresh,
     });
     let context = &shared.context;
     let housekeeping = inputs.housekeeping;
@@ -144,7 +154,7 @@ pub async fn run<R: ContainerRuntime>(
     )
     .map(|pod: PodKey| ObjectRef::new(&pod.name).within(&pod.namespace));
     let controller = Controller::for_stream(pods, inputs.store)
-        .with_config(controller::Config::default().concurrency(concurrency))
+        .with_config(controller::Config::default().concurrency(pacing.concurrency))
         .reconcile_on(exits)
         .reconcile_on(inputs.wakes)
         .reconcile_on(verdicts_changed)
@@ -210,6 +220,7 @@ async fn reconcile<R: ContainerRuntime>(
         key,
         probes: &shared.probes,
         events: &shared.events,
+        volume_refresh: shared.volume_refresh,
     };
     if finished(&pod) {
         sync.release().await?;
@@ -244,6 +255,7 @@ struct PodSync<'a, R> {
     key: PodKey,
     probes: &'a Probes,
     events: &'a Recorder,
+    volume_refresh: Duration,
     /// The pod, as its events name it.
     subject: Subject,
 }
@@ -272,18 +284,16 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         // shortly.
         let containers = spec.containers.len() + spec.init_containers.as_ref().map_or(0, Vec::len);
         let mut rounds_left = 2 + 3 * containers;
-        let next = loop {
+        let mut next = loop {
             let pulls = self.node.pulls.pod(&self.key.uid);
             let verdicts = self.probes.verdicts(&self.key.uid);
             let plan = plan::plan(spec, observed.as_ref(), &pulls, &verdicts, Timestamp::now());
             if plan.steps.is_empty() {
                 self.backing_off(&plan.waiting, &pulls);
-                break plan
-                    .retry_after
-                    .map_or_else(Action::await_change, Action::requeue);
+                break plan.retry_after;
             }
             if rounds_left == 0 {
-                break Action::requeue(RETRY);
+                break Some(RETRY);
             }
             rounds_left -= 1;
             for step in plan.steps {
@@ -304,8 +314,34 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
             },
             now: Timestamp::now(),
         });
+        if let Some(running) = observed.as_ref().filter(|pod| runs_any(pod))
+            && self.refresh_volumes(running).await
+        {
+            next = Some(next.map_or(self.volume_refresh, |n| n.min(self.volume_refresh)));
+        }
         self.report(observed.as_ref(), false).await?;
-        Ok(next)
+        Ok(next.map_or_else(Action::await_change, Action::requeue))
+    }
+
+    /// Writes the pod's API volumes again; whether it has any, and so is to be looked at
+    /// again after the refresh interval. A failure keeps what the volume held, as upstream
+    /// does, and is tried again then.
+    async fn refresh_volumes(&self, observed: &RuntimePod) -> bool {
+        let Some(spec) = self.pod.spec.as_ref() else {
+            return false;
+        };
+        let Some(dir) = self.node.runtime.volumes_dir(&self.key) else {
+            return false;
+        };
+        if crate::volumes::mounted_by_any(spec).is_empty() {
+            return false;
+        }
+        let info = PodInfo::new(self.pod, &self.node.config, Some(observed));
+        let client = kube::Client::from(self.api.clone());
+        if let Err(error) = resolve::refresh_volumes(&client, &info, &dir).await {
+            tracing::warn!(pod = %self.key, %error, "refreshing the pod's volumes failed");
+        }
+        true
     }
 
     fn record(&self, notes: impl IntoIterator<Item = Note>) {
@@ -550,6 +586,13 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
             Err(error) => Err(error.into()),
         }
     }
+}
+
+/// Whether any of the pod's containers runs.
+fn runs_any(pod: &RuntimePod) -> bool {
+    pod.containers
+        .iter()
+        .any(|c| matches!(c.state, ContainerState::Running { .. }))
 }
 
 fn ignore_not_found(result: Result<(), RuntimeError>) -> Result<(), RuntimeError> {

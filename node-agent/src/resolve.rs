@@ -7,9 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVarSource, Pod, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVarSource, Pod, Secret, Volume};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::{Api, Client};
 
@@ -251,22 +251,57 @@ pub async fn prepare(
     );
     let namespace = info.pod.metadata.namespace.as_deref().unwrap_or("default");
     let objects = Objects::fetch(client, namespace, wanted).await?;
-    let mut prepared = Prepared::default();
+    let mut prepared = Prepared {
+        volumes: write_volumes(&mounted, info, &objects, volumes_dir).await?,
+        ..Prepared::default()
+    };
+    prepared.env = environment(container, info, &objects)?;
+    (prepared.command, prepared.args) = command_and_args(container, &prepared.env);
+    Ok(prepared)
+}
+
+/// Writes the running pod's API volumes again from what the API holds now, as a kubelet's
+/// periodic sync does, so that a changed ConfigMap or Secret, or a new label, shows in the
+/// files; a volume whose content is unchanged is left alone.
+pub async fn refresh_volumes(
+    client: &Client,
+    info: &PodInfo<'_>,
+    volumes_dir: &Path,
+) -> Result<(), ResolveError> {
+    let no_spec = Default::default();
+    let spec = info.pod.spec.as_ref().unwrap_or(&no_spec);
+    let mounted = volumes::mounted_by_any(spec);
+    let wanted = mounted
+        .iter()
+        .flat_map(|volume| volumes::references(volume))
+        .collect();
+    let namespace = info.pod.metadata.namespace.as_deref().unwrap_or("default");
+    let objects = Objects::fetch(client, namespace, wanted).await?;
+    write_volumes(&mounted, info, &objects, Some(volumes_dir)).await?;
+    Ok(())
+}
+
+/// Writes each of `mounted` under `volumes_dir` (when the runtime has one): where each is.
+async fn write_volumes(
+    mounted: &[&Volume],
+    info: &PodInfo<'_>,
+    objects: &Objects,
+    volumes_dir: Option<&Path>,
+) -> Result<HashMap<String, PathBuf>, ResolveError> {
+    let mut written = HashMap::new();
     for volume in mounted {
         let failed = |source| ResolveError::Mount {
             volume: volume.name.clone(),
             source: Box::new(source),
         };
-        let files = volumes::files(volume, info, &objects).map_err(failed)?;
+        let files = volumes::files(volume, info, objects).map_err(failed)?;
         if let Some(dir) = volumes_dir {
             let dir = dir.join(volumes::relative(&volume.name).map_err(failed)?);
             volumes::write(dir.clone(), files).await.map_err(failed)?;
-            prepared.volumes.insert(volume.name.clone(), dir);
+            written.insert(volume.name.clone(), dir);
         }
     }
-    prepared.env = environment(container, info, &objects)?;
-    (prepared.command, prepared.args) = command_and_args(container, &prepared.env);
-    Ok(prepared)
+    Ok(written)
 }
 
 /// The ConfigMaps and Secrets the container's environment reads.

@@ -53,6 +53,20 @@ pub fn mounted<'a>(pod: &'a PodSpec, container: &Container) -> Vec<&'a Volume> {
         .collect()
 }
 
+/// The volumes any of the pod's containers mount whose files come from the API, each once.
+pub fn mounted_by_any(pod: &PodSpec) -> Vec<&Volume> {
+    let containers = pod
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(&pod.containers);
+    let mut seen = BTreeSet::new();
+    containers
+        .flat_map(|container| mounted(pod, container))
+        .filter(|volume| seen.insert(volume.name.as_str()))
+        .collect()
+}
+
 /// The ConfigMaps and Secrets whose keys `volume` holds.
 pub fn references(volume: &Volume) -> Vec<(Kind, String)> {
     let mut found = Vec::new();
@@ -250,7 +264,8 @@ pub fn relative(path: &str) -> Result<&Path, ResolveError> {
     Ok(within)
 }
 
-/// Writes `files` into `dir` atomically, replacing what it held.
+/// Writes `files` into `dir` atomically, replacing what it held, unless it holds them already
+/// (a refresh that finds nothing changed leaves the volume, and whoever watches it, alone).
 pub async fn write(dir: PathBuf, files: Files) -> Result<(), ResolveError> {
     let written = tokio::task::spawn_blocking({
         let dir = dir.clone();
@@ -265,6 +280,9 @@ pub async fn write(dir: PathBuf, files: Files) -> Result<(), ResolveError> {
 /// `..data` is swapped to it by renaming a new symlink over it, each top-level path is a
 /// symlink to `..data/PATH`, and what the previous version held is removed.
 fn write_now(dir: &Path, files: &Files) -> io::Result<()> {
+    if holds(dir, files) {
+        return Ok(());
+    }
     fs::create_dir_all(dir)?;
     let now = Timestamp::now();
     let version = format!(
@@ -306,6 +324,41 @@ fn write_now(dir: &Path, files: &Files) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether the current version of `dir` has exactly `files`, with their contents and modes.
+fn holds(dir: &Path, files: &Files) -> bool {
+    let current = dir.join(DATA);
+    let mut found = 0;
+    let mut pending = vec![current.clone()];
+    while let Some(at) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&at) else {
+            return false;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => pending.push(path),
+                Ok(_) => {
+                    let relative = path.strip_prefix(&current).ok();
+                    let wanted = relative
+                        .and_then(Path::to_str)
+                        .and_then(|name| files.get(name));
+                    let same = wanted.is_some_and(|file| {
+                        let mode = fs::metadata(&path).map(|m| m.permissions().mode() & 0o7777);
+                        mode.is_ok_and(|mode| mode == file.mode)
+                            && fs::read(&path).is_ok_and(|data| data == file.data)
+                    });
+                    if !same {
+                        return false;
+                    }
+                    found += 1;
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+    found == files.len()
 }
 
 /// Removes a file, symlink or directory tree; one already gone is fine.
@@ -531,6 +584,20 @@ mod tests {
         assert_eq!(fs::read_to_string(dir.join("dir/b")).unwrap(), "2");
         let mode = fs::metadata(dir.join("a")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+
+        // The same files again change nothing; a new mode alone is a change.
+        let same = Files::from([
+            ("a".to_owned(), file("1", 0o600)),
+            ("dir/b".to_owned(), file("2", 0o644)),
+        ]);
+        write(dir.clone(), same.clone()).await.unwrap();
+        assert_eq!(fs::read_link(dir.join(DATA)).unwrap(), version);
+        let mut new_mode = same.clone();
+        new_mode.insert("a".to_owned(), file("1", 0o644));
+        assert!(!holds(&dir, &new_mode));
+        let mut fewer = same;
+        fewer.remove("dir/b");
+        assert!(!holds(&dir, &fewer));
 
         let second = Files::from([("a".to_owned(), file("one", 0o644))]);
         write(dir.clone(), second).await.unwrap();

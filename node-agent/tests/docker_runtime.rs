@@ -1022,7 +1022,7 @@ async fn pods_read_config_maps_and_secrets_and_wait_for_a_missing_secret() {
         .push(json!({"name": "late", "mountPath": "/late"}));
     pod["containers"] = json!([late]);
     pod["volumes"] = with_volumes(json!([{"name": "late", "secret": {"secretName": "late"}}]));
-    create_pod(&client, "late", &name, pod).await;
+    create_pod(&client, "late", &name, pod.clone()).await;
 
     let phase = |pods: &[Arc<Pod>], name: &str| {
         pods.iter()
@@ -1085,10 +1085,64 @@ async fn pods_read_config_maps_and_secrets_and_wait_for_a_missing_secret() {
     let log = log_of(&node.runtime, late, "app").await;
     assert_eq!(log, "at last TOKEN=at last\n");
 
-    // Finished pods go at once; housekeeping then removes what the engine holds of them.
+    // A running pod sees the ConfigMap change in its volume (the tests refresh every second),
+    // through the same `..data` link.
+    let mut watcher = serde_json::to_value(shell(
+        "app",
+        "while :; do cat /config/greeting; echo; sleep 0.2; done",
+    ))
+    .unwrap();
+    watcher["volumeMounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "config", "mountPath": "/config"}));
+    pod["containers"] = json!([watcher]);
+    pod["restartPolicy"] = json!("Always");
+    pod["volumes"] = with_volumes(json!([
+        {"name": "config", "configMap": {"name": "settings"}},
+    ]));
+    create_pod(&client, "watcher", &name, pod).await;
+    let seen = wait_for(pods.clone(), "watcher running", |pods| {
+        phase(pods, "watcher") == "Running"
+    })
+    .await;
+    let running = seen
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some("watcher"))
+        .unwrap()
+        .clone();
+    let changed = json!({"data": {"greeting": "changed while running"}});
+    maps.patch(
+        "settings",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&changed),
+    )
+    .await
+    .unwrap();
+    let began = Instant::now();
+    loop {
+        let log = log_of(&node.runtime, &running, "app").await;
+        if log.contains("changed while running") {
+            assert!(log.starts_with("hello from a map\n"), "{log}");
+            break;
+        }
+        assert!(
+            began.elapsed() < common::PATIENCE,
+            "the volume never changed: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Finished pods go at once, and so does the watcher, deleted without a grace period;
+    // housekeeping then removes what the engine holds of them.
     for name in ["reader", "late"] {
         pods.delete(name, &DeleteParams::default()).await.unwrap();
     }
+    let now = DeleteParams {
+        grace_period_seconds: Some(0),
+        ..DeleteParams::default()
+    };
+    pods.delete("watcher", &now).await.unwrap();
     wait_for(pods, "the pods gone", |pods| pods.is_empty()).await;
     let began = Instant::now();
     while !node.containers().await.is_empty() {

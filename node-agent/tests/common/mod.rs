@@ -117,6 +117,7 @@ pub fn quick_settings() -> Settings {
     Settings {
         lease_renew_interval: Duration::from_millis(200),
         housekeeping_interval: Duration::from_secs(1),
+        volume_refresh_interval: Duration::from_secs(1),
         ..Settings::default()
     }
 }
