@@ -1,8 +1,8 @@
 //! What one probe does, as upstream's prober does it: an HTTP or HTTPS GET answered with a
 //! status from 200 to 399 (redirects to the same host followed), a TCP connection made within
-//! the timeout, or a command run in the container that exits 0. The failure messages read as
-//! upstream's do, since they end up in `Unhealthy` events. gRPC probes are not run (see
-//! [`Action::of`]).
+//! the timeout, a gRPC health check answered SERVING, or a command run in the container that
+//! exits 0. The failure messages read as upstream's do, since they end up in `Unhealthy`
+//! events.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
@@ -14,14 +14,14 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::https;
+use super::{grpc, https};
 use super::worker::{Check, Outcome};
 use crate::runtime::{ContainerRuntime, PodKey, ProcessRequest};
 
 /// The most of a command's output (or of a response's head) a probe reads, upstream's bound.
 const MAX_OUTPUT: usize = 10 * 1024;
 /// The User-Agent upstream's probes send.
-const USER_AGENT: &str = "kube-probe/1.33";
+pub(super) const USER_AGENT: &str = "kube-probe/1.33";
 /// The redirects a probe follows, Go's HTTP client's limit.
 const MAX_REDIRECTS: usize = 10;
 
@@ -46,6 +46,8 @@ pub enum ProbeError {
 pub enum Action {
     Http(HttpGet),
     Tcp { host: String, port: u16 },
+    /// The standard gRPC health check of `service` (the server's own when empty).
+    Grpc { host: String, port: u16, service: String },
     Exec(Vec<String>),
 }
 
@@ -63,8 +65,8 @@ pub struct HttpGet {
 
 impl Action {
     /// The action of `probe` on `container` of a pod at `pod_ip` (where HTTP and TCP probes
-    /// connect unless they name a host). `None` for a probe this agent does not run (gRPC,
-    /// none at all): the container is treated as not having it. An error for one that cannot
+    /// connect unless they name a host; gRPC probes always connect there). `None` for a probe
+    /// with no action: the container is treated as not having it. An error for one that cannot
     /// run as given, which then errors each time, as upstream's does.
     pub fn of(
         probe: &Probe,
@@ -82,6 +84,18 @@ impl Action {
             let action = host(tcp.host.as_ref()).and_then(|host| {
                 let port = port(&tcp.port, container)?;
                 Ok(Action::Tcp { host, port })
+            });
+            return Some(action);
+        }
+        if let Some(check) = &probe.grpc {
+            let action = host(None).and_then(|host| {
+                let port = port(&IntOrString::Int(check.port), container)?;
+                let service = check.service.clone().unwrap_or_default();
+                Ok(Action::Grpc {
+                    host,
+                    port,
+                    service,
+                })
             });
             return Some(action);
         }
@@ -176,6 +190,11 @@ impl<R: ContainerRuntime> Check for ContainerCheck<R> {
             Err(error) => Outcome::Error(error.clone()),
             Ok(Action::Http(get)) => http(get, timeout).await,
             Ok(Action::Tcp { host, port }) => tcp(host, *port, timeout).await,
+            Ok(Action::Grpc {
+                host,
+                port,
+                service,
+            }) => grpc::check(host, *port, service, timeout).await,
             Ok(Action::Exec(command)) => self.exec(command, timeout).await,
         }
     }
@@ -218,7 +237,7 @@ impl<R: ContainerRuntime> ContainerCheck<R> {
 }
 
 /// `host:port`, with an IPv6 address in brackets.
-fn authority(host: &str, port: u16) -> String {
+pub(super) fn authority(host: &str, port: u16) -> String {
     match host.parse::<Ipv6Addr>() {
         Ok(_) => format!("[{host}]:{port}"),
         Err(_) => format!("{host}:{port}"),
@@ -484,7 +503,14 @@ mod tests {
             of(json!({"httpGet": {"port": 21, "scheme": "FTP"}})),
             Some(Err(ProbeError::BadRequest(_)))
         ));
-        assert_eq!(of(json!({"grpc": {"port": 9000}})), None);
+        assert_eq!(
+            of(json!({"grpc": {"port": 9000, "service": "db"}})),
+            Some(Ok(Action::Grpc {
+                host: "10.244.1.2".into(),
+                port: 9000,
+                service: "db".into()
+            }))
+        );
         assert_eq!(of(json!({})), None);
     }
 

@@ -7,6 +7,7 @@
 //! processes (the simulated one) are not probed, so they behave as containers without probes.
 
 pub mod check;
+mod grpc;
 mod https;
 mod worker;
 
