@@ -391,7 +391,10 @@ fn streams_work_with_the_python_client(cluster: &Cluster, pod: &str) {
         .output()
         .unwrap_or_else(|e| panic!("run {python}: {e}"));
     let report = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the Python client's streams:\n{report}");
+    assert!(
+        output.status.success(),
+        "the Python client's streams:\n{report}"
+    );
     assert!(report.contains("Ran 4 tests"), "{report}");
 }
 

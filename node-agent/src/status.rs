@@ -168,11 +168,13 @@ fn statuses(
                     name: spec.name.clone(),
                     image: spec.image.clone().unwrap_or_default(),
                     started: Some(false),
-                    state: Some(match (config_error(o, &spec.name), o.pulls.get(&spec.name)) {
-                        (Some(state), _) => state,
-                        (None, Some(failure)) => pulling(failure.waiting()),
-                        (None, None) => waiting(waiting_reason, None),
-                    }),
+                    state: Some(
+                        match (config_error(o, &spec.name), o.pulls.get(&spec.name)) {
+                            (Some(state), _) => state,
+                            (None, Some(failure)) => pulling(failure.waiting()),
+                            (None, None) => waiting(waiting_reason, None),
+                        },
+                    ),
                     last_state: Some(ApiState::default()),
                     ..ContainerStatus::default()
                 },
@@ -662,7 +664,7 @@ mod tests {
 
     #[test]
     fn a_container_whose_environment_names_what_is_missing_waits_in_create_container_config_error()
-     {
+    {
         let pod = nginx();
         let key = key();
         let observe = |config_error, runtime: &RuntimePod| {
@@ -690,9 +692,15 @@ mod tests {
         let exited = container("nginx", 0, ContainerState::Exited(ended("nginx", 0, 1, 5)));
         let restarting = observe(missing, &runtime(vec![exited]));
         let nginx = &restarting["containerStatuses"][0];
-        assert_eq!(nginx["state"]["waiting"]["reason"], "CreateContainerConfigError");
+        assert_eq!(
+            nginx["state"]["waiting"]["reason"],
+            "CreateContainerConfigError"
+        );
         assert_eq!(nginx["lastState"]["terminated"]["exitCode"], 1);
-        let other = observe(Some(("sidecar", "secret \"s\" not found")), &runtime(vec![]));
+        let other = observe(
+            Some(("sidecar", "secret \"s\" not found")),
+            &runtime(vec![]),
+        );
         assert_eq!(
             other["containerStatuses"][0]["state"]["waiting"]["reason"],
             "ContainerCreating"

@@ -55,11 +55,7 @@ pub fn mounted<'a>(pod: &'a PodSpec, container: &Container) -> Vec<&'a Volume> {
 
 /// The volumes any of the pod's containers mount whose files come from the API, each once.
 pub fn mounted_by_any(pod: &PodSpec) -> Vec<&Volume> {
-    let containers = pod
-        .init_containers
-        .iter()
-        .flatten()
-        .chain(&pod.containers);
+    let containers = pod.init_containers.iter().flatten().chain(&pod.containers);
     let mut seen = BTreeSet::new();
     containers
         .flat_map(|container| mounted(pod, container))

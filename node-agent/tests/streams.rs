@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::channel::{mpsc, oneshot};
+use futures::{SinkExt, StreamExt};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -23,13 +24,12 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use mkc_node_agent::streams::exec::{self, ExecOptions, Output, Process};
-use futures::{SinkExt, StreamExt};
 use mkc_node_agent::streams::{Upgrade, UpgradeKind, negotiate, portforward};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const KUBECTL_TIMEOUT: Duration = Duration::from_secs(60);
 /// The pod port the stand-in forwards to its echo server; any other port is refused.
@@ -597,7 +597,10 @@ async fn port_forward_over_a_websocket_carries_each_port_on_its_channels() {
     );
     let tcp = TcpStream::connect(&addr).await.unwrap();
     let (mut socket, response) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
-    assert_eq!(response.headers()["sec-websocket-protocol"], "v4.channel.k8s.io");
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "v4.channel.k8s.io"
+    );
 
     let mut got: Vec<Vec<u8>> = Vec::new();
     let mut next = async || loop {
@@ -613,7 +616,15 @@ async fn port_forward_over_a_websocket_carries_each_port_on_its_channels() {
         got.push(next().await.unwrap());
     }
     got.sort();
-    assert_eq!(got, [vec![0, 80, 0], vec![1, 80, 0], vec![2, 81, 0], vec![3, 81, 0]]);
+    assert_eq!(
+        got,
+        [
+            vec![0, 80, 0],
+            vec![1, 80, 0],
+            vec![2, 81, 0],
+            vec![3, 81, 0]
+        ]
+    );
     // Nothing listens on 81: its error channel says so.
     let refused = String::from_utf8(next().await.unwrap()).unwrap();
     assert!(
@@ -637,7 +648,9 @@ async fn port_forward_over_a_websocket_carries_each_port_on_its_channels() {
     socket.close(None).await.unwrap();
     let lines = stand_in.log.take();
     assert!(
-        lines.iter().any(|l| l.ends_with("/portforward websocket -> 101")),
+        lines
+            .iter()
+            .any(|l| l.ends_with("/portforward websocket -> 101")),
         "{lines:#?}"
     );
 }

@@ -28,9 +28,7 @@ use tokio::io::AsyncWriteExt;
 use super::certs::API_PORT;
 use super::files;
 use super::names::{CLUSTER_LABEL, ClusterName, ROLE_LABEL, Role, docker_volume};
-use super::provider::{
-    Loaded, NodeProvider, NodeSpec, ProviderError, Removed, Security, Subnet,
-};
+use super::provider::{Loaded, NodeProvider, NodeSpec, ProviderError, Removed, Security, Subnet};
 
 /// The part of runc's error that says `--privileged` cannot be applied on this host.
 const CAPS_REFUSED: &str = "unable to apply caps";
@@ -45,7 +43,6 @@ pub struct DockerProvider {
 }
 
 impl DockerProvider {
-
     /// Runs `cmd` in `node` to its end, discarding its output: whether it exited 0.
     async fn exec_succeeds(&self, node: &str, cmd: Vec<&str>) -> Result<bool, ProviderError> {
         let what = || format!("run {} in {node}", cmd[0]);
@@ -501,7 +498,8 @@ impl NodeProvider for DockerProvider {
             .id
             .unwrap_or_default();
         // Compared in the node by the shell, so nothing the node's CLI prints is parsed here.
-        let same = "test \"$(docker image inspect --format '{{.Id}}' \"$1\" 2>/dev/null)\" = \"$2\"";
+        let same =
+            "test \"$(docker image inspect --format '{{.Id}}' \"$1\" 2>/dev/null)\" = \"$2\"";
         if self
             .exec_succeeds(node, vec!["sh", "-c", same, "sh", image, &id])
             .await?

@@ -14,8 +14,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{grpc, https};
 use super::worker::{Check, Outcome};
+use super::{grpc, https};
 use crate::runtime::{ContainerRuntime, PodKey, ProcessRequest};
 
 /// The most of a command's output (or of a response's head) a probe reads, upstream's bound.
@@ -45,9 +45,16 @@ pub enum ProbeError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Http(HttpGet),
-    Tcp { host: String, port: u16 },
+    Tcp {
+        host: String,
+        port: u16,
+    },
     /// The standard gRPC health check of `service` (the server's own when empty).
-    Grpc { host: String, port: u16, service: String },
+    Grpc {
+        host: String,
+        port: u16,
+        service: String,
+    },
     Exec(Vec<String>),
 }
 
@@ -299,7 +306,10 @@ fn redirect(get: &HttpGet, location: &str) -> Option<HttpGet> {
                     format!("{dir}/{location}")
                 }
             };
-            return Some(HttpGet { path, ..get.clone() });
+            return Some(HttpGet {
+                path,
+                ..get.clone()
+            });
         }
     };
     let (authority, path) = match rest.find('/') {
@@ -613,7 +623,10 @@ mod tests {
             Outcome::Failure("HTTP probe failed with statuscode: 404".into())
         );
         let requests = served.await.unwrap();
-        assert!(requests[1].starts_with("GET /moved HTTP/1.1\r\n"), "{requests:?}");
+        assert!(
+            requests[1].starts_with("GET /moved HTTP/1.1\r\n"),
+            "{requests:?}"
+        );
 
         let (port, _) = answering_each(vec![
             "HTTP/1.1 301 Moved\r\nLocation: http://example.com/\r\n\r\n".into(),

@@ -90,11 +90,7 @@ struct Subprotocol {
     framing: Framing,
 }
 
-const fn subprotocol(
-    name: &'static str,
-    protocol: Protocol,
-    encoding: Encoding,
-) -> Subprotocol {
+const fn subprotocol(name: &'static str, protocol: Protocol, encoding: Encoding) -> Subprotocol {
     Subprotocol {
         name,
         protocol,
@@ -428,7 +424,12 @@ mod tests {
         // Named no subprotocol: the original, and none named back.
         let upgrade = negotiate(UpgradeKind::Exec, &request(&WEBSOCKET_UPGRADE)).unwrap();
         assert_eq!(upgrade.protocol(), Protocol::V1);
-        assert!(!upgrade.response(()).headers().contains_key("sec-websocket-protocol"));
+        assert!(
+            !upgrade
+                .response(())
+                .headers()
+                .contains_key("sec-websocket-protocol")
+        );
     }
 
     #[test]
