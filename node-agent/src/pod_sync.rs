@@ -327,21 +327,19 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
     /// again after the refresh interval. A failure keeps what the volume held, as upstream
     /// does, and is tried again then.
     async fn refresh_volumes(&self, observed: &RuntimePod) -> bool {
-        let Some(spec) = self.pod.spec.as_ref() else {
-            return false;
-        };
         let Some(dir) = self.node.runtime.volumes_dir(&self.key) else {
             return false;
         };
-        if crate::volumes::mounted_by_any(spec).is_empty() {
-            return false;
-        }
         let info = PodInfo::new(self.pod, &self.node.config, Some(observed));
         let client = kube::Client::from(self.api.clone());
-        if let Err(error) = resolve::refresh_volumes(&client, &info, &dir).await {
-            tracing::warn!(pod = %self.key, %error, "refreshing the pod's volumes failed");
+        match resolve::refresh_volumes(&client, &info, &dir).await {
+            Ok(any) => any,
+            // Only a pod with such volumes can fail to refresh them.
+            Err(error) => {
+                tracing::warn!(pod = %self.key, %error, "refreshing the pod's volumes failed");
+                true
+            }
         }
-        true
     }
 
     fn record(&self, notes: impl IntoIterator<Item = Note>) {

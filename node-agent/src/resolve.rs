@@ -262,15 +262,19 @@ pub async fn prepare(
 
 /// Writes the running pod's API volumes again from what the API holds now, as a kubelet's
 /// periodic sync does, so that a changed ConfigMap or Secret, or a new label, shows in the
-/// files; a volume whose content is unchanged is left alone.
+/// files; a volume whose content is unchanged is left alone. Whether the pod has any such
+/// volume.
 pub async fn refresh_volumes(
     client: &Client,
     info: &PodInfo<'_>,
     volumes_dir: &Path,
-) -> Result<(), ResolveError> {
+) -> Result<bool, ResolveError> {
     let no_spec = Default::default();
     let spec = info.pod.spec.as_ref().unwrap_or(&no_spec);
     let mounted = volumes::mounted_by_any(spec);
+    if mounted.is_empty() {
+        return Ok(false);
+    }
     let wanted = mounted
         .iter()
         .flat_map(|volume| volumes::references(volume))
@@ -278,7 +282,7 @@ pub async fn refresh_volumes(
     let namespace = info.pod.metadata.namespace.as_deref().unwrap_or("default");
     let objects = Objects::fetch(client, namespace, wanted).await?;
     write_volumes(&mounted, info, &objects, Some(volumes_dir)).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Writes each of `mounted` under `volumes_dir` (when the runtime has one): where each is.
