@@ -86,6 +86,7 @@ pub async fn run(config: Config, client: Client, shutdown: CancellationToken) ->
             let docker = DockerConfig {
                 host,
                 pods_dir,
+                masquerade: config.settings.services.pod_routes.is_none(),
                 ..DockerConfig::new(&node.name, node.address)
             };
             let setup = NodeSetup {

@@ -133,9 +133,11 @@ fn our_routes(json: &str) -> Result<Vec<String>, RoutesError> {
 }
 
 /// Lets pod traffic from other nodes through the node's forward chain (Docker drops what it
-/// did not publish), and keeps pod source addresses between pods instead of masquerading
-/// them as the node's. Each rule is checked before it is inserted, so applying twice adds
-/// nothing.
+/// did not publish), and masquerades as the node's address only what pods send out of the
+/// cluster: between pods, source addresses are kept. The pod network is made without the
+/// engine's own masquerading (the engine inserts its rule first in the chain whenever it makes
+/// the network, which may be after these rules), so only these rules decide. Each rule is checked before it is added,
+/// so applying twice adds nothing.
 async fn keep_pod_sources(own_cidr: &str, cluster_cidr: &str) -> Result<(), RoutesError> {
     let rules: [(&str, &str, Vec<&str>); 3] = [
         (
@@ -151,7 +153,7 @@ async fn keep_pod_sources(own_cidr: &str, cluster_cidr: &str) -> Result<(), Rout
         (
             "nat",
             "POSTROUTING",
-            vec!["-s", own_cidr, "-d", cluster_cidr, "-j", "RETURN"],
+            vec!["-s", own_cidr, "!", "-d", cluster_cidr, "-j", "MASQUERADE"],
         ),
     ];
     for (table, chain, rule) in rules {

@@ -71,11 +71,14 @@ pub struct DockerConfig {
     pub network: String,
     /// The pod network's bridge interface.
     pub bridge: String,
+    /// Whether the engine masquerades what pods send out of the node. Off where the agent
+    /// routes pods between nodes: it then masquerades only what leaves the cluster, itself.
+    pub masquerade: bool,
 }
 
 impl DockerConfig {
     /// The engine's default socket, the agent's pod directory and the pod network `mkc-pods`
-    /// on bridge `mkc0`.
+    /// on bridge `mkc0`, masqueraded by the engine.
     pub fn new(node_name: &str, node_address: IpAddr) -> DockerConfig {
         DockerConfig {
             host: "unix:///var/run/docker.sock".to_owned(),
@@ -84,6 +87,7 @@ impl DockerConfig {
             pods_dir: PathBuf::from("/var/lib/mkc-agent/pods"),
             network: "mkc-pods".to_owned(),
             bridge: "mkc0".to_owned(),
+            masquerade: true,
         }
     }
 }
@@ -127,6 +131,7 @@ impl DockerRuntime {
             network: PodNetwork {
                 name: config.network.clone(),
                 bridge: config.bridge.clone(),
+                masquerade: config.masquerade,
             },
             config,
             cidr: Mutex::new(None),

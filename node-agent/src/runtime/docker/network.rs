@@ -1,7 +1,8 @@
 //! The pod network: a user-defined bridge whose subnet is the node's pod CIDR, so the engine
-//! hands pod addresses out of it (`.1` is the bridge) and masquerades their traffic leaving
-//! the node. Found again by name after a restart; replaced only when the CIDR changed and no
-//! sandbox still uses it.
+//! hands pod addresses out of it (`.1` is the bridge) and, unless the agent routes pods
+//! between nodes (see `crate::routes`), masquerades their traffic leaving the node. Found
+//! again by name after a restart; replaced only when the CIDR changed and no sandbox still
+//! uses it.
 
 use std::collections::HashMap;
 
@@ -19,6 +20,8 @@ pub struct PodNetwork {
     pub name: String,
     /// At most 15 characters, the kernel's limit for interface names.
     pub bridge: String,
+    /// Whether the engine masquerades the network's traffic leaving the node.
+    pub masquerade: bool,
 }
 
 impl PodNetwork {
@@ -84,7 +87,10 @@ impl PodNetwork {
     fn request(&self, node: &str, cidr: &str) -> NetworkCreateRequest {
         let options = [
             ("com.docker.network.bridge.name", self.bridge.as_str()),
-            ("com.docker.network.bridge.enable_ip_masquerade", "true"),
+            (
+                "com.docker.network.bridge.enable_ip_masquerade",
+                if self.masquerade { "true" } else { "false" },
+            ),
         ];
         NetworkCreateRequest {
             name: self.name.clone(),
