@@ -48,7 +48,7 @@ until docker version >/dev/null 2>&1; do
 done
 
 keep_running mkc-node-agent --kubeconfig /etc/mkc/kubelet.kubeconfig --runtime docker \
-    --node-name "$MKC_NODE_NAME" --node-ip "$MKC_NODE_IP" $role_flag --route-pods \
+    --node-name "$MKC_NODE_NAME" --node-ip "$MKC_NODE_IP" $role_flag --route-pods --proxy-services \
     --tls-cert-file /etc/mkc/pki/node.crt --tls-private-key-file /etc/mkc/pki/node.key \
     --client-ca-file /etc/mkc/pki/ca.crt &
 loops="$loops $!"

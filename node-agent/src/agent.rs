@@ -24,6 +24,7 @@ use crate::housekeeping;
 use crate::network;
 use crate::node::{self, NodeError, SystemInfo};
 use crate::pod_sync::{self, Context, Inputs};
+use crate::proxy;
 use crate::runtime::docker::{ConnectError, DockerConfig, DockerRuntime};
 use crate::runtime::simulated::SimulatedRuntime;
 use crate::runtime::{ContainerRuntime, RuntimeError};
@@ -55,7 +56,7 @@ pub enum Error {
     Task(#[from] JoinError),
     #[error("the node's own port")]
     Server(#[from] crate::server::ServerError),
-    #[error("a node's port and pod routes are served for one node, not a fleet")]
+    #[error("a node's port, pod routes and Service rules are served for one node, not a fleet")]
     ServicesForFleet,
 }
 
@@ -200,7 +201,8 @@ pub async fn run_nodes<R: ContainerRuntime>(
     outcome
 }
 
-/// Starts the node's own port and its pod routes, when asked for; they need one node.
+/// Starts the node's own port, its pod routes and its Service rules, when asked for; they
+/// need one node.
 async fn spawn_services<R: ContainerRuntime>(
     tasks: &mut JoinSet<Result<(), Error>>,
     services: &Services,
@@ -209,7 +211,10 @@ async fn spawn_services<R: ContainerRuntime>(
     pods: &reflector::Store<k8s_openapi::api::core::v1::Pod>,
     stop: &CancellationToken,
 ) -> Result<(), Error> {
-    if services.serving.is_none() && services.pod_routes.is_none() {
+    if services.serving.is_none()
+        && services.pod_routes.is_none()
+        && services.service_proxy.is_none()
+    {
         return Ok(());
     }
     let node = fleet.single().ok_or(Error::ServicesForFleet)?;
@@ -227,6 +232,17 @@ async fn spawn_services<R: ContainerRuntime>(
         let keep_routes =
             move || routes::run(client.clone(), name.clone(), cidr.clone(), token.clone());
         tasks.spawn(mkc_supervisor::supervise("pod routes", stop.clone(), keep_routes).map(Ok));
+    }
+    if let Some(cluster_cidr) = &services.service_proxy {
+        let (client, name, cidr, token) = (
+            client.clone(),
+            node.config.name.clone(),
+            cluster_cidr.clone(),
+            stop.clone(),
+        );
+        let keep_rules =
+            move || proxy::run(client.clone(), name.clone(), cidr.clone(), token.clone());
+        tasks.spawn(mkc_supervisor::supervise("service rules", stop.clone(), keep_rules).map(Ok));
     }
     Ok(())
 }

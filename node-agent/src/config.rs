@@ -127,6 +127,8 @@ pub struct Services {
     /// The network every node's pod CIDR comes from: with it, the agent routes pod traffic to
     /// other nodes' pods through their addresses.
     pub pod_routes: Option<String>,
+    /// The same network: with it, the agent routes Services on the node (as kube-proxy).
+    pub service_proxy: Option<String>,
 }
 
 impl Default for Settings {

@@ -100,6 +100,11 @@ struct Cli {
     #[arg(long, conflicts_with = "simulate")]
     route_pods: bool,
 
+    /// Routes Services' cluster IPs, node ports and load-balancer addresses to their ready
+    /// endpoints with the node's iptables, as kube-proxy does.
+    #[arg(long, conflicts_with = "simulate")]
+    proxy_services: bool,
+
     /// The network every node's pod CIDR is carved from (as the server's --cluster-cidr).
     #[arg(long, value_name = "CIDR", default_value = "10.244.0.0/16")]
     cluster_cidr: String,
@@ -210,7 +215,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }),
                     _ => None,
                 },
-                pod_routes: cli.route_pods.then_some(cli.cluster_cidr),
+                pod_routes: cli.route_pods.then(|| cli.cluster_cidr.clone()),
+                service_proxy: cli.proxy_services.then_some(cli.cluster_cidr),
             },
             ..Settings::default()
         },

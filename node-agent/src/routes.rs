@@ -17,19 +17,16 @@ use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client};
 use tokio_util::sync::CancellationToken;
 
+use crate::host;
+
 /// The routing protocol number marking our routes (`ip route … proto 199`).
 const PROTO: &str = "199";
 
 /// What can go wrong applying routes or rules.
 #[derive(Debug, thiserror::Error)]
 pub enum RoutesError {
-    #[error("cannot run {program}: {source}")]
-    Spawn {
-        program: &'static str,
-        source: std::io::Error,
-    },
-    #[error("`{command}` failed: {stderr}")]
-    Failed { command: String, stderr: String },
+    #[error(transparent)]
+    Host(#[from] host::HostError),
     #[error("`ip -j route` printed what it should not: {0}")]
     Parse(#[from] serde_json::Error),
 }
@@ -132,64 +129,26 @@ fn our_routes(json: &str) -> Result<Vec<String>, RoutesError> {
     Ok(routes.into_iter().map(|r| r.dst).collect())
 }
 
-/// Lets pod traffic from other nodes through the node's forward chain (Docker drops what it
-/// did not publish), and masquerades as the node's address only what pods send out of the
-/// cluster: between pods, source addresses are kept. The pod network is made without the
-/// engine's own masquerading (the engine inserts its rule first in the chain whenever it makes
-/// the network, which may be after these rules), so only these rules decide. Each rule is checked before it is added,
-/// so applying twice adds nothing.
+/// Lets pod traffic from other nodes and from outside (NodePorts) into this node's pods
+/// through the forward chain (Docker drops what it did not publish), and masquerades as the
+/// node's address only what pods send out of the cluster: between pods, source addresses are
+/// kept. The pod network is made without the engine's own masquerading (the engine inserts its
+/// rule first in the chain whenever it makes the network, which may be after these rules), so
+/// only these rules decide.
 async fn keep_pod_sources(own_cidr: &str, cluster_cidr: &str) -> Result<(), RoutesError> {
-    let rules: [(&str, &str, Vec<&str>); 3] = [
-        (
-            "filter",
-            "DOCKER-USER",
-            vec!["-d", cluster_cidr, "-j", "ACCEPT"],
-        ),
-        (
-            "filter",
-            "DOCKER-USER",
-            vec!["-s", cluster_cidr, "-j", "ACCEPT"],
-        ),
-        (
-            "nat",
-            "POSTROUTING",
-            vec!["-s", own_cidr, "!", "-d", cluster_cidr, "-j", "MASQUERADE"],
-        ),
-    ];
-    for (table, chain, rule) in rules {
-        let mut check = vec!["-w", "-t", table, "-C", chain];
-        check.extend(&rule);
-        if command("iptables", &check).await.is_ok() {
-            continue;
-        }
-        let mut insert = vec!["-w", "-t", table, "-I", chain, "1"];
-        insert.extend(&rule);
-        command("iptables", &insert).await?;
-    }
+    host::ensure_rule(
+        "filter",
+        "DOCKER-USER",
+        &["-d", cluster_cidr, "-j", "ACCEPT"],
+    )
+    .await?;
+    let masquerade = ["-s", own_cidr, "!", "-d", cluster_cidr, "-j", "MASQUERADE"];
+    host::ensure_rule("nat", "POSTROUTING", &masquerade).await?;
     Ok(())
 }
 
 async fn run_ip(args: &[&str]) -> Result<String, RoutesError> {
-    command("ip", args).await
-}
-
-/// Runs `program` off the async threads (these are quick, local commands).
-async fn command(program: &'static str, args: &[&str]) -> Result<String, RoutesError> {
-    let mut process = std::process::Command::new(program);
-    process.args(args);
-    let output = tokio::task::spawn_blocking(move || process.output())
-        .await
-        .map_err(std::io::Error::other)
-        .and_then(|output| output)
-        .map_err(|source| RoutesError::Spawn { program, source })?;
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(RoutesError::Failed {
-            command: format!("{program} {}", args.join(" ")),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        })
-    }
+    Ok(host::run("ip", args, None).await?)
 }
 
 #[cfg(test)]
