@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod controllers;
 pub mod deadline;
 pub mod defaults;
+pub mod dns;
 pub mod kubeconfig;
 pub mod patch;
 pub mod pki;

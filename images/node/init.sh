@@ -30,7 +30,7 @@ keep_running() {
 loops=""
 if [ "$MKC_NODE_ROLE" = control-plane ]; then
     keep_running mkc server --data-dir /var/lib/mkc --bind 0.0.0.0:6443 \
-        --advertise-address "$MKC_NODE_IP" &
+        --advertise-address "$MKC_NODE_IP" --dns-bind 0.0.0.0:53 &
     loops="$loops $!"
     role_flag=--control-plane
 else
@@ -48,7 +48,8 @@ until docker version >/dev/null 2>&1; do
 done
 
 keep_running mkc-node-agent --kubeconfig /etc/mkc/kubelet.kubeconfig --runtime docker \
-    --node-name "$MKC_NODE_NAME" --node-ip "$MKC_NODE_IP" $role_flag --route-pods --proxy-services \
+    --node-name "$MKC_NODE_NAME" --node-ip "$MKC_NODE_IP" $role_flag \
+    --route-pods --proxy-services --cluster-dns 10.96.0.10 \
     --tls-cert-file /etc/mkc/pki/node.crt --tls-private-key-file /etc/mkc/pki/node.key \
     --client-ca-file /etc/mkc/pki/ca.crt &
 loops="$loops $!"

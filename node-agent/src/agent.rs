@@ -8,10 +8,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
 use futures::channel::mpsc;
-use k8s_openapi::api::core::v1::Node;
-use kube::runtime::reflector;
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::core::v1::{Node, Service};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client};
 use tokio::sync::Semaphore;
 use tokio::task::{JoinError, JoinSet};
@@ -135,9 +135,24 @@ pub async fn run_nodes<R: ContainerRuntime>(
         )
         .map(Ok),
     );
+    // Every Service, for the variables of the pods' containers: one watch for the process.
+    let (services, services_writer) = reflector::store::<Service>();
+    let services_watch = watcher(
+        Api::<Service>::all(client.clone()),
+        watcher::Config::default(),
+    );
+    tasks.spawn(
+        reflector::reflector(services_writer, services_watch)
+            .default_backoff()
+            .take_until(stop.clone().cancelled_owned())
+            .for_each(|_| std::future::ready(()))
+            .map(Ok),
+    );
     let context = Arc::new(Context {
         client: client.clone(),
         fleet: fleet.clone(),
+        cluster_dns: settings.cluster_dns.clone(),
+        services,
     });
     let inputs = Inputs {
         store: store.clone(),

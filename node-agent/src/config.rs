@@ -117,6 +117,9 @@ pub struct Settings {
     pub registration_concurrency: usize,
     /// What a node that runs real containers serves beside its pods.
     pub services: Services,
+    /// The cluster's DNS (a kubelet's `--cluster-dns` and `--cluster-domain`); without it,
+    /// pods use the engine's resolver whatever their dnsPolicy.
+    pub cluster_dns: Option<crate::dns::ClusterDns>,
 }
 
 /// The parts of a real node beyond pods, for a process running one node on Docker.
@@ -142,6 +145,7 @@ impl Default for Settings {
             volume_refresh_interval: Duration::from_secs(60),
             registration_concurrency: 32,
             services: Services::default(),
+            cluster_dns: None,
         }
     }
 }

@@ -156,6 +156,7 @@ mod tests {
             pod: key,
             host_network: false,
             host_ports: Vec::new(),
+            dns: None,
         };
         runtime.ensure_sandbox(&config).await.unwrap();
     }

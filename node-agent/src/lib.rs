@@ -9,6 +9,7 @@
 mod agent;
 mod conditions;
 mod config;
+mod dns;
 mod events;
 mod fleet;
 mod heartbeat;
@@ -28,6 +29,7 @@ mod restart;
 mod routes;
 mod runtime;
 mod server;
+mod service_env;
 mod status;
 pub mod streams;
 mod volumes;
@@ -37,6 +39,7 @@ pub use config::{
     Capacity, Config, ConfigError, NodeConfig, Nodes, RuntimeKind, Services, Settings, fleet,
     machine_resources, parse_quantity,
 };
+pub use dns::ClusterDns;
 pub use fleet::{FleetError, NodeSetup};
 pub use heartbeat::LEASE_NAMESPACE;
 pub use node::{KUBELET_PORT, NodeError};

@@ -10,7 +10,8 @@ use clap::{Parser, ValueEnum};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use mkc_node_agent::{
-    Capacity, Config, KUBELET_PORT, NodeConfig, Nodes, RuntimeKind, Services, Serving, Settings,
+    Capacity, ClusterDns, Config, KUBELET_PORT, NodeConfig, Nodes, RuntimeKind, Services, Serving,
+    Settings,
 };
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
@@ -104,6 +105,14 @@ struct Cli {
     /// endpoints with the node's iptables, as kube-proxy does.
     #[arg(long, conflicts_with = "simulate")]
     proxy_services: bool,
+
+    /// The cluster DNS server pods with dnsPolicy ClusterFirst resolve names through.
+    #[arg(long, value_name = "IP")]
+    cluster_dns: Option<IpAddr>,
+
+    /// The cluster's DNS domain, for pods' search paths.
+    #[arg(long, value_name = "DOMAIN", default_value = "cluster.local")]
+    cluster_domain: String,
 
     /// The network every node's pod CIDR is carved from (as the server's --cluster-cidr).
     #[arg(long, value_name = "CIDR", default_value = "10.244.0.0/16")]
@@ -218,6 +227,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 pod_routes: cli.route_pods.then(|| cli.cluster_cidr.clone()),
                 service_proxy: cli.proxy_services.then_some(cli.cluster_cidr),
             },
+            cluster_dns: cli.cluster_dns.map(|server| ClusterDns {
+                server,
+                domain: cli.cluster_domain,
+            }),
             ..Settings::default()
         },
     };

@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures::channel::mpsc;
 use futures::{StreamExt, stream};
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Pod, PodSpec};
+use k8s_openapi::api::core::v1::{Pod, PodSpec, Service};
 use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
@@ -22,6 +22,7 @@ use kube::{Api, Client};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::dns::{self, ClusterDns};
 use crate::events::{self, Note, Recorder, Subject};
 use crate::fleet::{Fleet, LocalNode};
 use crate::housekeeping::Housekeeping;
@@ -34,6 +35,7 @@ use crate::runtime::{
     ContainerConfig, ContainerRole, ContainerRuntime, ContainerState, PodKey, RuntimeError,
     RuntimePod, SandboxConfig,
 };
+use crate::service_env;
 use crate::status::{self, Observation};
 
 /// How soon a failed sync is tried again.
@@ -64,6 +66,10 @@ pub enum SyncError {
 pub struct Context<R> {
     pub client: Client,
     pub fleet: Arc<Fleet<R>>,
+    /// The cluster's DNS, for pods that resolve names through it.
+    pub cluster_dns: Option<ClusterDns>,
+    /// Every Service, for the variables pods get for them.
+    pub services: reflector::Store<Service>,
 }
 
 /// How many pods are synced at once, and how often a running pod is synced again to refresh
@@ -221,6 +227,8 @@ async fn reconcile<R: ContainerRuntime>(
         probes: &shared.probes,
         events: &shared.events,
         volume_refresh: shared.volume_refresh,
+        cluster_dns: context.cluster_dns.as_ref(),
+        services: &context.services,
     };
     if finished(&pod) {
         sync.release().await?;
@@ -256,6 +264,8 @@ struct PodSync<'a, R> {
     probes: &'a Probes,
     events: &'a Recorder,
     volume_refresh: Duration,
+    cluster_dns: Option<&'a ClusterDns>,
+    services: &'a reflector::Store<Service>,
     /// The pod, as its events name it.
     subject: Subject,
 }
@@ -373,7 +383,8 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
             Step::CreateSandbox => {
                 let no_spec = PodSpec::default();
                 let spec = self.pod.spec.as_ref().unwrap_or(&no_spec);
-                let config = SandboxConfig::of(self.key.clone(), spec);
+                let dns = dns::pod_dns(spec, &self.key.namespace, self.cluster_dns);
+                let config = SandboxConfig::of(self.key.clone(), spec, dns);
                 runtime
                     .ensure_sandbox(&config)
                     .await
@@ -400,25 +411,41 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         let info = PodInfo::new(self.pod, &self.node.config, observed);
         let volumes_dir = self.node.runtime.volumes_dir(&self.key);
         let client = kube::Client::from(self.api.clone());
-        let prepared =
-            match resolve::prepare(&client, &info, container.spec, volumes_dir.as_deref()).await {
-                Ok(prepared) => prepared,
-                Err(error) => {
-                    let container = self.subject.container(container.role, name);
-                    self.record([notes::not_prepared(&self.subject, &container, &error)]);
-                    let now = self.observe().await?;
-                    // A volume that cannot be set up keeps the container ContainerCreating,
-                    // as upstream's volume manager does; anything else is the container's
-                    // configuration.
-                    let message = error.to_string();
-                    let config_error = match error {
-                        ResolveError::Mount { .. } => None,
-                        _ => Some((name.as_str(), message.as_str())),
-                    };
-                    self.report_with(now.as_ref(), false, config_error).await?;
-                    return Err(error.into());
-                }
-            };
+        // Upstream's kubelet, too, starts no container before it has listed the Services.
+        let _ = self.services.wait_until_ready().await;
+        let no_spec = PodSpec::default();
+        let services = self.services.state();
+        let service_env = service_env::variables(
+            services.iter().map(|s| &**s),
+            &self.key.namespace,
+            self.pod.spec.as_ref().unwrap_or(&no_spec),
+        );
+        let prepared = match resolve::prepare(
+            &client,
+            &info,
+            container.spec,
+            &service_env,
+            volumes_dir.as_deref(),
+        )
+        .await
+        {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                let container = self.subject.container(container.role, name);
+                self.record([notes::not_prepared(&self.subject, &container, &error)]);
+                let now = self.observe().await?;
+                // A volume that cannot be set up keeps the container ContainerCreating,
+                // as upstream's volume manager does; anything else is the container's
+                // configuration.
+                let message = error.to_string();
+                let config_error = match error {
+                    ResolveError::Mount { .. } => None,
+                    _ => Some((name.as_str(), message.as_str())),
+                };
+                self.report_with(now.as_ref(), false, config_error).await?;
+                return Err(error.into());
+            }
+        };
         let subject = self.subject.container(container.role, name);
         let image = container.spec.image.as_deref().unwrap_or_default();
         let began = Timestamp::now();

@@ -238,6 +238,7 @@ pub async fn prepare(
     client: &Client,
     info: &PodInfo<'_>,
     container: &Container,
+    service_env: &BTreeMap<String, String>,
     volumes_dir: Option<&Path>,
 ) -> Result<Prepared, ResolveError> {
     let no_spec = Default::default();
@@ -255,7 +256,7 @@ pub async fn prepare(
         volumes: write_volumes(&mounted, info, &objects, volumes_dir).await?,
         ..Prepared::default()
     };
-    prepared.env = environment(container, info, &objects)?;
+    prepared.env = environment(container, info, &objects, service_env)?;
     (prepared.command, prepared.args) = command_and_args(container, &prepared.env);
     Ok(prepared)
 }
@@ -355,12 +356,14 @@ impl Environment {
 /// The container's environment as upstream's makeEnvironmentVariables builds it: each
 /// `envFrom` source in order (its keys prefixed, those that are then no variable name left
 /// out), then each `env` entry in order, a plain value expanding `$(NAME)` from the variables
-/// defined before it. A reference to a missing ConfigMap, Secret or key fails the container
-/// unless it is `optional`, when the variable is left out.
+/// defined before it or from `service_env`, then each of `service_env` (the Services'
+/// variables, [`crate::service_env`]) not defined yet. A reference to a missing ConfigMap,
+/// Secret or key fails the container unless it is `optional`, when the variable is left out.
 pub fn environment(
     container: &Container,
     info: &PodInfo,
     objects: &Objects,
+    service_env: &BTreeMap<String, String>,
 ) -> Result<Vec<(String, String)>, ResolveError> {
     let mut env = Environment::default();
     for source in container.env_from.iter().flatten() {
@@ -388,7 +391,10 @@ pub fn environment(
     }
     for variable in container.env.iter().flatten() {
         let value = match (variable.value.as_deref(), &variable.value_from) {
-            (Some(value), _) if !value.is_empty() => expand(value, |name| env.get(name)),
+            (Some(value), _) if !value.is_empty() => expand(value, |name| {
+                env.get(name)
+                    .or_else(|| service_env.get(name).map(String::as_str))
+            }),
             (_, Some(source)) => match value_from(source, container, info, objects)? {
                 Some(value) => value,
                 None => continue,
@@ -396,6 +402,11 @@ pub fn environment(
             _ => String::new(),
         };
         env.set(variable.name.clone(), value);
+    }
+    for (name, value) in service_env {
+        if env.get(name).is_none() {
+            env.set(name.clone(), value.clone());
+        }
     }
     Ok(env.pairs)
 }
@@ -682,7 +693,12 @@ mod tests {
 
     fn env_of(spec: serde_json::Value) -> Result<Vec<String>, ResolveError> {
         let (pod, capacity) = (pod(), Capacity::default());
-        let env = environment(&container(spec), &info(&pod, &capacity), &objects())?;
+        let env = environment(
+            &container(spec),
+            &info(&pod, &capacity),
+            &objects(),
+            &BTreeMap::new(),
+        )?;
         Ok(env.iter().map(|(n, v)| format!("{n}={v}")).collect())
     }
 

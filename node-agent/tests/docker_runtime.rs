@@ -157,7 +157,7 @@ fn pod_key(name: &str) -> PodKey {
 }
 
 fn sandbox(pod: &PodKey) -> SandboxConfig {
-    SandboxConfig::of(pod.clone(), &PodSpec::default())
+    SandboxConfig::of(pod.clone(), &PodSpec::default(), None)
 }
 
 /// A pod whose containers can run the host's shell: the host's system directories mounted
@@ -296,7 +296,7 @@ async fn a_pod_runs_in_its_sandbox_on_the_pod_network_until_stopped_and_removed(
     }]}))
     .unwrap();
     let created = runtime
-        .ensure_sandbox(&SandboxConfig::of(pod.clone(), &published))
+        .ensure_sandbox(&SandboxConfig::of(pod.clone(), &published, None))
         .await
         .unwrap();
     let ip = created.ip.expect("a pod address").to_string();

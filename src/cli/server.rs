@@ -1,14 +1,15 @@
 //! `mkc server`: runs the API server on a data directory until SIGINT or SIGTERM.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::apiserver::{Config, Server};
+use crate::apiserver::{Config, Server, User, local_client};
 use crate::controllers::{Cidr, Options, Selection};
+use crate::dns::{self, DnsConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -36,6 +37,17 @@ pub struct Args {
     /// The network node pod CIDRs (/24 each) are carved from.
     #[arg(long, default_value = "10.244.0.0/16")]
     cluster_cidr: Cidr,
+    /// Serves cluster DNS (UDP and TCP) on this address, published as the `kube-dns` Service
+    /// at 10.96.0.10; off unless given. Needs --advertise-address when the address is 0.0.0.0.
+    #[arg(long, value_name = "ADDR:PORT")]
+    dns_bind: Option<SocketAddr>,
+    /// The resolver names outside the cluster go to; by default the first nameserver of
+    /// /etc/resolv.conf.
+    #[arg(long, value_name = "ADDR:PORT", requires = "dns_bind")]
+    dns_upstream: Option<SocketAddr>,
+    /// The cluster's DNS domain.
+    #[arg(long, default_value = "cluster.local")]
+    cluster_domain: String,
 }
 
 fn parse_controllers(text: &str) -> Result<Selection, String> {
@@ -47,7 +59,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.bind = args.bind;
     config.advertise = args.advertise_address;
     config.compaction_interval = Duration::from_secs(args.compaction_interval_seconds.max(1));
-    config.controllers = args.controllers;
+    config.controllers = args.controllers.clone();
     config.controller_options = Options {
         node_monitor_grace_period: args.node_monitor_grace_period,
         cluster_cidr: args.cluster_cidr,
@@ -59,6 +71,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let server = Server::start(config, shutdown.clone())
         .await
         .with_context(|| format!("mkc server could not start on {}", args.data_dir.display()))?;
+    let dns = match args.dns_bind {
+        Some(bind) => Some(start_dns(&args, bind, &server, shutdown.clone()).await?),
+        None => None,
+    };
     println!(
         "mkc API server ready at https://{} (kubeconfig: {})",
         server.addr,
@@ -68,5 +84,37 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     tracing::info!("stopping");
     shutdown.cancel();
     server.wait().await;
+    if let Some(dns) = dns {
+        dns.join_all().await;
+    }
     Ok(())
+}
+
+/// Starts cluster DNS beside the server, reading the API as its own identity.
+async fn start_dns(
+    args: &Args,
+    bind: SocketAddr,
+    server: &Server,
+    shutdown: CancellationToken,
+) -> anyhow::Result<tokio::task::JoinSet<()>> {
+    let advertise = match (args.advertise_address, bind.ip()) {
+        (Some(address), _) => address,
+        (None, ip) if !ip.is_unspecified() => ip,
+        _ => anyhow::bail!(
+            "--dns-bind on every address needs --advertise-address: the kube-dns Service must point at one"
+        ),
+    };
+    let user = User {
+        name: "system:mkc-dns".into(),
+        groups: vec!["system:authenticated".into()],
+    };
+    let config = DnsConfig {
+        bind,
+        advertise,
+        domain: args.cluster_domain.clone(),
+        upstream: args
+            .dns_upstream
+            .or_else(|| dns::upstream_from_resolv_conf(Path::new("/etc/resolv.conf"))),
+    };
+    Ok(dns::start(local_client(server.state.clone(), user), config, shutdown).await?)
 }

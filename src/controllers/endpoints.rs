@@ -101,6 +101,9 @@ struct Member {
     ip: String,
     ready: bool,
     ports: Vec<EndpointPort>,
+    /// The pod's hostname, when its subdomain is this Service: the name cluster DNS gives it
+    /// under a headless Service (`HOSTNAME.SERVICE.NS.svc.cluster.local`).
+    hostname: Option<String>,
 }
 
 fn members(service: &Service, pods: &[Arc<Pod>]) -> Vec<Member> {
@@ -137,11 +140,16 @@ fn members(service: &Service, pods: &[Arc<Pod>]) -> Vec<Member> {
                 })
                 .collect();
             let ready = pods::is_ready(pod) && pod.metadata.deletion_timestamp.is_none();
+            let spec = pod.spec.as_ref();
+            let hostname = spec
+                .filter(|s| s.subdomain.is_some() && s.subdomain == service.metadata.name)
+                .and_then(|s| s.hostname.clone());
             Some(Member {
                 pod: pod.clone(),
                 ip,
                 ready,
                 ports,
+                hostname,
             })
         })
         .collect();
@@ -172,7 +180,7 @@ fn subsets(members: &[Member]) -> Vec<EndpointSubset> {
             ip: member.ip.clone(),
             node_name: member.pod.spec.as_ref().and_then(|s| s.node_name.clone()),
             target_ref: Some(target_ref(&member.pod)),
-            hostname: None,
+            hostname: member.hostname.clone(),
         };
         let list = if member.ready {
             &mut subset.addresses
@@ -202,6 +210,7 @@ fn slices(service: &Service, members: &[Member]) -> Vec<EndpointSlice> {
             }),
             node_name: member.pod.spec.as_ref().and_then(|s| s.node_name.clone()),
             target_ref: Some(target_ref(&member.pod)),
+            hostname: member.hostname.clone(),
             ..Endpoint::default()
         });
     }
@@ -411,6 +420,33 @@ mod tests {
         assert_eq!(
             slices[0].endpoints[0].conditions.as_ref().unwrap().ready,
             Some(false)
+        );
+    }
+
+    #[test]
+    fn pods_whose_subdomain_is_the_service_are_named_by_their_hostname() {
+        let mut named = (*pod("a", "10.244.1.2", true, json!({"app": "web"}))).clone();
+        let spec = named.spec.as_mut().unwrap();
+        spec.hostname = Some("web-0".into());
+        spec.subdomain = Some("web".into());
+        let mut elsewhere = (*pod("b", "10.244.1.3", true, json!({"app": "web"}))).clone();
+        let spec = elsewhere.spec.as_mut().unwrap();
+        spec.hostname = Some("db-0".into());
+        spec.subdomain = Some("db".into());
+        let members = members(&service(), &[Arc::new(named), Arc::new(elsewhere)]);
+        let slices = slices(&service(), &members);
+        let hostnames: Vec<Option<&str>> = slices[0]
+            .endpoints
+            .iter()
+            .map(|e| e.hostname.as_deref())
+            .collect();
+        assert_eq!(hostnames, [Some("web-0"), None]);
+        let subsets = subsets(&members);
+        assert_eq!(
+            subsets[0].addresses.as_ref().unwrap()[0]
+                .hostname
+                .as_deref(),
+            Some("web-0")
         );
     }
 }

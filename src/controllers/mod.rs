@@ -16,6 +16,7 @@ mod pod_gc;
 mod pods;
 mod replicaset;
 mod selector;
+mod service_lb;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -39,6 +40,7 @@ pub const ALL: &[&str] = &[
     "node-lifecycle",
     "node-ipam",
     "endpoints",
+    "service-lb",
     "serviceaccount",
     "root-ca-cert-publisher",
     "scheduler",
@@ -157,6 +159,9 @@ pub async fn run(
     }
     if selection.contains("endpoints") {
         tasks.spawn(endpoints::start(&client, &mut informers, shutdown.clone()));
+    }
+    if selection.contains("service-lb") {
+        tasks.spawn(service_lb::start(&client, &mut informers, shutdown.clone()));
     }
     if selection.contains("deployment") {
         tasks.spawn(deployment::start(&client, &mut informers, shutdown.clone()));

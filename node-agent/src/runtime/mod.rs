@@ -155,13 +155,39 @@ pub struct SandboxConfig {
     pub hostname: String,
     pub host_network: bool,
     pub host_ports: Vec<HostPort>,
+    /// The pod's resolver settings; `None` keeps the engine's.
+    pub dns: Option<DnsConfig>,
+}
+
+/// What a pod's `/etc/resolv.conf` holds, as CRI's DNSConfig.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DnsConfig {
+    pub servers: Vec<String>,
+    pub searches: Vec<String>,
+    pub options: Vec<String>,
+}
+
+impl DnsConfig {
+    /// The file's text.
+    pub fn resolv_conf(&self) -> String {
+        let mut text = String::new();
+        for server in &self.servers {
+            text.push_str(&format!("nameserver {server}\n"));
+        }
+        for (keyword, values) in [("search", &self.searches), ("options", &self.options)] {
+            if !values.is_empty() {
+                text.push_str(&format!("{keyword} {}\n", values.join(" ")));
+            }
+        }
+        text
+    }
 }
 
 impl SandboxConfig {
     /// The sandbox of `pod` as its spec describes it: the spec's hostname or the pod's name,
     /// and every container port that names a `hostPort` (none on the host network, where the
-    /// ports are the node's already).
-    pub fn of(pod: PodKey, spec: &PodSpec) -> SandboxConfig {
+    /// ports are the node's already); `dns` is what its resolv.conf holds.
+    pub fn of(pod: PodKey, spec: &PodSpec, dns: Option<DnsConfig>) -> SandboxConfig {
         let host_network = spec.host_network == Some(true);
         let host_ports = spec
             .containers
@@ -186,6 +212,7 @@ impl SandboxConfig {
             pod,
             host_network,
             host_ports,
+            dns,
         }
     }
 }

@@ -172,6 +172,13 @@ impl DockerRuntime {
         self.config.pods_dir.join(&pod.uid).join("volumes")
     }
 
+    /// The pod's own resolv.conf, when its DNS is not the engine's: written with the sandbox,
+    /// mounted into each of its containers (the engine would otherwise point them at its own
+    /// resolver on a user-defined network).
+    fn resolv_conf(&self, pod: &PodKey) -> PathBuf {
+        self.config.pods_dir.join(&pod.uid).join("resolv.conf")
+    }
+
     async fn inspect(&self, id: &str) -> Result<ContainerInspectResponse, RuntimeError> {
         self.docker
             .inspect_container(id, None::<InspectContainerOptions>)
@@ -364,6 +371,18 @@ impl ContainerRuntime for DockerRuntime {
             let _importing = self.pause_import.lock().await;
             pause::ensure(&self.docker).await?;
         }
+        if let Some(dns) = &config.dns {
+            let path = self.resolv_conf(&config.pod);
+            let write = async {
+                if let Some(dir) = path.parent() {
+                    tokio::fs::create_dir_all(dir).await?;
+                }
+                tokio::fs::write(&path, dns.resolv_conf()).await
+            };
+            write
+                .await
+                .map_err(|e| RuntimeError::Engine(format!("writing {}: {e}", path.display())))?;
+        }
         let labels = Instance::sandbox(&config.pod).labels(&self.config.node_name);
         let body =
             sandbox::create_body(config, labels, &self.network.name, self.config.node_address);
@@ -407,12 +426,18 @@ impl ContainerRuntime for DockerRuntime {
         )
         .await?;
 
-        let mounts = containers::mounts(
+        let mut mounts = containers::mounts(
             config.pod,
             config.spec,
             &self.pod_volumes(pod),
             &prepared.volumes,
         );
+        let resolv_conf = self.resolv_conf(pod);
+        if tokio::fs::try_exists(&resolv_conf).await.unwrap_or(false) {
+            mounts
+                .binds
+                .push(format!("{}:/etc/resolv.conf", resolv_conf.display()));
+        }
         for directory in &mounts.directories {
             tokio::fs::create_dir_all(directory).await.map_err(|e| {
                 RuntimeError::Engine(format!(

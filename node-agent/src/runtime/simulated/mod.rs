@@ -369,6 +369,7 @@ mod tests {
             hostname: format!("pod-{uid}"),
             host_network: false,
             host_ports: Vec::new(),
+            dns: None,
         }
     }
 

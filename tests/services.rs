@@ -1,0 +1,372 @@
+//! Services and cluster DNS on a cluster of Docker containers: pods find each other by name
+//! and reach each other through Service addresses; the host reaches NodePorts and
+//! LoadBalancer addresses; pods reach the API server as `kubernetes.default.svc`.
+//! They need a Docker engine (CI starts one) and make their images offline.
+
+mod common;
+
+use common::docker_cluster::{Cluster, eventually, ready};
+use common::images::{NGINX, nginx_image};
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The web tier and its Services: a Deployment of nginx, a NodePort Service `web`, a headless
+/// one, a LoadBalancer, and an ExternalName that points at a node container's name (which the
+/// host-side resolver knows).
+fn web_manifests(node: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web}}
+spec:
+  replicas: 3
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      containers:
+      - name: nginx
+        image: {NGINX}
+        ports: [{{name: http, containerPort: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: web}}
+spec:
+  type: NodePort
+  selector: {{app: web}}
+  ports: [{{name: http, port: 80, targetPort: http, nodePort: 30080}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: web-headless}}
+spec:
+  clusterIP: None
+  selector: {{app: web}}
+  ports: [{{name: http, port: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: web-lb}}
+spec:
+  type: LoadBalancer
+  selector: {{app: web}}
+  ports: [{{port: 8080, targetPort: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: outside}}
+spec:
+  type: ExternalName
+  externalName: {node}
+"#
+    )
+}
+
+/// The second tier: a store answering `/kv/KEY` from a ConfigMap, and a frontend that passes
+/// `/api/` on to the store by its Service's name.
+const TWO_TIERS: &str = r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: store-data}
+data: {greeting: "hello from the store"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: frontend-conf}
+data:
+  default.conf: |
+    server {
+      listen 80;
+      location /api/ { proxy_pass http://store.default.svc.cluster.local/; }
+    }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: store}
+spec:
+  selector: {matchLabels: {app: store}}
+  template:
+    metadata: {labels: {app: store}}
+    spec:
+      containers:
+      - name: nginx
+        image: IMAGE
+        volumeMounts: [{name: data, mountPath: /var/www/html/kv}]
+      volumes: [{name: data, configMap: {name: store-data}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: store}
+spec:
+  selector: {app: store}
+  ports: [{port: 80}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: frontend}
+spec:
+  selector: {matchLabels: {app: frontend}}
+  template:
+    metadata: {labels: {app: frontend}}
+    spec:
+      containers:
+      - name: nginx
+        image: IMAGE
+        volumeMounts: [{name: conf, mountPath: /etc/nginx/sites-enabled}]
+      volumes: [{name: conf, configMap: {name: frontend-conf}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: frontend}
+spec:
+  selector: {app: frontend}
+  ports: [{port: 80}]
+"#;
+
+/// A pod that stays up to run commands in: with the cluster's CA mounted, one on the pod
+/// network and one on the node's.
+fn client_pod(name: &str, host_network: bool) -> String {
+    let dns_policy = if host_network {
+        "ClusterFirstWithHostNet"
+    } else {
+        "ClusterFirst"
+    };
+    format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  hostNetwork: {host_network}
+  dnsPolicy: {dns_policy}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: shell
+    image: {NGINX}
+    command: [sleep, infinity]
+    volumeMounts: [{{name: ca, mountPath: /ca}}]
+  volumes: [{{name: ca, configMap: {{name: kube-root-ca.crt}}}}]
+"#
+    )
+}
+
+fn apply(cluster: &Cluster, manifests: &str) {
+    let kubectl = common::kubectls().pop().unwrap();
+    let applied = cluster.run(&kubectl, &["apply", "-f", "-"], manifests);
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+}
+
+/// Runs `script` with `sh -c` in the pod; its exit status and what it printed.
+fn sh(cluster: &Cluster, pod: &str, script: &str) -> (bool, String) {
+    let kubectl = common::kubectls().pop().unwrap();
+    let out = cluster.run(&kubectl, &["exec", pod, "--", "sh", "-c", script], "");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn wait_ready(cluster: &Cluster, selector: &[&str], count: usize) -> Vec<Value> {
+    eventually("pods Running and Ready", Duration::from_secs(90), || {
+        let mut args = vec!["get", "pods"];
+        args.extend(selector);
+        let items = cluster.json(&args)["items"].as_array()?.clone();
+        (items.len() == count && items.iter().all(ready)).then_some(items)
+    })
+}
+
+/// An HTTP GET from the host; the body, if anything answered.
+fn http_get(address: &str) -> Option<String> {
+    let mut stream =
+        TcpStream::connect_timeout(&address.parse().ok()?, Duration::from_secs(3)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET / HTTP/1.0\r\nHost: test\r\n\r\n").ok()?;
+    let mut page = String::new();
+    stream.read_to_string(&mut page).ok()?;
+    Some(page)
+}
+
+fn lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn services_route_and_names_resolve_for_pods_and_the_host() {
+    nginx_image();
+    let cluster = Cluster::up("t-svc", 2);
+    cluster.load(NGINX);
+    let outside = cluster.node("control-plane");
+    apply(&cluster, &web_manifests(&outside));
+    let web = wait_ready(&cluster, &["-l", "app=web"], 3);
+    apply(&cluster, &client_pod("client", false));
+    apply(&cluster, &client_pod("host-client", true));
+    wait_ready(&cluster, &["client", "host-client"], 2);
+    let web_ip = cluster.json(&["get", "service", "web"])["spec"]["clusterIP"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The pod's resolver and environment, as a kubelet gives them.
+    let (_, resolv) = sh(&cluster, "client", "cat /etc/resolv.conf");
+    assert!(resolv.contains("nameserver 10.96.0.10"), "{resolv}");
+    assert!(
+        resolv.contains("search default.svc.cluster.local svc.cluster.local cluster.local"),
+        "{resolv}"
+    );
+    assert!(resolv.contains("options ndots:5"), "{resolv}");
+    let (_, env) = sh(
+        &cluster,
+        "client",
+        "echo $WEB_SERVICE_HOST $WEB_SERVICE_PORT_HTTP $KUBERNETES_SERVICE_HOST",
+    );
+    assert_eq!(env.trim(), format!("{web_ip} 80 10.96.0.1"));
+
+    // By short name and by full name, the Service spreads requests over every pod.
+    let (ok, answers) = sh(
+        &cluster,
+        "client",
+        "for i in $(seq 1 30); do curl -sS --max-time 5 http://web/ | grep -q 'Welcome to nginx' && echo ok; done; \
+         curl -sS --max-time 5 http://web.default.svc.cluster.local/ | grep -q 'Welcome to nginx' && echo ok",
+    );
+    assert!(ok, "{answers}");
+    assert_eq!(
+        answers.split_whitespace().filter(|l| *l == "ok").count(),
+        31,
+        "{answers}"
+    );
+    let client_ip = cluster.json(&["get", "pod", "client"])["status"]["podIP"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for pod in &web {
+        let name = pod["metadata"]["name"].as_str().unwrap();
+        let log = cluster.kubectl(&["logs", name]);
+        assert!(
+            log.contains(&format!("{client_ip} - - ")),
+            "{name} got no request from the client: {log}"
+        );
+    }
+
+    // Names: the headless Service answers with its pods, a reverse lookup names the
+    // Service, an ExternalName is followed through the host's resolver, and so is any
+    // name outside the cluster.
+    let pod_ips: Vec<String> = web
+        .iter()
+        .map(|p| p["status"]["podIP"].as_str().unwrap().to_owned())
+        .collect();
+    let (_, headless) = sh(
+        &cluster,
+        "client",
+        "getent ahostsv4 web-headless.default.svc.cluster.local | awk '{print $1}' | sort -u",
+    );
+    assert_eq!(lines(&headless), lines(&pod_ips.join(" ")));
+    let (_, reverse) = sh(&cluster, "client", &format!("getent hosts {web_ip}"));
+    assert!(
+        reverse.contains("web.default.svc.cluster.local"),
+        "{reverse}"
+    );
+    let node_ip = cluster.json(&["get", "node", &outside])["status"]["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == "InternalIP")
+        .unwrap()["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, external) = sh(&cluster, "client", "getent hosts outside");
+    assert!(external.starts_with(&node_ip), "{external}");
+    let (_, forwarded) = sh(&cluster, "client", &format!("getent hosts {outside}"));
+    assert!(forwarded.starts_with(&node_ip), "{forwarded}");
+
+    // The API server from inside, its certificate valid for its in-cluster name, from the
+    // pod network and from the node's.
+    for pod in ["client", "host-client"] {
+        let (ok, version) = sh(
+            &cluster,
+            pod,
+            "curl -sS --max-time 5 --cacert /ca/ca.crt https://kubernetes.default.svc/version",
+        );
+        assert!(ok && version.contains("\"gitVersion\""), "{pod}: {version}");
+    }
+
+    // From the host: the NodePort on every node's address, the LoadBalancer's address.
+    let nodes = cluster.json(&["get", "nodes"]);
+    for node in nodes["items"].as_array().unwrap() {
+        let address = node["status"]["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["type"] == "InternalIP")
+            .unwrap()["address"]
+            .as_str()
+            .unwrap();
+        let page = http_get(&format!("{address}:30080"));
+        assert!(
+            page.as_deref()
+                .is_some_and(|p| p.contains("Welcome to nginx")),
+            "NodePort on {address}: {page:?}"
+        );
+    }
+    let lb = eventually("a load-balancer address", Duration::from_secs(30), || {
+        let svc = cluster.json(&["get", "service", "web-lb"]);
+        svc["status"]["loadBalancer"]["ingress"][0]["ip"]
+            .as_str()
+            .map(str::to_owned)
+    });
+    let page = http_get(&format!("{lb}:8080"));
+    assert!(
+        page.as_deref()
+            .is_some_and(|p| p.contains("Welcome to nginx")),
+        "LoadBalancer {lb}: {page:?}"
+    );
+
+    // No endpoints: refused at once (curl's exit 7, not a timeout); back when pods are.
+    cluster.kubectl(&["scale", "deployment", "web", "--replicas=0"]);
+    eventually("web without endpoints", Duration::from_secs(60), || {
+        let pods = cluster.json(&["get", "pods", "-l", "app=web"]);
+        pods["items"].as_array()?.is_empty().then_some(())
+    });
+    let refused = eventually("the connection refused", Duration::from_secs(10), || {
+        let (_, out) = sh(
+            &cluster,
+            "client",
+            "curl -sS --max-time 5 http://web/; echo exit=$?",
+        );
+        out.contains("exit=7").then_some(out)
+    });
+    assert!(refused.contains("Failed to connect"), "{refused}");
+    cluster.kubectl(&["scale", "deployment", "web", "--replicas=2"]);
+    wait_ready(&cluster, &["-l", "app=web"], 2);
+    eventually("web answering again", Duration::from_secs(10), || {
+        let (ok, out) = sh(&cluster, "client", "curl -sS --max-time 5 http://web/");
+        (ok && out.contains("Welcome to nginx")).then_some(())
+    });
+
+    // Two tiers by Service names: the frontend reaches the store.
+    apply(&cluster, &TWO_TIERS.replace("IMAGE", NGINX));
+    wait_ready(&cluster, &["-l", "app in (store,frontend)"], 2);
+    let (ok, greeting) = sh(
+        &cluster,
+        "client",
+        "curl -sS --max-time 5 http://frontend/api/kv/greeting",
+    );
+    assert!(
+        ok && greeting.trim() == "hello from the store",
+        "{greeting}"
+    );
+}
