@@ -138,8 +138,9 @@ struct Server {
 }
 
 impl Server {
-    /// The response to the message `bytes`, if it deserves one. `limit` is the largest answer
-    /// the transport carries (UDP), if any.
+    /// The response to the message `bytes`, if it deserves one: from the zone, or the
+    /// upstream resolver's own, as it arrived over `transport`. An answer too large for UDP is
+    /// truncated, so the client asks again over TCP.
     async fn respond(&self, bytes: &[u8], transport: Transport) -> Option<Vec<u8>> {
         let Ok(request) = Message::from_vec(bytes) else {
             // Answer what can be answered: a header whose id we can read.
@@ -178,10 +179,10 @@ impl Server {
                         Ok(answer) => Some(answer),
                         Err(error) => {
                             tracing::debug!(%error, name = %question.name(), "forwarding failed");
-                            self.failure(response)
+                            failure(response)
                         }
                     },
-                    None => self.failure(response),
+                    None => failure(response),
                 };
             }
             Answer::Records {
@@ -247,11 +248,12 @@ impl Server {
             Err(_) => Vec::new(),
         }
     }
+}
 
-    fn failure(&self, mut response: Message) -> Option<Vec<u8>> {
-        response.metadata.response_code = ResponseCode::ServFail;
-        response.to_vec().ok()
-    }
+/// SERVFAIL: the upstream resolver could not be asked, or did not answer.
+fn failure(mut response: Message) -> Option<Vec<u8>> {
+    response.metadata.response_code = ResponseCode::ServFail;
+    response.to_vec().ok()
 }
 
 async fn serve_udp(server: Arc<Server>, socket: UdpSocket, shutdown: CancellationToken) {
