@@ -4,10 +4,10 @@
 //! is none. The rules live in the node container's network namespace, so every pod of the
 //! node, the node itself and clients outside reaching the node's address go through them.
 //!
-//! Each sync renders the whole ruleset from the watched objects and hands it to
-//! `iptables-restore` in one transaction ([`rules`]); changes that arrive together are
-//! synced together. The jumps into our chains from the built-in ones are checked on every
-//! sync, since the engine may rebuild its own chains when it restarts.
+//! Each sync renders the whole ruleset from the watched objects and hands what changed since
+//! the last sync to `iptables-restore` in one transaction ([`rules`]); changes that arrive
+//! together are synced together. A restarted agent writes every chain again and deletes those
+//! of Services that went meanwhile.
 
 mod model;
 mod rules;
@@ -80,6 +80,8 @@ pub async fn run(client: Client, node: String, cluster_cidr: String, shutdown: C
             },
         }
     }
+    // What the last sync applied: the next writes only what differs from it.
+    let mut applied: Option<rules::Ruleset> = None;
     loop {
         // Everything that has arrived is in the stores once the ready changes are taken.
         while let Some(Some(change)) = changes.next().now_or_never() {
@@ -88,7 +90,7 @@ pub async fn run(client: Client, node: String, cluster_cidr: String, shutdown: C
             }
         }
         let started = Instant::now();
-        let failed = match sync(&services, &slices, &node, &cluster_cidr).await {
+        let failed = match sync(&services, &slices, &node, &cluster_cidr, &mut applied).await {
             Ok(count) => {
                 tracing::debug!(routes = count, took = ?started.elapsed(), "Service rules synced");
                 false
@@ -111,13 +113,16 @@ pub async fn run(client: Client, node: String, cluster_cidr: String, shutdown: C
     }
 }
 
-/// Renders and applies the rules for what the stores hold; returns how many Service ports
-/// were routed.
+/// Renders the rules for what the stores hold and applies what differs from `applied`, which
+/// it then holds; returns how many Service ports are routed. Without `applied` (the first
+/// sync, or one after a failure) the tables are read for chains of ours to delete, and the
+/// jumps into our chains are checked.
 async fn sync(
     services: &Store<Service>,
     slices: &Store<EndpointSlice>,
     node: &str,
     cluster_cidr: &str,
+    applied: &mut Option<rules::Ruleset>,
 ) -> Result<usize, ProxyError> {
     let (services, slices) = (services.state(), slices.state());
     let routes = model::routes(
@@ -125,16 +130,26 @@ async fn sync(
         slices.iter().map(|s| &**s),
         node,
     );
-    let saved = host::run("iptables-save", &["-t", "nat"], None).await?;
-    let existing: BTreeSet<String> = rules::route_chains(&saved);
-    let text = rules::render(&routes, cluster_cidr, &existing);
-    host::run("iptables-restore", &["-w", "--noflush"], Some(text)).await?;
-    hook().await?;
+    let ruleset = rules::render(&routes, cluster_cidr);
+    let previous = applied.take();
+    let found = match previous {
+        Some(_) => BTreeSet::new(),
+        None => rules::route_chains(&host::run("iptables-save", &["-t", "nat"], None).await?),
+    };
+    if let Some(text) = ruleset.restore_input(previous.as_ref(), &found) {
+        host::run("iptables-restore", &["-w", "--noflush"], Some(text)).await?;
+    }
+    if previous.is_none() {
+        hook().await?;
+    }
+    *applied = Some(ruleset);
     Ok(routes.len())
 }
 
 /// The jumps from the built-in chains into ours. Forwarded traffic is refused from
-/// `DOCKER-USER`, which the engine keeps first in FORWARD ahead of its own accepts.
+/// `DOCKER-USER`, which the engine keeps first in FORWARD ahead of its own accepts. The engine
+/// leaves these chains' other rules alone when it restarts, so they are checked once per
+/// start of the agent (and after a failed sync).
 async fn hook() -> Result<(), HostError> {
     let new = [
         "-m",

@@ -16,7 +16,7 @@
 //! the rules, it never appends to them. Chains of Service ports that are gone are emptied and
 //! deleted in the same commit.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::model::{Endpoint, Route};
@@ -48,9 +48,8 @@ pub fn route_chains(saved: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The whole ruleset for `routes`; `existing` are the route chains the nat table holds now,
-/// and `cluster_cidr` the network of every pod.
-pub fn render(routes: &[Route], cluster_cidr: &str, existing: &BTreeSet<String>) -> String {
+/// The whole ruleset for `routes`; `cluster_cidr` is the network of every pod.
+pub fn render(routes: &[Route], cluster_cidr: &str) -> Ruleset {
     let mut nat = Table::default();
     let mut filter = Table::default();
     nat.rule(MARK_MASQ, format!("-j MARK --or-mark {MASQ_MARK}"));
@@ -70,51 +69,113 @@ pub fn render(routes: &[Route], cluster_cidr: &str, existing: &BTreeSet<String>)
     );
     nat.declare(NODE_PORTS);
     filter.declare(FILTER_SERVICES);
-
-    let stale: Vec<&String> = existing
-        .iter()
-        .filter(|chain| !nat.chains.contains(chain.as_str()))
-        .collect();
-    for chain in &stale {
-        nat.declare(chain);
-    }
-    let mut text = String::new();
-    nat.write("nat", &mut text);
-    for chain in stale {
-        writeln!(text, "-X {chain}").expect("writing to a String");
-    }
-    text.push_str("COMMIT\n");
-    filter.write("filter", &mut text);
-    text.push_str("COMMIT\n");
-    text
+    Ruleset { nat, filter }
 }
 
-/// One table's chains and rules, in the order they were added.
-#[derive(Default)]
+/// Every chain of ours with its rules, in both tables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ruleset {
+    nat: Table,
+    filter: Table,
+}
+
+impl Ruleset {
+    /// The `iptables-restore --noflush` input that takes the tables from `previous` (what the
+    /// last sync applied; `None` when that is not known, after a start or a failure) to this
+    /// ruleset: only the chains whose rules changed are written, since iptables-restore's
+    /// time grows with what it is given (1.8 s for 32,000 rules, 20 ms for one chain); chains
+    /// no longer wanted, of `previous` or `found` in the nat table, are emptied and deleted in
+    /// the same commit. `None` when nothing changed.
+    pub fn restore_input(
+        &self,
+        previous: Option<&Ruleset>,
+        found: &BTreeSet<String>,
+    ) -> Option<String> {
+        let mut text = String::new();
+        let none = BTreeSet::new();
+        let nat = self.nat.changes(previous.map(|p| &p.nat), found);
+        let filter = self.filter.changes(previous.map(|p| &p.filter), &none);
+        if nat.is_empty() && filter.is_empty() {
+            return None;
+        }
+        nat.write("nat", &mut text);
+        filter.write("filter", &mut text);
+        Some(text)
+    }
+}
+
+/// One table's chains, each with its rules in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Table {
-    chains: BTreeSet<String>,
-    rules: Vec<String>,
+    chains: BTreeMap<String, Vec<String>>,
 }
 
 impl Table {
     fn declare(&mut self, chain: &str) {
-        self.chains.insert(chain.to_owned());
+        self.chains.entry(chain.to_owned()).or_default();
     }
 
     fn rule(&mut self, chain: &str, rule: String) {
-        self.declare(chain);
-        self.rules.push(format!("-A {chain} {rule}"));
+        self.chains.entry(chain.to_owned()).or_default().push(rule);
+    }
+
+    fn contains(&self, chain: &str) -> bool {
+        self.chains.contains_key(chain)
+    }
+
+    /// What differs from `previous` (everything, without it): the chains to write whole, and
+    /// those to delete (of `previous`, or `found` in the table, that this table lacks).
+    fn changes<'a>(
+        &'a self,
+        previous: Option<&'a Table>,
+        found: &'a BTreeSet<String>,
+    ) -> Changes<'a> {
+        let written = self
+            .chains
+            .iter()
+            .filter(|(chain, rules)| previous.and_then(|p| p.chains.get(*chain)) != Some(*rules))
+            .map(|(chain, rules)| (chain.as_str(), rules.as_slice()))
+            .collect();
+        let deleted = previous
+            .into_iter()
+            .flat_map(|p| p.chains.keys())
+            .chain(found)
+            .filter(|chain| !self.contains(chain))
+            .map(String::as_str)
+            .collect();
+        Changes { written, deleted }
+    }
+}
+
+/// The part of one table a sync writes.
+struct Changes<'a> {
+    written: BTreeMap<&'a str, &'a [String]>,
+    deleted: BTreeSet<&'a str>,
+}
+
+impl Changes<'_> {
+    fn is_empty(&self) -> bool {
+        self.written.is_empty() && self.deleted.is_empty()
     }
 
     fn write(&self, table: &str, out: &mut String) {
-        writeln!(out, "*{table}").expect("writing to a String");
-        for chain in &self.chains {
-            writeln!(out, ":{chain} - [0:0]").expect("writing to a String");
+        let mut line =
+            |text: std::fmt::Arguments| writeln!(out, "{text}").expect("writing to a String");
+        line(format_args!("*{table}"));
+        // Declaring a chain empties it (or makes it): written chains are filled again,
+        // deleted ones must be empty before they go.
+        for chain in self.written.keys().chain(self.deleted.iter()) {
+            line(format_args!(":{chain} - [0:0]"));
         }
-        for rule in &self.rules {
-            out.push_str(rule);
-            out.push('\n');
+        for (chain, rules) in &self.written {
+            for rule in *rules {
+                line(format_args!("-A {chain} {rule}"));
+            }
         }
+        for chain in &self.deleted {
+            line(format_args!("-X {chain}"));
+        }
+        line(format_args!("COMMIT"));
     }
 }
 
@@ -259,7 +320,7 @@ fn balance(nat: &mut Table, chain: &str, route: &Route, endpoints: &[&Endpoint])
 fn endpoint_chain(nat: &mut Table, route: &Route, endpoint: &Endpoint) -> String {
     let target = format!("{}:{}", endpoint.ip, endpoint.port);
     let sep = chain("MKC-SEP-", &[&route.name, route.protocol, &target]);
-    if nat.chains.contains(&sep) {
+    if nat.contains(&sep) {
         return sep;
     }
     let comment = format!("-m comment --comment \"{}\"", route.name);
@@ -318,6 +379,13 @@ mod tests {
         }
     }
 
+    /// The input that writes the whole ruleset of `routes`.
+    fn full(routes: &[Route]) -> String {
+        render(routes, "10.244.0.0/16")
+            .restore_input(None, &BTreeSet::new())
+            .unwrap()
+    }
+
     /// The rules of `chain` in the nat table (`filter` for the filter table's).
     fn rules_of<'a>(text: &'a str, chain: &str) -> Vec<&'a str> {
         in_table(text, "nat", chain)
@@ -362,7 +430,7 @@ mod tests {
             ("10.244.2.5", false),
             ("10.244.3.5", false),
         ]);
-        let text = render(std::slice::from_ref(&r), "10.244.0.0/16", &BTreeSet::new());
+        let text = full(std::slice::from_ref(&r));
         let svc = chain("MKC-SVC-", &[&r.name, "tcp"]);
         let spread = rules_of(&text, &svc);
         assert_eq!(spread.len(), 3);
@@ -406,7 +474,7 @@ mod tests {
     fn a_port_without_endpoints_is_refused_not_routed() {
         let mut r = route(&[]);
         r.node_port = Some(30080);
-        let text = render(&[r], "10.244.0.0/16", &BTreeSet::new());
+        let text = full(&[r]);
         assert!(!text.contains("MKC-SVC-"));
         let refused = filter(&text);
         assert_eq!(refused.len(), 2, "{text}");
@@ -420,7 +488,9 @@ mod tests {
             ":MKC-SVC-0011223344556677 - [0:0]\n:MKC-SERVICES - [0:0]\n:DOCKER - [0:0]\n",
         );
         assert_eq!(existing.len(), 1);
-        let text = render(&[], "10.244.0.0/16", &existing);
+        let text = render(&[], "10.244.0.0/16")
+            .restore_input(None, &existing)
+            .unwrap();
         let declared = text.find(":MKC-SVC-0011223344556677 - [0:0]").unwrap();
         let deleted = text.find("-X MKC-SVC-0011223344556677").unwrap();
         let commit = text.find("COMMIT").unwrap();
@@ -431,7 +501,7 @@ mod tests {
     fn node_ports_masquerade_unless_the_policy_is_local() {
         let mut r = route(&[("10.244.1.5", false)]);
         r.node_port = Some(30080);
-        let text = render(std::slice::from_ref(&r), "10.244.0.0/16", &BTreeSet::new());
+        let text = full(std::slice::from_ref(&r));
         let ext = chain("MKC-EXT-", &[&r.name, "tcp"]);
         let rules = rules_of(&text, &ext);
         assert!(rules[0].ends_with("-j MKC-MARK-MASQ"));
@@ -439,7 +509,7 @@ mod tests {
 
         // Local, with no endpoint on this node: outside clients are dropped, pods still pass.
         r.external_local = true;
-        let text = render(std::slice::from_ref(&r), "10.244.0.0/16", &BTreeSet::new());
+        let text = full(std::slice::from_ref(&r));
         let rules = rules_of(&text, &ext);
         assert!(rules[0].contains("-s 10.244.0.0/16 -j MKC-SVC-"));
         assert!(!rules.iter().any(|l| l.contains("MKC-SVL-")));
@@ -450,7 +520,7 @@ mod tests {
     fn client_ip_affinity_remembers_the_endpoint_per_client() {
         let mut r = route(&[("10.244.1.5", true), ("10.244.2.5", false)]);
         r.affinity_seconds = Some(60);
-        let text = render(std::slice::from_ref(&r), "10.244.0.0/16", &BTreeSet::new());
+        let text = full(std::slice::from_ref(&r));
         let svc = chain("MKC-SVC-", &[&r.name, "tcp"]);
         let rules = rules_of(&text, &svc);
         assert_eq!(rules.len(), 4);
@@ -459,5 +529,36 @@ mod tests {
         assert!(rules_of(&text, &sep)[1].contains(&format!(
             "--name {sep} --mask 255.255.255.255 --rsource --set"
         )));
+    }
+
+    #[test]
+    fn a_sync_writes_only_the_chains_that_changed() {
+        let before = render(
+            &[route(&[("10.244.1.5", true), ("10.244.2.5", false)])],
+            "10.244.0.0/16",
+        );
+        assert_eq!(before.restore_input(Some(&before), &BTreeSet::new()), None);
+        let r = route(&[("10.244.1.5", true), ("10.244.3.5", false)]);
+        let after = render(std::slice::from_ref(&r), "10.244.0.0/16");
+        let text = after
+            .restore_input(Some(&before), &BTreeSet::new())
+            .unwrap();
+        let gone = chain("MKC-SEP-", &[&r.name, "tcp", "10.244.2.5:8080"]);
+        let new = chain("MKC-SEP-", &[&r.name, "tcp", "10.244.3.5:8080"]);
+        let kept = chain("MKC-SEP-", &[&r.name, "tcp", "10.244.1.5:8080"]);
+        let svc = chain("MKC-SVC-", &[&r.name, "tcp"]);
+        let declared: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(':'))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        let mut expected = vec![gone.as_str(), new.as_str(), svc.as_str()];
+        expected.sort();
+        let mut declared_sorted = declared.clone();
+        declared_sorted.sort();
+        assert_eq!(declared_sorted, expected, "{text}");
+        assert!(text.contains(&format!("-X {gone}")));
+        assert!(!text.contains(&format!("-A {kept} ")));
+        assert!(!text.contains("MKC-SERVICES"), "{text}");
     }
 }
