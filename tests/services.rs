@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::docker_cluster::{Cluster, eventually, ready};
+use common::docker_cluster::{Cluster, docker, eventually, ready};
 use common::images::{NGINX, nginx_image};
 
 use std::io::{Read, Write};
@@ -129,6 +129,28 @@ spec:
   ports: [{port: 80}]
 "#;
 
+/// The web pods again, behind a Service that keeps each client with one of them.
+const STICKY: &str = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: web-sticky}
+spec:
+  selector: {app: web}
+  sessionAffinity: ClientIP
+  ports: [{port: 80}]
+"#;
+
+/// A Service made while a node's agent restarts.
+const AFTER_RESTART: &str = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: after-restart}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, nodePort: 30081}]
+"#;
+
 /// A pod that stays up to run commands in: with the cluster's CA mounted, one on the pod
 /// network and one on the node's.
 fn client_pod(name: &str, host_network: bool) -> String {
@@ -196,6 +218,19 @@ fn http_get(address: &str) -> Option<String> {
     let mut page = String::new();
     stream.read_to_string(&mut page).ok()?;
     Some(page)
+}
+
+/// A node's InternalIP.
+fn address(node: &Value) -> String {
+    node["status"]["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == "InternalIP")
+        .unwrap()["address"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -279,15 +314,7 @@ fn services_route_and_names_resolve_for_pods_and_the_host() {
         reverse.contains("web.default.svc.cluster.local"),
         "{reverse}"
     );
-    let node_ip = cluster.json(&["get", "node", &outside])["status"]["addresses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["type"] == "InternalIP")
-        .unwrap()["address"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let node_ip = address(&cluster.json(&["get", "node", &outside]));
     let (_, external) = sh(&cluster, "client", "getent hosts outside");
     assert!(external.starts_with(&node_ip), "{external}");
     let (_, forwarded) = sh(&cluster, "client", &format!("getent hosts {outside}"));
@@ -307,14 +334,7 @@ fn services_route_and_names_resolve_for_pods_and_the_host() {
     // From the host: the NodePort on every node's address, the LoadBalancer's address.
     let nodes = cluster.json(&["get", "nodes"]);
     for node in nodes["items"].as_array().unwrap() {
-        let address = node["status"]["addresses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["type"] == "InternalIP")
-            .unwrap()["address"]
-            .as_str()
-            .unwrap();
+        let address = address(node);
         let page = http_get(&format!("{address}:30080"));
         assert!(
             page.as_deref()
@@ -333,6 +353,76 @@ fn services_route_and_names_resolve_for_pods_and_the_host() {
         page.as_deref()
             .is_some_and(|p| p.contains("Welcome to nginx")),
         "LoadBalancer {lb}: {page:?}"
+    );
+
+    // Session affinity: one client's connections stay with one pod.
+    apply(&cluster, STICKY);
+    eventually(
+        "the sticky Service answering",
+        Duration::from_secs(10),
+        || {
+            let (ok, out) = sh(
+                &cluster,
+                "client",
+                "curl -sS --max-time 5 http://web-sticky/",
+            );
+            (ok && out.contains("Welcome to nginx")).then_some(())
+        },
+    );
+    let (ok, out) = sh(
+        &cluster,
+        "client",
+        "for i in $(seq 1 10); do curl -s -o /dev/null --max-time 5 http://web-sticky/sticky; done",
+    );
+    assert!(ok, "{out}");
+    let sticky: Vec<usize> = web
+        .iter()
+        .map(|pod| {
+            let log = cluster.kubectl(&["logs", pod["metadata"]["name"].as_str().unwrap()]);
+            log.matches("GET /sticky ").count()
+        })
+        .collect();
+    let mut counts = sticky.clone();
+    counts.sort();
+    assert_eq!(counts, [0, 0, 10], "{sticky:?}");
+
+    // A restarted agent rebuilds its rules: afterwards it routes a new Service, and once that
+    // is gone the node holds the same rules as before, none doubled.
+    let worker = cluster.node("worker");
+    let worker_ip = address(&cluster.json(&["get", "node", &worker]));
+    let ours = || {
+        let saved = docker(&["exec", &worker, "iptables-save"]);
+        let mut rules: Vec<String> = saved
+            .lines()
+            .filter(|l| l.starts_with("-A") && l.contains("MKC-"))
+            .map(str::to_owned)
+            .collect();
+        rules.sort();
+        rules
+    };
+    let before = ours();
+    assert!(
+        before
+            .iter()
+            .any(|r| r.starts_with("-A PREROUTING -j MKC-SERVICES"))
+    );
+    docker(&["exec", &worker, "pkill", "-x", "mkc-node-agent"]);
+    apply(&cluster, AFTER_RESTART);
+    let fresh = format!("{worker_ip}:30081");
+    eventually(
+        "the new Service answering on the restarted node",
+        Duration::from_secs(30),
+        || {
+            http_get(&fresh)
+                .is_some_and(|p| p.contains("Welcome to nginx"))
+                .then_some(())
+        },
+    );
+    cluster.kubectl(&["delete", "service", "after-restart"]);
+    eventually(
+        "the node's rules as they were",
+        Duration::from_secs(10),
+        || (ours() == before).then_some(()),
     );
 
     // No endpoints: refused at once (curl's exit 7, not a timeout); back when pods are.
