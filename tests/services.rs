@@ -151,6 +151,18 @@ spec:
   ports: [{port: 80, nodePort: 30081}]
 "#;
 
+/// The store on a NodePort that only nodes running it answer.
+const LOCAL_ONLY: &str = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: store-local}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector: {app: store}
+  ports: [{port: 80, nodePort: 30082}]
+"#;
+
 /// A pod that stays up to run commands in: with the cluster's CA mounted, one on the pod
 /// network and one on the node's.
 fn client_pod(name: &str, host_network: bool) -> String {
@@ -458,5 +470,53 @@ fn services_route_and_names_resolve_for_pods_and_the_host() {
     assert!(
         ok && greeting.trim() == "hello from the store",
         "{greeting}"
+    );
+
+    // externalTrafficPolicy: Local: only the node running the store answers on the
+    // NodePort, and the store sees the host's own address, not a node's.
+    apply(&cluster, LOCAL_ONLY);
+    let store = &cluster.json(&["get", "pods", "-l", "app=store"])["items"][0];
+    let store_node = store["spec"]["nodeName"].as_str().unwrap().to_owned();
+    let node_ips: Vec<(String, String)> = cluster.json(&["get", "nodes"])["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["metadata"]["name"].as_str().unwrap().to_owned(),
+                address(n),
+            )
+        })
+        .collect();
+    let (_, store_ip) = node_ips
+        .iter()
+        .find(|(name, _)| *name == store_node)
+        .unwrap();
+    eventually(
+        "the store's node answering",
+        Duration::from_secs(10),
+        || {
+            http_get(&format!("{store_ip}:30082"))
+                .is_some_and(|p| p.contains("Welcome to nginx"))
+                .then_some(())
+        },
+    );
+    for (name, ip) in &node_ips {
+        if *name != store_node {
+            assert_eq!(http_get(&format!("{ip}:30082")), None, "{name} answered");
+        }
+    }
+    let log = cluster.kubectl(&["logs", store["metadata"]["name"].as_str().unwrap()]);
+    let last = log
+        .lines()
+        .filter(|l| l.contains("GET / "))
+        .last()
+        .unwrap_or_default();
+    let source = last.split_whitespace().next().unwrap_or_default();
+    assert!(
+        !source.is_empty()
+            && !source.starts_with("10.244.")
+            && node_ips.iter().all(|(_, ip)| ip != source),
+        "{last}"
     );
 }
