@@ -2,8 +2,9 @@
 //! `cargo bench --workspace --bench services` (Docker must answer): how long a new Service
 //! takes to answer on its NodePort from the host, how long an endpoint change takes to reach
 //! the rules (a Service's last endpoint removed until its port refuses, and put back until it
-//! answers), cluster DNS queries per second and their latency from the host (one client at a
-//! time and 16 at once), and the rules and sync time for 1,000 Services × 10 endpoints.
+//! answers), cluster DNS queries per second and their latency from the host and from a pod (one
+//! client at a time and 16 at once), and the rules and sync time for 1,000 Services × 10
+//! endpoints.
 
 #[path = "../tests/common/images.rs"]
 mod images;
@@ -74,6 +75,15 @@ fn until(what: &str, mut check: impl FnMut() -> bool) -> Duration {
 }
 
 fn main() {
+    // Inside a pod, this same binary asks cluster DNS (see `dns_from_a_pod`).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--dns-client") {
+        dns(
+            args[at + 1].parse().unwrap(),
+            "a pod, through the Service rules",
+        );
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("config");
     images::node_image();
@@ -223,7 +233,8 @@ async fn measure(kubeconfig: &Path) {
         list(&restored)
     );
 
-    dns(SocketAddr::new(control_plane_ip, 53));
+    dns(SocketAddr::new(control_plane_ip, 53), "the host");
+    dns_from_a_pod(kubeconfig, &worker).await;
 
     // 1,000 Services of 10 endpoints each: how long until a node's rules hold them all,
     // how many rules that is, and how long one endpoint change then takes to show.
@@ -332,8 +343,84 @@ async fn wait_for_ready_pods(client: &Client, count: usize) {
     }
 }
 
-/// Queries per second and latency of cluster DNS, asked from the host for a Service's name.
-fn dns(server: SocketAddr) {
+/// Runs this benchmark's DNS client in a pod on `node`, against the `kube-dns` Service: the
+/// binary (stripped when `strip` is there) goes into the node, and the pod mounts it.
+async fn dns_from_a_pod(kubeconfig: &Path, node: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let tool = dir.path().join("dnsbench");
+    let me = std::env::current_exe().unwrap();
+    let stripped = Command::new("strip")
+        .arg("-o")
+        .arg(&tool)
+        .arg(&me)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !stripped {
+        std::fs::copy(&me, &tool).unwrap();
+    }
+    docker(&["exec", node, "mkdir", "-p", "/var/lib/mkc-bench"]);
+    docker(&[
+        "cp",
+        tool.to_str().unwrap(),
+        &format!("{node}:/var/lib/mkc-bench/dnsbench"),
+    ]);
+    let pod = format!(
+        r#"{{"apiVersion": "v1", "kind": "Pod", "metadata": {{"name": "dns-client"}},
+            "spec": {{"nodeName": "{node}", "terminationGracePeriodSeconds": 1,
+                      "containers": [{{"name": "shell", "image": "{}", "command": ["sleep", "infinity"],
+                                       "volumeMounts": [{{"name": "bench", "mountPath": "/bench"}}]}}],
+                      "volumes": [{{"name": "bench", "hostPath": {{"path": "/var/lib/mkc-bench"}}}}]}}}}"#,
+        images::NGINX
+    );
+    let kubectl = |args: &[&str]| {
+        Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args(args)
+            .output()
+            .expect("run kubectl")
+    };
+    let created = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["create", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(pod.as_bytes())?;
+            child.wait()
+        })
+        .expect("run kubectl");
+    assert!(created.success());
+    assert!(
+        kubectl(&[
+            "wait",
+            "--for=condition=Ready",
+            "pod/dns-client",
+            "--timeout=60s"
+        ])
+        .status
+        .success()
+    );
+    let run = kubectl(&[
+        "exec",
+        "dns-client",
+        "--",
+        "/bench/dnsbench",
+        "--dns-client",
+        "10.96.0.10:53",
+    ]);
+    print!("{}", String::from_utf8_lossy(&run.stdout));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// Queries per second and latency of cluster DNS at `server`, asked from `place` for a
+/// Service's name.
+fn dns(server: SocketAddr, place: &str) {
     let question = |id: u16| {
         let mut query = Message::query();
         query.metadata.id = id;
@@ -380,7 +467,7 @@ fn dns(server: SocketAddr) {
         let at =
             |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
         println!(
-            "cluster DNS from the host, {clients} client(s): {:.0} queries/s, p50 {:.2} ms, p99 {:.2} ms",
+            "cluster DNS from {place}, {clients} client(s): {:.0} queries/s, p50 {:.2} ms, p99 {:.2} ms",
             latencies.len() as f64 / elapsed.as_secs_f64(),
             at(0.5).as_secs_f64() * 1000.0,
             at(0.99).as_secs_f64() * 1000.0

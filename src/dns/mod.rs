@@ -195,7 +195,7 @@ impl Server {
             }
             Answer::Alias { cname, target } => {
                 response.metadata.authoritative = true;
-                response.add_answer(cname);
+                response.add_answer(*cname);
                 if matches!(question.query_type(), RecordType::A | RecordType::AAAA) {
                     response
                         .add_answers(self.chase(target, question.query_type(), transport).await);

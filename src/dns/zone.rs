@@ -33,7 +33,7 @@ pub enum Answer {
         additionals: Vec<Record>,
     },
     /// An ExternalName Service: its CNAME, and the name to resolve for the address records.
-    Alias { cname: Record, target: Name },
+    Alias { cname: Box<Record>, target: Name },
     /// The name exists but has no records of the asked type.
     NoData,
     /// The name does not exist.
@@ -138,11 +138,11 @@ impl Zone {
                 });
             return match target {
                 Some(target) => Answer::Alias {
-                    cname: Record::from_rdata(
+                    cname: Box::new(Record::from_rdata(
                         name.clone(),
                         TTL,
                         RData::CNAME(CNAME(target.clone())),
-                    ),
+                    )),
                     target,
                 },
                 None => Answer::NxDomain,

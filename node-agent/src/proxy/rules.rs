@@ -391,7 +391,7 @@ mod tests {
         in_table(text, "nat", chain)
     }
 
-    fn filter<'a>(text: &'a str) -> Vec<&'a str> {
+    fn filter(text: &str) -> Vec<&str> {
         in_table(text, "filter", FILTER_SERVICES)
     }
 
