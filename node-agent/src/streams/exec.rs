@@ -160,6 +160,15 @@ enum Transport {
 }
 
 impl Transport {
+    /// Lets what the output streams were given go out before anything written next. SPDY
+    /// streams are told apart by the client whatever their order; WebSocket channels share
+    /// one connection, see [`Channels::drained`].
+    async fn drain_output(&mut self) {
+        if let Transport::WebSocket(channels) = self {
+            channels.drained(&[STDOUT, STDERR]).await;
+        }
+    }
+
     async fn close(self) {
         match self {
             Transport::Spdy { session, keep } => {
@@ -340,7 +349,7 @@ impl ExecStreams {
 
     async fn finish(self, ending: Ending) {
         let ExecStreams {
-            transport,
+            mut transport,
             protocol,
             command,
             mut error,
@@ -351,6 +360,7 @@ impl ExecStreams {
             ..
         } = self;
         drop((stdin, stdout, stderr, resize));
+        transport.drain_output().await;
         let report = report(protocol, &command, &ending);
         if let Err(e) = error.write_all(&report).await {
             debug!(error = %e, "could not report the exec's end");

@@ -58,6 +58,8 @@ pub struct Framing {
 /// connection down; [`Channels::close`] ends it once everything written has gone out.
 pub struct Channels {
     ends: Vec<Option<DuplexStream>>,
+    /// Per channel, the task forwarding what its stream is given to the writer.
+    pumps: Vec<Option<tokio::task::JoinHandle<()>>>,
     queue: mpsc::Sender<(u8, Bytes)>,
     writer: tokio::task::JoinHandle<()>,
     tasks: JoinSet<()>,
@@ -75,11 +77,12 @@ impl Channels {
         let (queue, queued) = mpsc::channel(QUEUE);
         let mut tasks = JoinSet::new();
         let mut ends = Vec::new();
+        let mut pumps = Vec::new();
         let mut inlets = Vec::new();
         for channel in 0..count {
             let (end, far) = tokio::io::duplex(CHANNEL_BUFFER);
             let (outlet, inlet) = tokio::io::split(far);
-            tasks.spawn(pump(channel, outlet, queue.clone()));
+            pumps.push(Some(tokio::spawn(pump(channel, outlet, queue.clone()))));
             ends.push(Some(end));
             inlets.push(Some(inlet));
         }
@@ -112,6 +115,7 @@ impl Channels {
         let writer = tokio::spawn(write(sink, queued, framing.encoding));
         Channels {
             ends,
+            pumps,
             queue,
             writer,
             tasks,
@@ -133,11 +137,31 @@ impl Channels {
             .await;
     }
 
+    /// Waits until everything the streams of `channels` were given is queued to go out, so
+    /// that what is written on another channel afterwards goes out after it (an exec's exit
+    /// status after its last output, which a client would otherwise drop as coming for a
+    /// stream it has closed). Those streams must be dropped or shut down by now; a stream never
+    /// taken is closed here.
+    pub async fn drained(&mut self, channels: &[u8]) {
+        for &channel in channels {
+            let at = usize::from(channel);
+            if let Some(end) = self.ends.get_mut(at) {
+                *end = None;
+            }
+            if let Some(pump) = self.pumps.get_mut(at).and_then(Option::take)
+                && tokio::time::timeout(LINGER, pump).await.is_err()
+            {
+                debug!(channel, "a channel's last output did not drain");
+            }
+        }
+    }
+
     /// Ends the connection: every channel's stream must be dropped or shut down by now; what
     /// they were given goes out, then a close message, within a few seconds.
     pub async fn close(self) {
         let Channels {
             ends,
+            pumps,
             queue,
             writer,
             mut tasks,
@@ -145,6 +169,9 @@ impl Channels {
         drop((ends, queue));
         if tokio::time::timeout(LINGER, writer).await.is_err() {
             debug!("a WebSocket client did not take its last messages");
+        }
+        for pump in pumps.into_iter().flatten() {
+            pump.abort();
         }
         tasks.abort_all();
     }
@@ -282,6 +309,41 @@ mod tests {
         assert_eq!(got[0], Message::Binary(vec![1].into()));
         assert_eq!(got[1], Message::Binary(vec![1, b'o', b'u', b't'].into()));
         assert!(got[2].is_close(), "{got:?}");
+    }
+
+    // Two threads, so the channels' pumps race as they do in the agent.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_drained_channel_goes_out_before_what_is_written_next() {
+        let (mut channels, mut client) = pair(BINARY, 4).await;
+        let reading = tokio::spawn(async move {
+            let mut order = Vec::new();
+            let mut received = 0;
+            while let Some(Ok(Message::Binary(data))) = client.next().await {
+                order.push(data[0]);
+                if data[0] == 1 {
+                    received += data.len() - 1;
+                }
+            }
+            (order, received)
+        });
+        let mut stdout = channels.take(1).unwrap();
+        let mut error = channels.take(3).unwrap();
+        // Enough that output is still on its way when the status is written.
+        let output = vec![b'x'; 64 * MAX_MESSAGE];
+        stdout.write_all(&output).await.unwrap();
+        drop(stdout);
+        channels.drained(&[1, 2]).await;
+        error.write_all(b"status").await.unwrap();
+        drop(error);
+        channels.close().await;
+        let (order, received) = reading.await.unwrap();
+        assert_eq!(received, output.len());
+        assert_eq!(
+            order.last(),
+            Some(&3),
+            "the status came before the output's end"
+        );
+        assert_eq!(order.iter().filter(|&&c| c == 3).count(), 1);
     }
 
     #[tokio::test]
