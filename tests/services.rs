@@ -68,13 +68,18 @@ spec:
     )
 }
 
-/// The second tier: a store answering `/kv/KEY` from a ConfigMap, and a frontend that passes
-/// `/api/` on to the store by its Service's name.
+/// The second tier: a key-value store (nginx taking PUTs of `/kv/KEY` into an emptyDir, as
+/// WebDAV) and a frontend that passes `/api/` on to the store by its Service's name.
 const TWO_TIERS: &str = r#"
 apiVersion: v1
 kind: ConfigMap
-metadata: {name: store-data}
-data: {greeting: "hello from the store"}
+metadata: {name: store-conf}
+data:
+  default.conf: |
+    server {
+      listen 80;
+      location / { root /data; dav_methods PUT DELETE; create_full_put_path on; }
+    }
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -97,8 +102,12 @@ spec:
       containers:
       - name: nginx
         image: IMAGE
-        volumeMounts: [{name: data, mountPath: /var/www/html/kv}]
-      volumes: [{name: data, configMap: {name: store-data}}]
+        volumeMounts:
+        - {name: conf, mountPath: /etc/nginx/sites-enabled}
+        - {name: data, mountPath: /data}
+      volumes:
+      - {name: conf, configMap: {name: store-conf}}
+      - {name: data, emptyDir: {}}
 ---
 apiVersion: v1
 kind: Service
@@ -459,9 +468,17 @@ fn services_route_and_names_resolve_for_pods_and_the_host() {
         (ok && out.contains("Welcome to nginx")).then_some(())
     });
 
-    // Two tiers by Service names: the frontend reaches the store.
+    // Two tiers by Service names: a value written through the frontend is kept by the store
+    // (nginx's workers, not root, write it into an emptyDir) and read back the same way.
     apply(&cluster, &TWO_TIERS.replace("IMAGE", NGINX));
     wait_ready(&cluster, &["-l", "app in (store,frontend)"], 2);
+    let (ok, stored) = sh(
+        &cluster,
+        "client",
+        "curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -X PUT \
+         --data-binary 'hello from the store' http://frontend/api/kv/greeting",
+    );
+    assert!(ok && stored.trim() == "201", "{stored}");
     let (ok, greeting) = sh(
         &cluster,
         "client",
@@ -497,7 +514,7 @@ fn services_route_and_names_resolve_for_pods_and_the_host() {
         Duration::from_secs(10),
         || {
             http_get(&format!("{store_ip}:30082"))
-                .is_some_and(|p| p.contains("Welcome to nginx"))
+                .is_some_and(|p| p.contains("Server: nginx"))
                 .then_some(())
         },
     );

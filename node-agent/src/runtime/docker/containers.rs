@@ -22,10 +22,16 @@ pub struct Mounts {
     pub binds: Vec<String>,
     /// Memory-backed `emptyDir`s, by target.
     pub tmpfs: HashMap<String, String>,
-    /// Directories to create before the container starts: `emptyDir`s on disk, and host
-    /// paths of type `DirectoryOrCreate`.
-    pub directories: Vec<PathBuf>,
+    /// Directories to create before the container starts, with the mode each is given:
+    /// `emptyDir`s on disk (and their subpaths) writable by everyone, as upstream makes them,
+    /// so that a container running as any user can write there; host paths of type
+    /// `DirectoryOrCreate` with `None`, made if missing (0755 under the usual umask) and
+    /// otherwise left as they are.
+    pub directories: Vec<(PathBuf, Option<u32>)>,
 }
+
+/// The mode of an `emptyDir` on disk, upstream's.
+const EMPTY_DIR_MODE: Option<u32> = Some(0o777);
 
 /// The mounts of `container`'s `volumeMounts`: `emptyDir` under `volumes_dir/NAME`, or in
 /// memory; `hostPath` as it is; the directories the agent `prepared` (ConfigMaps, Secrets, the
@@ -63,13 +69,17 @@ pub fn mounts(
                     .insert(mount.mount_path.clone(), options.to_owned());
                 continue;
             }
-            let source = within(volumes_dir.join(&volume.name));
-            mounts.directories.push(source.clone());
+            let root = volumes_dir.join(&volume.name);
+            let source = within(root.clone());
+            mounts.directories.push((root, EMPTY_DIR_MODE));
+            if source != volumes_dir.join(&volume.name) {
+                mounts.directories.push((source.clone(), EMPTY_DIR_MODE));
+            }
             source
         } else if let Some(host) = &volume.host_path {
             let source = within(PathBuf::from(&host.path));
             if host.type_.as_deref() == Some("DirectoryOrCreate") {
-                mounts.directories.push(source.clone());
+                mounts.directories.push((source.clone(), None));
             }
             source
         } else {
@@ -273,7 +283,15 @@ mod tests {
             ]
         );
         assert_eq!(mounts.tmpfs, HashMap::from([("/fast".into(), "rw".into())]));
-        assert_eq!(mounts.directories.len(), 3);
+        assert_eq!(
+            mounts.directories,
+            [
+                (PathBuf::from("/pods/u/volumes/scratch"), Some(0o777)),
+                (PathBuf::from("/pods/u/volumes/scratch"), Some(0o777)),
+                (PathBuf::from("/pods/u/volumes/scratch/a/b"), Some(0o777)),
+                (PathBuf::from("/var/log"), None),
+            ]
+        );
 
         let prepared = Prepared {
             command: Some(vec!["/pause".to_owned()]),

@@ -438,8 +438,18 @@ impl ContainerRuntime for DockerRuntime {
                 .binds
                 .push(format!("{}:/etc/resolv.conf", resolv_conf.display()));
         }
-        for directory in &mounts.directories {
-            tokio::fs::create_dir_all(directory).await.map_err(|e| {
+        for (directory, mode) in &mounts.directories {
+            let made = async {
+                tokio::fs::create_dir_all(directory).await?;
+                match mode {
+                    Some(mode) => {
+                        let permissions = std::os::unix::fs::PermissionsExt::from_mode(*mode);
+                        tokio::fs::set_permissions(directory, permissions).await
+                    }
+                    None => Ok(()),
+                }
+            };
+            made.await.map_err(|e| {
                 RuntimeError::Engine(format!(
                     "creating volume directory {}: {e}",
                     directory.display()
