@@ -29,8 +29,9 @@ pub const BASE_IMAGE: &str = "mkc.local/node-base:bookworm";
 /// The label holding the digest of the binaries a node image carries.
 const BINARIES_LABEL: &str = "io.mkc.binaries";
 /// What a node needs from Debian: its own Docker daemon, and the tools the agent uses to route
-/// pod traffic between nodes.
-const PACKAGES: &str = "docker.io,iptables,iproute2,ca-certificates,procps,curl";
+/// pod traffic between nodes and to Services (`conntrack` forgets UDP flows to endpoints that
+/// are gone).
+const PACKAGES: &str = "docker.io,iptables,iproute2,conntrack,ca-certificates,procps,curl";
 const INIT: &str = include_str!("../../images/node/init.sh");
 const FALLBACK_MIRROR: &str = "http://deb.debian.org/debian";
 

@@ -81,7 +81,7 @@ pub async fn run(client: Client, node: String, cluster_cidr: String, shutdown: C
         }
     }
     // What the last sync applied: the next writes only what differs from it.
-    let mut applied: Option<rules::Ruleset> = None;
+    let mut applied: Option<Applied> = None;
     loop {
         // Everything that has arrived is in the stores once the ready changes are taken.
         while let Some(Some(change)) = changes.next().now_or_never() {
@@ -122,7 +122,7 @@ async fn sync(
     slices: &Store<EndpointSlice>,
     node: &str,
     cluster_cidr: &str,
-    applied: &mut Option<rules::Ruleset>,
+    applied: &mut Option<Applied>,
 ) -> Result<usize, ProxyError> {
     let (services, slices) = (services.state(), slices.state());
     let routes = model::routes(
@@ -136,14 +136,49 @@ async fn sync(
         Some(_) => BTreeSet::new(),
         None => rules::route_chains(&host::run("iptables-save", &["-t", "nat"], None).await?),
     };
-    if let Some(text) = ruleset.restore_input(previous.as_ref(), &found) {
+    if let Some(text) = ruleset.restore_input(previous.as_ref().map(|p| &p.ruleset), &found) {
         host::run("iptables-restore", &["-w", "--noflush"], Some(text)).await?;
     }
-    if previous.is_none() {
-        hook().await?;
+    match &previous {
+        Some(previous) => forget(&model::stale_udp_flows(&previous.routes, &routes)).await,
+        None => hook().await?,
     }
-    *applied = Some(ruleset);
-    Ok(routes.len())
+    let count = routes.len();
+    *applied = Some(Applied { ruleset, routes });
+    Ok(count)
+}
+
+/// What a sync applied.
+struct Applied {
+    ruleset: rules::Ruleset,
+    routes: Vec<model::Route>,
+}
+
+/// Deletes the conntrack entries of `flows`. A failure is logged, not retried: the entries
+/// time out by themselves (and a node image without `conntrack` only loses this cleanup).
+async fn forget(flows: &[model::StaleFlow]) {
+    for flow in flows {
+        let (port, endpoint) = (flow.port.to_string(), flow.endpoint.to_string());
+        let destination = flow.destination.map(|ip| ip.to_string());
+        let mut args = vec![
+            "-D",
+            "-p",
+            "udp",
+            "--orig-port-dst",
+            &port,
+            "--dst-nat",
+            &endpoint,
+        ];
+        if let Some(destination) = &destination {
+            args.extend(["--orig-dst", destination.as_str()]);
+        }
+        match host::run("conntrack", &args, None).await {
+            Ok(_) => {}
+            // It says so, with status 1, when there was nothing to delete.
+            Err(HostError::Failed { stderr, .. }) if stderr.contains("0 flow entries") => {}
+            Err(error) => tracing::warn!(%error, "stale UDP flows could not be forgotten"),
+        }
+    }
 }
 
 /// The jumps from the built-in chains into ours. Forwarded traffic is refused from

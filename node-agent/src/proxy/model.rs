@@ -211,6 +211,46 @@ fn endpoints(
     found.into_iter().collect()
 }
 
+/// A UDP flow the kernel may still send to an endpoint that is gone: to `port` of
+/// `destination` (a cluster IP or outside address; any address of the node for a node port),
+/// rewritten to `endpoint`. TCP needs no such care: a connection to a gone endpoint is reset.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StaleFlow {
+    pub destination: Option<Ipv4Addr>,
+    pub port: u16,
+    pub endpoint: Ipv4Addr,
+}
+
+/// The UDP flows to forget after the routes went from `previous` to `current`: those to each
+/// endpoint a UDP Service port no longer has (upstream's kube-proxy clears them the same way,
+/// since conntrack would keep sending a client's datagrams to the old endpoint).
+pub fn stale_udp_flows(previous: &[Route], current: &[Route]) -> Vec<StaleFlow> {
+    let mut flows = BTreeSet::new();
+    for old in previous.iter().filter(|r| r.protocol == "udp") {
+        let now = current
+            .iter()
+            .find(|r| r.name == old.name && r.protocol == "udp");
+        let kept = |e: &Endpoint| now.is_some_and(|r| r.endpoints.iter().any(|n| n.ip == e.ip));
+        for endpoint in old.endpoints.iter().filter(|e| !kept(e)) {
+            for ip in old.cluster_ips.iter().chain(&old.external_ips) {
+                flows.insert(StaleFlow {
+                    destination: Some(*ip),
+                    port: old.port,
+                    endpoint: endpoint.ip,
+                });
+            }
+            if let Some(node_port) = old.node_port {
+                flows.insert(StaleFlow {
+                    destination: None,
+                    port: node_port,
+                    endpoint: endpoint.ip,
+                });
+            }
+        }
+    }
+    flows.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,5 +360,54 @@ mod tests {
         assert!(route.external_local && route.internal_local);
         let local: Vec<Ipv4Addr> = route.local_endpoints().iter().map(|e| e.ip).collect();
         assert_eq!(local, ["10.244.2.5".parse::<Ipv4Addr>().unwrap()]);
+    }
+
+    #[test]
+    fn udp_flows_to_gone_endpoints_are_forgotten_and_no_others() {
+        let route = |protocol: &'static str, ips: &[&str]| Route {
+            name: "shop/dns:dns".into(),
+            protocol,
+            cluster_ips: vec!["10.96.0.30".parse().unwrap()],
+            port: 53,
+            node_port: Some(30053),
+            external_ips: Vec::new(),
+            affinity_seconds: None,
+            external_local: false,
+            internal_local: false,
+            endpoints: ips
+                .iter()
+                .map(|ip| Endpoint {
+                    ip: ip.parse().unwrap(),
+                    port: 5353,
+                    local: false,
+                })
+                .collect(),
+        };
+        let before = [route("udp", &["10.244.1.5", "10.244.2.5"])];
+        let after = [route("udp", &["10.244.2.5"])];
+        let gone: Ipv4Addr = "10.244.1.5".parse().unwrap();
+        assert_eq!(
+            stale_udp_flows(&before, &after),
+            [
+                StaleFlow {
+                    destination: None,
+                    port: 30053,
+                    endpoint: gone
+                },
+                StaleFlow {
+                    destination: Some("10.96.0.30".parse().unwrap()),
+                    port: 53,
+                    endpoint: gone
+                },
+            ]
+        );
+        assert!(stale_udp_flows(&after, &after).is_empty());
+        assert_eq!(
+            stale_udp_flows(&after, &[]).len(),
+            2,
+            "a Service gone takes its flows"
+        );
+        let tcp = [route("tcp", &["10.244.1.5"])];
+        assert!(stale_udp_flows(&tcp, &[]).is_empty());
     }
 }
