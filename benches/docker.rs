@@ -7,47 +7,30 @@
 
 #[path = "../tests/common/images.rs"]
 mod images;
+#[path = "support/docker.rs"]
+mod support;
+
+use support::{docker, mkc};
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
+use kube::ResourceExt;
 use kube::api::{Api, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::watcher;
-use kube::{Client, ResourceExt};
 use serde_json::json;
 
 const CLUSTER: &str = "bench";
 const PODS: usize = 30;
 const ROUNDS: usize = 3;
 
-fn mkc(args: &[&str], kubeconfig: &Path) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_mkc"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .output()
-        .expect("run mkc");
-    assert!(
-        output.status.success(),
-        "mkc {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
 fn timed(what: impl FnOnce()) -> Duration {
     let started = Instant::now();
     what();
     started.elapsed()
-}
-
-fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker").args(args).output().expect("docker");
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn main() {
@@ -114,14 +97,7 @@ fn main() {
 /// Creates the pods at once and watches each until it is Running and Ready; the latencies,
 /// sorted.
 async fn pod_startup(kubeconfig: &Path) -> Vec<Duration> {
-    let text = std::fs::read_to_string(kubeconfig).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(
-        Kubeconfig::from_yaml(&text).unwrap(),
-        &KubeConfigOptions::default(),
-    )
-    .await
-    .unwrap();
-    let client = Client::try_from(config).unwrap();
+    let client = support::client(kubeconfig).await;
     let pods: Api<Pod> = Api::namespaced(client, "default");
     let mut watch = std::pin::pin!(watcher(pods.clone(), watcher::Config::default()));
     let mut created = HashMap::new();

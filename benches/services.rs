@@ -8,11 +8,15 @@
 
 #[path = "../tests/common/images.rs"]
 mod images;
+#[path = "support/docker.rs"]
+mod support;
+
+use support::{docker, mkc};
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -22,32 +26,12 @@ use k8s_openapi::api::core::v1::{Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::Client;
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::json;
 
 const CLUSTER: &str = "bench-svc";
 const SERVICES: usize = 1000;
 const ENDPOINTS: usize = 10;
 const QUERIES: usize = 5000;
-
-fn mkc(args: &[&str], kubeconfig: &Path) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_mkc"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .output()
-        .expect("run mkc");
-    assert!(
-        output.status.success(),
-        "mkc {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker").args(args).output().expect("docker");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 /// Whether nginx answers an HTTP GET at `address` now.
 fn answers(address: SocketAddr) -> bool {
@@ -96,14 +80,7 @@ fn main() {
 }
 
 async fn measure(kubeconfig: &Path) {
-    let text = std::fs::read_to_string(kubeconfig).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(
-        Kubeconfig::from_yaml(&text).unwrap(),
-        &KubeConfigOptions::default(),
-    )
-    .await
-    .unwrap();
-    let client = Client::try_from(config).unwrap();
+    let client = support::client(kubeconfig).await;
     let nodes: Api<Node> = Api::all(client.clone());
     let worker = format!("mkc-{CLUSTER}-worker");
     let address = |name: &str| {

@@ -237,30 +237,41 @@ async fn spawn_services<R: ContainerRuntime>(
         let serve = server::bind(serving, node.runtime.clone(), pods.clone(), stop.clone()).await?;
         tasks.spawn(serve.map(Ok));
     }
-    if let Some(cluster_cidr) = &services.pod_routes {
-        let (client, name, cidr, token) = (
+    let networking: [(&'static str, &Option<String>, NetworkTask); 2] = [
+        ("pod routes", &services.pod_routes, |c, n, cidr, t| {
+            routes::run(c, n, cidr, t).boxed()
+        }),
+        ("service rules", &services.service_proxy, |c, n, cidr, t| {
+            proxy::run(c, n, cidr, t).boxed()
+        }),
+    ];
+    for (name, cluster_cidr, run) in networking {
+        let Some(cluster_cidr) = cluster_cidr else {
+            continue;
+        };
+        let (client, node_name, cidr, token) = (
             client.clone(),
             node.config.name.clone(),
             cluster_cidr.clone(),
             stop.clone(),
         );
-        let keep_routes =
-            move || routes::run(client.clone(), name.clone(), cidr.clone(), token.clone());
-        tasks.spawn(mkc_supervisor::supervise("pod routes", stop.clone(), keep_routes).map(Ok));
-    }
-    if let Some(cluster_cidr) = &services.service_proxy {
-        let (client, name, cidr, token) = (
-            client.clone(),
-            node.config.name.clone(),
-            cluster_cidr.clone(),
-            stop.clone(),
-        );
-        let keep_rules =
-            move || proxy::run(client.clone(), name.clone(), cidr.clone(), token.clone());
-        tasks.spawn(mkc_supervisor::supervise("service rules", stop.clone(), keep_rules).map(Ok));
+        let keep = move || {
+            run(
+                client.clone(),
+                node_name.clone(),
+                cidr.clone(),
+                token.clone(),
+            )
+        };
+        tasks.spawn(mkc_supervisor::supervise(name, stop.clone(), keep).map(Ok));
     }
     Ok(())
 }
+
+/// A task keeping part of the node's networking in the node's namespace (pod routes, Service
+/// rules): from the client, the node's name and the cluster CIDR, until the token is cancelled.
+type NetworkTask =
+    fn(Client, String, String, CancellationToken) -> futures::future::BoxFuture<'static, ()>;
 
 /// What a node's life needs besides the node.
 struct Lifetime {
