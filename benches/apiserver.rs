@@ -1,6 +1,7 @@
 //! API server benchmarks, run with `cargo bench --bench apiserver`: durable creates per second
 //! of 1 KiB pods at 1, 8 and 64 concurrent clients, the latency of one change reaching 100
-//! watchers, and the server's resident memory idle and with 10,000 pods stored.
+//! watchers, what authorization costs a request (a user decided by RBAC against a member of
+//! `system:masters`), and the server's resident memory idle and with 10,000 pods stored.
 //!
 //! Each figure comes from a real `mkc server` process driven over HTTPS by the `kube` client,
 //! the way any client reaches it. The server runs without controllers so only the API is
@@ -130,6 +131,70 @@ async fn watch_latency(server: &Server, count: usize, rounds: usize) -> (Duratio
     )
 }
 
+/// The latencies of `rounds` sequential reads of one ConfigMap: median and 99th percentile.
+async fn read_latency(client: &Client, rounds: usize) -> (Duration, Duration) {
+    let api = Api::<ConfigMap>::namespaced(client.clone(), "bench");
+    let mut latencies = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        api.get("settings").await.expect("get");
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    (latencies[rounds / 2], latencies[rounds * 99 / 100])
+}
+
+/// A read by an RBAC-decided user (bound to a role that allows it, behind every bootstrap
+/// binding) against the same read by the admin, whom `system:masters` lets through at once.
+async fn authorization_cost(server: &Server) {
+    let admin = server.client().await;
+    namespace(&admin, "bench").await;
+    let settings: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": "settings"}, "data": {"a": "1"}}))
+            .expect("config map");
+    Api::<ConfigMap>::namespaced(admin.clone(), "bench")
+        .create(&PostParams::default(), &settings)
+        .await
+        .expect("config map");
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "reader", "namespace": "bench"},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]});
+    let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "reader", "namespace": "bench"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bench-user"}]});
+    for (plural, object) in [("roles", role), ("rolebindings", binding)] {
+        let resource = kube::api::ApiResource {
+            group: "rbac.authorization.k8s.io".into(),
+            version: "v1".into(),
+            api_version: "rbac.authorization.k8s.io/v1".into(),
+            kind: object["kind"].as_str().unwrap_or_default().into(),
+            plural: plural.into(),
+        };
+        let api: Api<kube::api::DynamicObject> =
+            Api::namespaced_with(admin.clone(), "bench", &resource);
+        let object = serde_json::from_value(object).expect("object");
+        api.create(&PostParams::default(), &object)
+            .await
+            .expect("rbac object");
+    }
+    let user = server.client_as("bench-user", "bench").await;
+    // Warm both connections before measuring.
+    read_latency(&admin, 50).await;
+    read_latency(&user, 50).await;
+    let rounds = 2000;
+    let (admin_median, admin_p99) = read_latency(&admin, rounds).await;
+    let (user_median, user_p99) = read_latency(&user, rounds).await;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "| a ConfigMap read, {rounds} in a row: by `system:masters` / by a user RBAC allows | p50 {:.3} / {:.3} ms, p99 {:.3} / {:.3} ms |",
+        ms(admin_median),
+        ms(user_median),
+        ms(admin_p99),
+        ms(user_p99)
+    );
+}
+
 fn main() {
     support::block_on(async {
         println!("| benchmark | result |\n|---|---|");
@@ -150,6 +215,10 @@ fn main() {
             median.as_secs_f64() * 1e3,
             worst.as_secs_f64() * 1e3
         );
+        drop(server);
+
+        let server = Server::start(&["--controllers", ""]);
+        authorization_cost(&server).await;
         drop(server);
 
         let server = Server::start(&["--controllers", ""]);

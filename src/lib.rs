@@ -13,6 +13,7 @@ pub mod pki;
 pub mod printers;
 pub mod private_files;
 pub mod protobuf;
+pub mod rbac;
 pub mod registry;
 pub mod scheduler;
 pub mod store;

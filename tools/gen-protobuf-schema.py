@@ -35,7 +35,17 @@ ROOT_MODULES = [
     "api/discovery/v1",
     "api/policy/v1",
     "api/authentication/v1",
+    "api/authorization/v1",
     "api/autoscaling/v1",
+    "api/autoscaling/v2",
+    "api/rbac/v1",
+    "api/networking/v1",
+    "api/storage/v1",
+    "api/scheduling/v1",
+    "api/node/v1",
+    "api/certificates/v1",
+    "api/flowcontrol/v1",
+    "api/admissionregistration/v1",
     "apimachinery/pkg/apis/meta/v1",
 ]
 
@@ -56,6 +66,8 @@ WELL_KNOWN = {
     ("apimachinery/pkg/util/intstr", "IntOrString"): "IntOrString",
     (META_V1, "Verbs"): "StringList",
     ("api/authentication/v1", "ExtraValue"): "StringList",
+    ("api/authorization/v1", "ExtraValue"): "StringList",
+    ("api/certificates/v1", "ExtraValue"): "StringList",
 }
 
 # Optional scalar fields (an `Option` in k8s-openapi) whose zero value Kubernetes' JSON keeps,
@@ -82,6 +94,14 @@ ZERO_KEPT = {
     "api/autoscaling/v1.HorizontalPodAutoscalerStatus": (
         "observedGeneration currentCPUUtilizationPercentage"
     ),
+    "api/admissionregistration/v1.MutatingWebhook": "timeoutSeconds",
+    "api/admissionregistration/v1.ServiceReference": "port",
+    "api/admissionregistration/v1.ValidatingWebhook": "timeoutSeconds",
+    "api/autoscaling/v2.HPAScalingRules": "stabilizationWindowSeconds",
+    "api/autoscaling/v2.HorizontalPodAutoscalerSpec": "minReplicas",
+    "api/autoscaling/v2.HorizontalPodAutoscalerStatus": "observedGeneration",
+    "api/autoscaling/v2.MetricTarget": "averageUtilization",
+    "api/autoscaling/v2.MetricValueStatus": "averageUtilization",
     "api/batch/v1.CronJobSpec": (
         "startingDeadlineSeconds suspend successfulJobsHistoryLimit failedJobsHistoryLimit timeZone"
     ),
@@ -93,6 +113,7 @@ ZERO_KEPT = {
     "api/batch/v1.JobStatus": "ready failedIndexes terminating",
     "api/batch/v1.PodFailurePolicyOnExitCodesRequirement": "containerName",
     "api/batch/v1.SuccessPolicyRule": "succeededIndexes succeededCount",
+    "api/certificates/v1.CertificateSigningRequestSpec": "expirationSeconds",
     "api/coordination/v1.LeaseSpec": (
         "holderIdentity leaseDurationSeconds leaseTransitions strategy preferredHolder"
     ),
@@ -179,7 +200,20 @@ ZERO_KEPT = {
     "api/discovery/v1.Endpoint": "hostname nodeName zone",
     "api/discovery/v1.EndpointConditions": "ready serving terminating",
     "api/discovery/v1.EndpointPort": "name protocol port appProtocol",
+    "api/flowcontrol/v1.ExemptPriorityLevelConfiguration": "nominalConcurrencyShares lendablePercent",
+    "api/flowcontrol/v1.LimitedPriorityLevelConfiguration": (
+        "nominalConcurrencyShares lendablePercent borrowingLimitPercent"
+    ),
+    "api/networking/v1.NetworkPolicyPort": "endPort",
     "api/policy/v1.PodDisruptionBudgetSpec": "unhealthyPodEvictionPolicy",
+    "api/scheduling/v1.PriorityClass": "preemptionPolicy",
+    "api/storage/v1.CSIDriverSpec": (
+        "attachRequired podInfoOnMount storageCapacity fsGroupPolicy requiresRepublish "
+        "seLinuxMount nodeAllocatableUpdatePeriodSeconds"
+    ),
+    "api/storage/v1.StorageClass": "allowVolumeExpansion",
+    "api/storage/v1.VolumeError": "errorCode",
+    "api/storage/v1.VolumeNodeResources": "count",
     "apimachinery/pkg/apis/meta/v1.DeleteOptions": (
         "gracePeriodSeconds orphanDependents propagationPolicy "
         "ignoreStoreReadErrorWithClusterBreakingPotential"
@@ -504,7 +538,17 @@ class Generator:
         """Whether a message field is a Go embedded struct, whose fields JSON spells inline."""
         crates = [self.openapi, *self.newer]
         names = {name for crate in crates for name in crate.fields(*source) or {}}
-        return all(normalize(field.name) in names for field in self.pb.message(*target))
+
+        # An embedded struct may embed another (NamedRuleWithOperations embeds
+        # RuleWithOperations, which embeds Rule): its fields are inline too.
+        def spelled_inline(message: tuple[str, str]) -> bool:
+            return all(
+                normalize(field.name) in names
+                or (field.target is not None and spelled_inline(field.target))
+                for field in self.pb.message(*message)
+            )
+
+        return spelled_inline(target)
 
     def row(self, pb_field: PbField, json: str, shape: str) -> Row:
         return Row(pb_field.tag, json, self.kind(pb_field), shape)

@@ -70,6 +70,27 @@ impl Server {
             .expect("config");
         Client::try_from(config).expect("client")
     }
+
+    /// A client of a user other than the admin: `user` in `group`, with a client certificate
+    /// the cluster's CA issues, so RBAC (not `system:masters`) decides its requests.
+    #[allow(dead_code)] // Each benchmark compiles this module; only the API server's reads as another user.
+    pub async fn client_as(&self, user: &str, group: &str) -> Client {
+        use base64::Engine as _;
+        let ca = mkc::pki::Authority::load_or_create(&self._dir.path().join("pki")).expect("CA");
+        let issued = ca.issue_client(user, group).expect("client certificate");
+        let mut kubeconfig = Kubeconfig::read_from(&self.kubeconfig).expect("kubeconfig");
+        let encode = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
+        for named in &mut kubeconfig.auth_infos {
+            if let Some(auth) = named.auth_info.as_mut() {
+                auth.client_certificate_data = Some(encode(&issued.cert_pem));
+                auth.client_key_data = Some(encode(&issued.key_pem).into());
+            }
+        }
+        let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .expect("config");
+        Client::try_from(config).expect("client")
+    }
 }
 
 impl Drop for Server {

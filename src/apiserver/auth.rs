@@ -25,7 +25,26 @@ pub struct User {
 #[derive(Debug, Clone)]
 pub struct CertificateUser(pub User);
 
+/// The group every authenticated user is in, whatever its credentials say.
+pub const AUTHENTICATED: &str = "system:authenticated";
+
 impl User {
+    /// Who sends no credentials: upstream's anonymous user, let in to the public paths only.
+    pub fn anonymous() -> User {
+        User {
+            name: "system:anonymous".into(),
+            groups: vec!["system:unauthenticated".into()],
+        }
+    }
+
+    /// The user as authorizers see it: in `system:authenticated` as well.
+    fn authenticated(mut self) -> User {
+        if !self.groups.iter().any(|g| g == AUTHENTICATED) {
+            self.groups.push(AUTHENTICATED.into());
+        }
+        self
+    }
+
     /// Reads the user from a DER certificate's subject.
     pub fn from_certificate(der: &[u8]) -> Option<User> {
         let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
@@ -130,7 +149,8 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/readyz/")
 }
 
-/// Refuses unauthenticated requests with 401 and records the user of the others.
+/// Refuses unauthenticated requests with 401, but for the public paths, which anonymous
+/// users may read if RBAC lets them, and records the user of the others.
 pub async fn authenticate(
     State(state): State<Arc<ApiState>>,
     mut request: Request,
@@ -149,10 +169,13 @@ pub async fn authenticate(
         .map(|c| c.0.clone());
     match from_certificate.or(from_token) {
         Some(user) => {
-            request.extensions_mut().insert(user);
+            request.extensions_mut().insert(user.authenticated());
             next.run(request).await
         }
-        None if is_public(request.uri().path()) => next.run(request).await,
+        None if is_public(request.uri().path()) => {
+            request.extensions_mut().insert(User::anonymous());
+            next.run(request).await
+        }
         None => ApiError::Unauthorized.into_response(),
     }
 }

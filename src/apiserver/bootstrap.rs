@@ -1,5 +1,6 @@
-//! What every cluster has from its first start: the system namespaces, and the `kubernetes`
-//! Service in `default` with Endpoints and an EndpointSlice pointing at this server.
+//! What every cluster has from its first start: the system namespaces, the `kubernetes`
+//! Service in `default` with Endpoints and an EndpointSlice pointing at this server, upstream's
+//! bootstrap RBAC policy, and the two system PriorityClasses.
 
 use std::net::IpAddr;
 
@@ -12,6 +13,13 @@ pub async fn run(state: &ApiState, host: IpAddr, port: u16) -> Result<(), ApiErr
     let namespaces = resource("", "namespaces")?;
     for name in SYSTEM_NAMESPACES {
         ensure(state, namespaces, json!({"metadata": {"name": name}})).await?;
+    }
+    rbac_policy(state).await?;
+    let priority_classes = registry::find("scheduling.k8s.io", "v1", "priorityclasses")
+        .ok_or_else(|| ApiError::Internal("priorityclasses is not served".into()))?;
+    for (name, value, description) in SYSTEM_PRIORITY_CLASSES {
+        let class = json!({"metadata": {"name": name}, "value": value, "description": description});
+        ensure(state, priority_classes, class).await?;
     }
     let labels = json!({"component": "apiserver", "provider": "kubernetes"});
     let cluster_ip = state.services.first_ip().to_string();
@@ -49,6 +57,53 @@ pub async fn run(state: &ApiState, host: IpAddr, port: u16) -> Result<(), ApiErr
         "endpoints",
     )
     .await
+}
+
+/// The classes of the pods a cluster cannot do without, highest first.
+const SYSTEM_PRIORITY_CLASSES: [(&str, i32, &str); 2] = [
+    (
+        "system-node-critical",
+        2_000_001_000,
+        "Used for system critical pods that must not be moved from their current node.",
+    ),
+    (
+        "system-cluster-critical",
+        2_000_000_000,
+        "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.",
+    ),
+];
+
+/// Creates each bootstrap role and binding (upstream's, and those of mkc's own components)
+/// that does not exist; one a user changed or
+/// deleted and recreated is left as it is.
+async fn rbac_policy(state: &ApiState) -> Result<(), ApiError> {
+    use crate::rbac::bootstrap;
+    let group = "rbac.authorization.k8s.io";
+    use crate::rbac::components;
+    let mut cluster_roles = bootstrap::cluster_roles();
+    cluster_roles.extend(components::cluster_roles());
+    let mut cluster_role_bindings = bootstrap::cluster_role_bindings();
+    cluster_role_bindings.extend(components::cluster_role_bindings());
+    let objects = [
+        ("clusterroles", to_values(cluster_roles)?),
+        ("clusterrolebindings", to_values(cluster_role_bindings)?),
+        ("roles", to_values(bootstrap::roles())?),
+        ("rolebindings", to_values(bootstrap::role_bindings())?),
+    ];
+    for (plural, values) in objects {
+        let r = resource(group, plural)?;
+        for object in values {
+            ensure(state, r, object).await?;
+        }
+    }
+    Ok(())
+}
+
+fn to_values<T: serde::Serialize>(objects: Vec<T>) -> Result<Vec<Value>, ApiError> {
+    objects
+        .into_iter()
+        .map(|o| serde_json::to_value(o).map_err(|e| ApiError::Internal(e.to_string())))
+        .collect()
 }
 
 fn resource(group: &str, plural: &str) -> Result<&'static Resource, ApiError> {

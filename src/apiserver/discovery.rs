@@ -22,6 +22,11 @@ const VERBS: [&str; 8] = [
     "watch",
 ];
 
+/// The verbs of a resource: every verb for stored ones, `create` for the reviews.
+fn verbs(r: &Resource) -> &'static [&'static str] {
+    if r.create_only { &["create"] } else { &VERBS }
+}
+
 /// The aggregated discovery version a client asked for, if any (v2, or v2beta1 for 1.27/1.28).
 fn aggregated_version(headers: &HeaderMap) -> Option<&'static str> {
     let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
@@ -178,7 +183,7 @@ fn api_resource(r: &Resource) -> Value {
         "singularName": r.singular,
         "namespaced": r.namespaced,
         "kind": r.kind,
-        "verbs": VERBS,
+        "verbs": verbs(r),
     });
     if !r.short_names.is_empty() {
         entry["shortNames"] = json!(r.short_names);
@@ -225,7 +230,7 @@ fn resource_discovery(r: &Resource) -> Value {
         "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
         "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
         "singularResource": r.singular,
-        "verbs": VERBS,
+        "verbs": verbs(r),
     });
     if !r.short_names.is_empty() {
         entry["shortNames"] = json!(r.short_names);

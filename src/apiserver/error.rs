@@ -71,6 +71,13 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    /// The authorizer's refusal: `pods "web" is forbidden: User "alice" cannot get ...`.
+    #[error("{}", denied_message(resource, name, message))]
+    Denied {
+        resource: QualifiedResource,
+        name: String,
+        message: String,
+    },
     #[error("the server does not allow this method on the requested resource")]
     MethodNotAllowed,
     #[error("the body of the request was in an unknown format - accepted media types include: {0}")]
@@ -127,7 +134,7 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::Denied { .. } => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
@@ -149,7 +156,7 @@ impl ApiError {
             ApiError::Invalid { .. } => "Invalid",
             ApiError::BadRequest(_) => "BadRequest",
             ApiError::Unauthorized => "Unauthorized",
-            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::Forbidden(_) | ApiError::Denied { .. } => "Forbidden",
             ApiError::MethodNotAllowed => "MethodNotAllowed",
             ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
             ApiError::NotAcceptable => "NotAcceptable",
@@ -171,7 +178,8 @@ impl ApiError {
         match self {
             ApiError::NotFound { resource, name }
             | ApiError::AlreadyExists { resource, name }
-            | ApiError::Conflict { resource, name, .. } => Some(Details {
+            | ApiError::Conflict { resource, name, .. }
+            | ApiError::Denied { resource, name, .. } => Some(Details {
                 name: name.clone(),
                 group: resource.group.clone(),
                 kind: resource.resource.clone(),
@@ -230,6 +238,16 @@ impl ApiError {
             tracing::debug!(error = %self, "request refused");
         }
         codec::respond(accept, code, &self.status())
+    }
+}
+
+/// Upstream's `NewForbidden` wording: the resource (and name) refused, or for paths that are
+/// no resource just `forbidden`.
+fn denied_message(resource: &QualifiedResource, name: &str, message: &str) -> String {
+    match (resource.resource.as_str(), name) {
+        ("", _) => format!("forbidden: {message}"),
+        (_, "") => format!("{resource} is forbidden: {message}"),
+        _ => format!("{resource} {name:?} is forbidden: {message}"),
     }
 }
 

@@ -121,7 +121,6 @@ pub fn carry_system_fields(new: &mut Value, old: &Value) {
         "deletionTimestamp",
         "deletionGracePeriodSeconds",
         "generation",
-        "managedFields",
     ] {
         match old_meta.get(field) {
             Some(value) => meta.insert(field.into(), value.clone()),

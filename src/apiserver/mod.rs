@@ -5,11 +5,13 @@
 //! creates what every cluster has from its first start, binds, and serves until cancelled.
 
 mod auth;
+mod authorize;
 mod bootstrap;
 mod codec;
 mod discovery;
 mod error;
 pub(crate) mod handlers;
+mod impersonate;
 mod meta;
 mod node_client;
 mod node_proxy;
@@ -46,6 +48,7 @@ pub use storage::Objects;
 
 use crate::kubeconfig::{self, KubeconfigError};
 use crate::pki::{Authority, CertAndKey, PkiError};
+use crate::rbac::PolicyCache;
 use crate::registry::ServiceAllocator;
 use crate::store::{self, Store, StoreError};
 use node_client::{NodeClient, NodeClientError};
@@ -132,6 +135,8 @@ pub struct ApiState {
     /// Reaches nodes' own ports for logs, exec, attach and port-forward; none in tests that
     /// serve the router alone.
     pub nodes: Option<NodeClient>,
+    /// The RBAC policy the authorizer reads, kept in step with the store by [`PolicyCache::run`].
+    pub policy: Arc<PolicyCache>,
 }
 
 impl ApiState {
@@ -150,11 +155,13 @@ impl ApiState {
             shutdown,
             default_toleration_seconds: 300,
             nodes: None,
+            policy: Arc::default(),
         }
     }
 }
 
-/// The routes of the API server. Requests reach resource handlers only once authenticated.
+/// The routes of the API server. Requests reach handlers only once authenticated, their
+/// impersonation allowed, and authorized.
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/version", get(version))
@@ -172,6 +179,14 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/{*rest}", any(handlers::resource))
         .route("/apis/{group}/{version}/{*rest}", any(handlers::resource))
         .fallback(|| async { ApiError::NoSuchPath })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorize::authorize,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            impersonate::impersonate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -231,18 +246,39 @@ async fn health(RawQuery(query): RawQuery) -> String {
 }
 
 /// A kube client that reaches this server's router in process, without a socket or TLS, as
-/// `user`: the controllers and the scheduler speak the same HTTP API every client does.
+/// `user`: the controllers and the scheduler speak the same HTTP API every client does. Its
+/// user agent names the component, as upstream's do, so the fields it writes are managed by
+/// `kube-controller-manager`, `kube-scheduler` or `mkc-dns` rather than `unknown`.
 pub fn local_client(state: Arc<ApiState>, user: User) -> kube::Client {
+    let agent =
+        axum::http::HeaderValue::from_str(&format!("{}/{VERSION}", component(&user.name))).ok();
     let service = tower::ServiceExt::map_request(
         router(state),
         move |mut request: axum::http::Request<kube::client::Body>| {
             request
                 .extensions_mut()
                 .insert(auth::CertificateUser(user.clone()));
+            if let Some(agent) = &agent {
+                request
+                    .headers_mut()
+                    .entry(axum::http::header::USER_AGENT)
+                    .or_insert_with(|| agent.clone());
+            }
             request
         },
     );
     kube::Client::new(service, "default")
+}
+
+/// The component an in-process identity belongs to: controllers' service accounts in
+/// kube-system are the controller manager's.
+fn component(user: &str) -> &str {
+    match user {
+        "system:kube-scheduler" => "kube-scheduler",
+        "system:kube-controller-manager" => "kube-controller-manager",
+        _ if user.starts_with("system:serviceaccount:kube-system:") => "kube-controller-manager",
+        other => other.strip_prefix("system:").unwrap_or(other),
+    }
 }
 
 /// A running API server.
@@ -252,6 +288,7 @@ pub struct Server {
     pub state: Arc<ApiState>,
     task: JoinHandle<()>,
     compaction: JoinHandle<()>,
+    policy: JoinHandle<()>,
     controllers: JoinHandle<()>,
 }
 
@@ -304,9 +341,13 @@ impl Server {
         state.default_toleration_seconds = config.default_toleration_seconds;
         state.nodes = Some(NodeClient::issue(&ca)?);
         let state = Arc::new(state);
+        let policy = tokio::spawn(state.policy.clone().run(store.clone(), shutdown.clone()));
         bootstrap::run(&state, host, addr.port())
             .await
             .map_err(ServerError::Bootstrap)?;
+        // Nothing is served, and no controller starts, before the authorizer holds the
+        // bootstrap policy.
+        state.policy.refresh(&store).await?;
         let task = tokio::spawn(serve::serve(
             listener,
             tls,
@@ -318,17 +359,16 @@ impl Server {
             config.compaction_interval,
             shutdown.clone(),
         ));
-        let controller_user = User {
-            name: "system:kube-controller-manager".into(),
-            groups: vec!["system:authenticated".into()],
+        let clients = {
+            let state = state.clone();
+            crate::controllers::Clients::new(move |user| local_client(state.clone(), user))
         };
-        let client = local_client(state.clone(), controller_user);
         let controller_options = crate::controllers::Options {
             root_ca_pem: ca.cert_pem().to_owned(),
             ..config.controller_options
         };
         let controllers = tokio::spawn(crate::controllers::run(
-            client,
+            clients,
             config.controllers,
             controller_options,
             shutdown,
@@ -339,6 +379,7 @@ impl Server {
             state,
             task,
             compaction,
+            policy,
             controllers,
         })
     }
@@ -347,6 +388,7 @@ impl Server {
     pub async fn wait(self) {
         let _ = self.task.await;
         let _ = self.compaction.await;
+        let _ = self.policy.await;
         let _ = self.controllers.await;
     }
 }

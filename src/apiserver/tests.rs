@@ -41,6 +41,12 @@ impl Harness {
             "127.0.0.1:6443".into(),
             CancellationToken::new(),
         ));
+        tokio::spawn(
+            state
+                .policy
+                .clone()
+                .run(state.objects.store().clone(), CancellationToken::new()),
+        );
         bootstrap::run(&state, "127.0.0.1".parse().unwrap(), 6443)
             .await
             .unwrap();
@@ -186,7 +192,24 @@ async fn discovery_lists_groups_resources_and_subresources() {
         .collect();
     assert_eq!(
         names,
-        ["apps", "batch", "coordination.k8s.io", "discovery.k8s.io"]
+        [
+            "apps",
+            "authentication.k8s.io",
+            "authorization.k8s.io",
+            "autoscaling",
+            "batch",
+            "certificates.k8s.io",
+            "networking.k8s.io",
+            "policy",
+            "rbac.authorization.k8s.io",
+            "storage.k8s.io",
+            "admissionregistration.k8s.io",
+            "scheduling.k8s.io",
+            "coordination.k8s.io",
+            "node.k8s.io",
+            "discovery.k8s.io",
+            "flowcontrol.apiserver.k8s.io",
+        ]
     );
     let core = h.get("/api/v1").await.body;
     let status = core["resources"]
@@ -1140,4 +1163,110 @@ async fn exec_and_logs_say_the_nodes_runtime_does_not_serve_them() {
         );
         assert!(!message.contains("cannot be reached"), "{message}");
     }
+}
+
+/// A request as `name` (in `system:authenticated` only), with extra headers.
+fn as_user(
+    name: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json");
+    for (key, value) in headers {
+        builder = builder.header(*key, *value);
+    }
+    let body = body
+        .map(|b| serde_json::to_vec(&b).unwrap())
+        .unwrap_or_default();
+    let mut request = builder.body(Body::from(body)).unwrap();
+    request.extensions_mut().insert(CertificateUser(User {
+        name: name.into(),
+        groups: vec![],
+    }));
+    request
+}
+
+#[tokio::test]
+async fn users_outside_system_masters_are_held_to_rbac() {
+    let h = Harness::new().await;
+    let denied = h.send(as_user("alice", Method::GET, PODS, None, &[])).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert_eq!(denied.body["reason"], "Forbidden");
+    assert_eq!(denied.body["details"]["kind"], "pods");
+    assert_eq!(
+        denied.body["message"],
+        "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
+    );
+    // Discovery and health are every authenticated user's (system:discovery, system:public-info-viewer).
+    for path in ["/api", "/apis/apps/v1", "/healthz", "/version"] {
+        let reply = h.send(as_user("alice", Method::GET, path, None, &[])).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+    }
+    let impersonating = h
+        .send(as_user(
+            "alice",
+            Method::GET,
+            PODS,
+            None,
+            &[("Impersonate-User", "bob")],
+        ))
+        .await;
+    assert_eq!(impersonating.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        impersonating.body["message"],
+        "users \"bob\" is forbidden: User \"alice\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope"
+    );
+    let review = |verb: &str, resource: &str| {
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+               "spec": {"resourceAttributes": {"verb": verb, "resource": resource, "group": "authorization.k8s.io"}}})
+    };
+    let path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    let allowed = h
+        .send(as_user(
+            "alice",
+            Method::POST,
+            path,
+            Some(review("create", "selfsubjectaccessreviews")),
+            &[],
+        ))
+        .await;
+    assert_eq!(allowed.status, StatusCode::CREATED);
+    assert_eq!(allowed.body["status"]["allowed"], true);
+    let refused = h
+        .send(as_user(
+            "alice",
+            Method::POST,
+            path,
+            Some(review("delete", "subjectaccessreviews")),
+            &[],
+        ))
+        .await;
+    assert_eq!(refused.body["status"]["allowed"], false);
+    // Reviews are only ever created; even one who may do anything cannot list them.
+    assert_eq!(h.get(path).await.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn the_bootstrap_policy_and_system_priority_classes_exist_from_the_first_start() {
+    let h = Harness::new().await;
+    let admin = h
+        .get("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/cluster-admin")
+        .await;
+    assert_eq!(admin.body["subjects"][0]["name"], "system:masters");
+    let classes = h
+        .get("/apis/scheduling.k8s.io/v1/priorityclasses")
+        .await
+        .body;
+    let names: Vec<&str> = classes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["system-cluster-critical", "system-node-critical"]);
 }

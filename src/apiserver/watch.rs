@@ -40,6 +40,7 @@ pub async fn serve(state: &Arc<ApiState>, request: &Request) -> Result<Response,
         None | Some("0") => {
             let mut listing_request = Request {
                 info: request.info.clone(),
+                user: request.user.clone(),
                 params: params.clone(),
                 accept: request.accept,
                 headers: request.headers.clone(),

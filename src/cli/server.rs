@@ -105,8 +105,8 @@ async fn start_dns(
         ),
     };
     let user = User {
-        name: "system:mkc-dns".into(),
-        groups: vec!["system:authenticated".into()],
+        name: crate::rbac::components::DNS_USER.into(),
+        groups: vec![],
     };
     let config = DnsConfig {
         bind,

@@ -468,13 +468,13 @@ async fn record_revision(
         ctx.client.clone(),
         &deployment.namespace().unwrap_or_default(),
     );
-    let patch = json!({"metadata": {"annotations": {REVISION: revision.to_string()}}});
-    api.patch(
-        &deployment.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(patch),
-    )
-    .await?;
+    // An update of the cached object, as upstream's controller writes (its role allows no
+    // patch); a conflict means a newer object is on its way, and brings another reconcile.
+    let mut next = deployment.clone();
+    next.annotations_mut()
+        .insert(REVISION.to_string(), revision.to_string());
+    api.replace(&deployment.name_any(), &PostParams::default(), &next)
+        .await?;
     Ok(())
 }
 
@@ -487,13 +487,12 @@ async fn bump_collision_count(
         ctx.client.clone(),
         &deployment.namespace().unwrap_or_default(),
     );
-    let patch = json!({"status": {"collisionCount": count}});
-    api.patch_status(
-        &deployment.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(patch),
-    )
-    .await?;
+    let mut next = deployment.clone();
+    next.status
+        .get_or_insert_with(Default::default)
+        .collision_count = Some(count);
+    api.replace_status(&deployment.name_any(), &PostParams::default(), &next)
+        .await?;
     Ok(())
 }
 
@@ -622,13 +621,10 @@ async fn update_status(
                 .as_ref()
                 .and_then(|s| condition(s, "Progressing"))
                 .is_none_or(|c| c.reason.as_deref() != Some(TIMED_OUT));
-        let patch = json!({"status": status});
-        api.patch_status(
-            &deployment.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(patch),
-        )
-        .await?;
+        let mut next = deployment.clone();
+        next.status = Some(status);
+        api.replace_status(&deployment.name_any(), &PostParams::default(), &next)
+            .await?;
         if became_stuck {
             let message = format!(
                 "Deployment {:?} has timed out progressing.",

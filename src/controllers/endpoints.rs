@@ -29,7 +29,10 @@ const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
 const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
 
 struct Context {
-    client: Client,
+    /// Writes Endpoints, as upstream's endpoint controller.
+    endpoints_client: Client,
+    /// Writes EndpointSlices, as upstream's endpointslice controller.
+    slices_client: Client,
     pods: Store<Pod>,
     pods_synced: Synced,
     pace: Pace,
@@ -38,14 +41,18 @@ struct Context {
 /// The least time between two reconciles of one Service (see [`Pace`]).
 const PACE: Duration = Duration::from_millis(200);
 
+/// Starts the controller; it does the work of upstream's endpoint and endpointslice
+/// controllers, each part with that controller's identity.
 pub fn start(
-    client: &Client,
+    endpoints_client: &Client,
+    slices_client: &Client,
     informers: &mut Informers,
     shutdown: CancellationToken,
 ) -> impl Future<Output = ()> + use<> {
     let services = informers.services.store();
     let context = Arc::new(Context {
-        client: client.clone(),
+        endpoints_client: endpoints_client.clone(),
+        slices_client: slices_client.clone(),
         pods: informers.pods.store(),
         pods_synced: informers.pods.synced(),
         pace: Pace::new(PACE),
@@ -192,9 +199,14 @@ fn subsets(members: &[Member]) -> Vec<EndpointSubset> {
     groups.into_values().collect()
 }
 
-/// The EndpointSlices: one per group of members sharing their ports.
+/// The EndpointSlices: one per group of members sharing their ports, or, when nothing is
+/// selected, one with neither endpoints nor ports, as upstream keeps a placeholder so that
+/// clients see the Service has been handled.
 fn slices(service: &Service, members: &[Member]) -> Vec<EndpointSlice> {
     let mut groups: BTreeMap<String, (Vec<EndpointPort>, Vec<Endpoint>)> = BTreeMap::new();
+    if members.is_empty() {
+        groups.insert(String::new(), (Vec::new(), Vec::new()));
+    }
     for member in members {
         let key = serde_json::to_string(&member.ports).unwrap_or_default();
         let group = groups
@@ -281,7 +293,7 @@ async fn write_endpoints(
     namespace: &str,
     members: &[Member],
 ) -> Result<(), Error> {
-    let api: Api<Endpoints> = Api::namespaced(ctx.client.clone(), namespace);
+    let api: Api<Endpoints> = Api::namespaced(ctx.endpoints_client.clone(), namespace);
     let subsets = subsets(members);
     let subsets = (!subsets.is_empty()).then_some(subsets);
     match api.get_opt(&service.name_any()).await? {
@@ -319,7 +331,7 @@ async fn write_slices(
     namespace: &str,
     members: &[Member],
 ) -> Result<(), Error> {
-    let api: Api<EndpointSlice> = Api::namespaced(ctx.client.clone(), namespace);
+    let api: Api<EndpointSlice> = Api::namespaced(ctx.slices_client.clone(), namespace);
     let selector = format!(
         "{SERVICE_NAME_LABEL}={},{MANAGED_BY_LABEL}={MANAGED_BY}",
         service.name_any()
@@ -448,5 +460,16 @@ mod tests {
                 .as_deref(),
             Some("web-0")
         );
+    }
+
+    #[test]
+    fn a_service_selecting_nothing_keeps_one_empty_slice() {
+        let pods = vec![pod("other", "10.244.1.9", true, json!({"app": "db"}))];
+        let members = members(&service(), &pods);
+        let slices = slices(&service(), &members);
+        assert_eq!(slices.len(), 1);
+        assert_eq!(slices[0].metadata.name.as_deref(), Some("web"));
+        assert!(slices[0].endpoints.is_empty());
+        assert_eq!(slices[0].ports.as_deref(), Some(&[][..]));
     }
 }

@@ -159,7 +159,9 @@ pub async fn run(client: Client, shutdown: CancellationToken) {
     let (events, mut incoming) = mpsc::channel(1024);
     let mut watchers = JoinSet::new();
     for (index, resource) in registry::RESOURCES.iter().enumerate() {
-        watchers.spawn(watch(client.clone(), index, resource, events.clone()));
+        if !resource.create_only {
+            watchers.spawn(watch(client.clone(), index, resource, events.clone()));
+        }
     }
     drop(events);
     let mut graph = Graph::default();
@@ -171,7 +173,7 @@ pub async fn run(client: Client, shutdown: CancellationToken) {
     let mut failures: BTreeMap<String, u32> = BTreeMap::new();
     let (retry_tx, mut retries) = mpsc::unbounded_channel::<String>();
     loop {
-        if synced.len() == registry::RESOURCES.len() {
+        if synced.len() == registry::stored().count() {
             while workers.len() < WORKERS {
                 let Some(uid) = dirty.iter().find(|u| !running.contains(*u)).cloned() else {
                     break;

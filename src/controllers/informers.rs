@@ -15,6 +15,7 @@ use futures::{Stream, StreamExt, stream};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Service, ServiceAccount};
+use k8s_openapi::api::rbac::v1::ClusterRole;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -300,6 +301,7 @@ pub struct Informers {
     pub service_accounts: Informer<ServiceAccount>,
     /// Only the ConfigMaps named [`ROOT_CA_CONFIG_MAP`]: no controller needs the others.
     pub root_ca_config_maps: Informer<ConfigMap>,
+    pub cluster_roles: Informer<ClusterRole>,
 }
 
 /// The ConfigMap holding the cluster's CA in every namespace.
@@ -319,6 +321,7 @@ impl Informers {
             deployments: Informer::new(),
             service_accounts: Informer::with_fields(Some(DEFAULT_SERVICE_ACCOUNT_FIELDS)),
             root_ca_config_maps: Informer::with_fields(Some(ROOT_CA_FIELDS)),
+            cluster_roles: Informer::new(),
         }
     }
 
@@ -338,6 +341,8 @@ impl Informers {
         self.service_accounts
             .start(Api::all(client.clone()), tasks, shutdown);
         self.root_ca_config_maps
+            .start(Api::all(client.clone()), tasks, shutdown);
+        self.cluster_roles
             .start(Api::all(client.clone()), tasks, shutdown);
     }
 }

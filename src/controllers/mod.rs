@@ -1,6 +1,7 @@
 //! The controllers that make the cluster act, each reconciling through the API like any client:
 //! one module per controller, started together by [`run`] and stopped by one cancellation.
 
+mod clusterrole_aggregation;
 mod deployment;
 mod endpoints;
 pub(crate) mod events;
@@ -29,11 +30,13 @@ use mkc_supervisor::supervise;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::apiserver::User;
 use crate::registry::Resource;
 
 /// Every controller, by the name `--controllers` uses.
 pub const ALL: &[&str] = &[
     "garbage-collector",
+    "clusterrole-aggregation",
     "namespace",
     "deployment",
     "replicaset",
@@ -131,8 +134,52 @@ impl Default for Options {
 /// Runs the selected controllers until `shutdown`. A panic in a reconcile is retried as any
 /// failure is; the scheduler and the garbage collector, which run as single tasks, are
 /// started again with back-off if they panic.
+/// The identities the controllers act as, each with a client of its own, as upstream's
+/// controller manager runs with `--use-service-account-credentials`: the shared informers read
+/// as `system:kube-controller-manager`, each controller writes as its service account in
+/// kube-system (so RBAC holds it to its `system:controller:*` role), and the scheduler acts
+/// as `system:kube-scheduler`.
+#[derive(Clone)]
+pub struct Clients {
+    connect: std::sync::Arc<dyn Fn(User) -> Client + Send + Sync>,
+}
+
+impl Clients {
+    /// Clients made by `connect` for each identity.
+    pub fn new(connect: impl Fn(User) -> Client + Send + Sync + 'static) -> Clients {
+        Clients {
+            connect: std::sync::Arc::new(connect),
+        }
+    }
+
+    fn manager(&self) -> Client {
+        (self.connect)(User {
+            name: "system:kube-controller-manager".into(),
+            groups: vec![],
+        })
+    }
+
+    /// The client of the controller that runs as service account `account`.
+    fn controller(&self, account: &str) -> Client {
+        (self.connect)(User {
+            name: format!("system:serviceaccount:kube-system:{account}"),
+            groups: vec![
+                "system:serviceaccounts".into(),
+                "system:serviceaccounts:kube-system".into(),
+            ],
+        })
+    }
+
+    fn scheduler(&self) -> Client {
+        (self.connect)(User {
+            name: "system:kube-scheduler".into(),
+            groups: vec![],
+        })
+    }
+}
+
 pub async fn run(
-    client: Client,
+    clients: Clients,
     selection: Selection,
     options: Options,
     shutdown: CancellationToken,
@@ -142,66 +189,97 @@ pub async fn run(
     if selection.contains("node-lifecycle") {
         let grace = options.node_monitor_grace_period;
         tasks.spawn(node_lifecycle::start(
-            &client,
+            &clients.controller("node-controller"),
             &mut informers,
             grace,
             shutdown.clone(),
         ));
-        tasks.spawn(pod_gc::start(&client, &mut informers, shutdown.clone()));
+        tasks.spawn(pod_gc::start(
+            &clients.controller("pod-garbage-collector"),
+            &mut informers,
+            shutdown.clone(),
+        ));
     }
     if selection.contains("node-ipam") {
         tasks.spawn(node_ipam::start(
-            &client,
+            &clients.controller("node-controller"),
             &mut informers,
             options.cluster_cidr,
             shutdown.clone(),
         ));
     }
     if selection.contains("endpoints") {
-        tasks.spawn(endpoints::start(&client, &mut informers, shutdown.clone()));
+        tasks.spawn(endpoints::start(
+            &clients.controller("endpoint-controller"),
+            &clients.controller("endpointslice-controller"),
+            &mut informers,
+            shutdown.clone(),
+        ));
     }
     if selection.contains("service-lb") {
-        tasks.spawn(service_lb::start(&client, &mut informers, shutdown.clone()));
+        tasks.spawn(service_lb::start(
+            &clients.controller("service-controller"),
+            &mut informers,
+            shutdown.clone(),
+        ));
     }
     if selection.contains("deployment") {
-        tasks.spawn(deployment::start(&client, &mut informers, shutdown.clone()));
+        tasks.spawn(deployment::start(
+            &clients.controller("deployment-controller"),
+            &mut informers,
+            shutdown.clone(),
+        ));
     }
     if selection.contains("replicaset") {
         let pods = owners::PodsByOwner::new(&mut informers.pods);
         tasks.spawn(replicaset::start(
-            &client,
+            &clients.controller("replicaset-controller"),
             &mut informers,
             pods,
             shutdown.clone(),
         ));
     }
     if selection.contains("namespace") {
-        tasks.spawn(namespace::start(&client, &mut informers, shutdown.clone()));
+        tasks.spawn(namespace::start(
+            &clients.controller("namespace-controller"),
+            &mut informers,
+            shutdown.clone(),
+        ));
     }
     if selection.contains("serviceaccount") {
         tasks.spawn(namespace_defaults::start_service_accounts(
-            &client,
+            &clients.controller("service-account-controller"),
             &mut informers,
             shutdown.clone(),
         ));
     }
     if selection.contains("root-ca-cert-publisher") {
         tasks.spawn(namespace_defaults::start_root_ca_publisher(
-            &client,
+            &clients.controller("root-ca-cert-publisher"),
             &mut informers,
             options.root_ca_pem.clone(),
             shutdown.clone(),
         ));
     }
-    informers.start(&client, &mut tasks, &shutdown);
+    if selection.contains("clusterrole-aggregation") {
+        tasks.spawn(clusterrole_aggregation::start(
+            &clients.controller("clusterrole-aggregation-controller"),
+            &mut informers,
+            shutdown.clone(),
+        ));
+    }
+    informers.start(&clients.manager(), &mut tasks, &shutdown);
     if selection.contains("scheduler") {
-        let (client, stop) = (client.clone(), shutdown.clone());
+        let (client, stop) = (clients.scheduler(), shutdown.clone());
         tasks.spawn(supervise("scheduler", shutdown.clone(), move || {
             crate::scheduler::run(client.clone(), stop.clone())
         }));
     }
     if selection.contains("garbage-collector") {
-        let (client, stop) = (client.clone(), shutdown.clone());
+        let (client, stop) = (
+            clients.controller("generic-garbage-collector"),
+            shutdown.clone(),
+        );
         tasks.spawn(supervise(
             "garbage-collector",
             shutdown.clone(),

@@ -56,7 +56,7 @@ async fn reconcile(namespace: Arc<Namespace>, ctx: Arc<Context>) -> Result<Actio
 /// Deletes what is left in the namespace and returns how many objects remain.
 async fn delete_contents(client: &Client, namespace: &str) -> Result<usize, Error> {
     let mut remaining = 0;
-    for resource in registry::RESOURCES.iter().filter(|r| r.namespaced) {
+    for resource in registry::stored().filter(|r| r.namespaced) {
         let api: Api<DynamicObject> =
             Api::namespaced_with(client.clone(), namespace, &api_resource(resource));
         let objects = api.list_metadata(&ListParams::default()).await?;

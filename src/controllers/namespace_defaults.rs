@@ -13,13 +13,12 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, PostParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::ReconcileError as Error;
@@ -54,8 +53,9 @@ struct Wanted<K> {
     name: &'static str,
     /// The object as it should be in a namespace.
     make: Box<dyn Fn(&str) -> K + Send + Sync>,
-    /// The merge patch that brings an existing object back to what is wanted, if it strayed.
-    repair: fn(existing: &K, wanted: &K) -> Option<Value>,
+    /// The existing object brought back to what is wanted, if it strayed; it is written by an
+    /// update, as upstream's controllers write it (their roles allow no patch).
+    repair: fn(existing: &K, wanted: &K) -> Option<K>,
 }
 
 struct Context<K: Object> {
@@ -127,35 +127,23 @@ fn metadata(name: &str, namespace: &str, annotation: Option<(&str, &str)>) -> Ob
     }
 }
 
-/// A patch setting the data to exactly the CA (other keys removed) and the description back.
-fn repair_root_ca(existing: &ConfigMap, wanted: &ConfigMap) -> Option<Value> {
+/// The ConfigMap with its data exactly the CA (other keys removed) and its description back.
+fn repair_root_ca(existing: &ConfigMap, wanted: &ConfigMap) -> Option<ConfigMap> {
     let described = existing
         .annotations()
         .get(DESCRIPTION_ANNOTATION)
         .is_some_and(|d| !d.is_empty());
-    if existing.data == wanted.data && described {
+    if existing.data == wanted.data && existing.binary_data.is_none() && described {
         return None;
     }
-    let mut data: serde_json::Map<String, Value> = existing
-        .data
-        .iter()
-        .flatten()
-        .map(|(key, _)| (key.clone(), Value::Null))
-        .collect();
-    for (key, value) in wanted.data.iter().flatten() {
-        data.insert(key.clone(), json!(value));
-    }
-    let binary: serde_json::Map<String, Value> = existing
-        .binary_data
-        .iter()
-        .flatten()
-        .map(|(key, _)| (key.clone(), Value::Null))
-        .collect();
-    Some(json!({
-        "metadata": {"annotations": {DESCRIPTION_ANNOTATION: ROOT_CA_DESCRIPTION}},
-        "data": data,
-        "binaryData": binary,
-    }))
+    let mut repaired = existing.clone();
+    repaired.data = wanted.data.clone();
+    repaired.binary_data = None;
+    repaired.annotations_mut().insert(
+        DESCRIPTION_ANNOTATION.to_owned(),
+        ROOT_CA_DESCRIPTION.to_owned(),
+    );
+    Some(repaired)
 }
 
 fn start<K: Object>(
@@ -204,12 +192,8 @@ async fn reconcile<K: Object>(
         None => api.create(&PostParams::default(), &wanted).await.map(drop),
         Some(existing) => match (ctx.wanted.repair)(&existing, &wanted) {
             None => Ok(()),
-            Some(patch) => api
-                .patch(
-                    ctx.wanted.name,
-                    &PatchParams::default(),
-                    &Patch::Merge(patch),
-                )
+            Some(repaired) => api
+                .replace(ctx.wanted.name, &PostParams::default(), &repaired)
                 .await
                 .map(drop),
         },
@@ -259,14 +243,17 @@ mod tests {
         assert_eq!(repair_root_ca(&wanted, &wanted), None);
 
         let altered = config_map(&[(CA_KEY, "other"), ("extra", "x")], true);
-        let patch = repair_root_ca(&altered, &wanted).unwrap();
-        assert_eq!(patch["data"], json!({CA_KEY: "PEM", "extra": null}));
+        let repaired = repair_root_ca(&altered, &wanted).unwrap();
+        assert_eq!(repaired.data, wanted.data);
 
         let undescribed = config_map(&[(CA_KEY, "PEM")], false);
-        let patch = repair_root_ca(&undescribed, &wanted).unwrap();
+        let repaired = repair_root_ca(&undescribed, &wanted).unwrap();
         assert_eq!(
-            patch["metadata"]["annotations"][DESCRIPTION_ANNOTATION],
-            ROOT_CA_DESCRIPTION
+            repaired
+                .annotations()
+                .get(DESCRIPTION_ANNOTATION)
+                .map(String::as_str),
+            Some(ROOT_CA_DESCRIPTION)
         );
     }
 }

@@ -207,13 +207,12 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> Result<Action, Err
     tracing::debug!(replicaset = %key, claimed = claimed.len(), ready = ?status.ready_replicas, "replicaset reconciled");
     if rs.status.as_ref() != Some(&status) {
         let api: Api<ReplicaSet> = Api::namespaced(ctx.client.clone(), &namespace);
-        let patch = json!({"status": status});
-        api.patch_status(
-            &rs.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(patch),
-        )
-        .await?;
+        // Upstream's controller updates the status of its cached object; its role allows
+        // no patch.
+        let mut next = (*rs).clone();
+        next.status = Some(status);
+        api.replace_status(&rs.name_any(), &PostParams::default(), &next)
+            .await?;
     }
     // Pods that are ready but not yet available for minReadySeconds become available by time.
     Ok(match pods::next_available(&claimed, min_ready) {

@@ -1,7 +1,7 @@
-//! Namespace, Node and Secret defaults.
+//! Namespace, Node, Secret and LimitRange defaults.
 
 use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::{Namespace, Node, Secret};
+use k8s_openapi::api::core::v1::{LimitRange, Namespace, Node, Secret};
 
 use super::set_if_unset;
 
@@ -106,5 +106,21 @@ mod tests {
             serde_json::to_value(&n).expect("json")["status"]["allocatable"],
             json!({"cpu": "4"})
         );
+    }
+}
+
+/// A container limit range fills what it leaves out: the default limit from the maximum, the
+/// default request from the default limit, else from the minimum.
+pub fn limit_range(range: &mut LimitRange) {
+    let items = range.spec.iter_mut().flat_map(|s| s.limits.iter_mut());
+    for item in items.filter(|i| i.type_ == "Container") {
+        let default = item.default.get_or_insert_with(Default::default);
+        for (key, value) in item.max.iter().flatten() {
+            default.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+        let request = item.default_request.get_or_insert_with(Default::default);
+        for (key, value) in default.iter().chain(item.min.iter().flatten()) {
+            request.entry(key.clone()).or_insert_with(|| value.clone());
+        }
     }
 }

@@ -3,18 +3,30 @@
 //! exactly as kube-apiserver's do; plus the few create-time fill-ins of upstream's registry
 //! strategies that clients rely on (`namespace_finalizer`, `job_selector`).
 
+mod admission;
+mod autoscaling;
 mod core;
 mod network;
 mod pod;
+mod rbac;
+mod storage;
 mod workloads;
 
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, ServiceAccount};
+use k8s_openapi::api::scheduling::v1::PriorityClass;
 
-pub use self::core::{namespace, namespace_finalizer, node, secret};
-pub use self::network::{endpoint_slice, endpoints, service};
+pub use self::admission::{mutating_webhook_configuration, validating_webhook_configuration};
+pub use self::autoscaling::horizontal_pod_autoscaler;
+pub use self::core::{limit_range, namespace, namespace_finalizer, node, secret};
+pub use self::network::{endpoint_slice, endpoints, network_policy, service};
 pub use self::pod::{pod, pod_spec};
-pub use self::workloads::{deployment, job, job_selector, replica_set};
+pub use self::rbac::{cluster_role_binding, role_binding};
+pub use self::storage::{csi_driver, persistent_volume, persistent_volume_claim, storage_class};
+pub use self::workloads::{
+    cron_job, daemon_set, deployment, job, job_selector, pod_template, replica_set,
+    replication_controller, stateful_set,
+};
 
 /// Upstream gives an empty map for missing data, which serializes as nothing at all; there is
 /// nothing to apply.
@@ -28,6 +40,11 @@ pub fn event(_: &mut Event) {}
 
 /// Leases have no defaults.
 pub fn lease(_: &mut Lease) {}
+
+/// A priority class lets its pods preempt lower ones unless it says `Never`.
+pub fn priority_class(class: &mut PriorityClass) {
+    set_if_unset(&mut class.preemption_policy, "PreemptLowerPriority");
+}
 
 fn set_if_none<T>(field: &mut Option<T>, value: T) {
     if field.is_none() {

@@ -1,9 +1,10 @@
-//! Service, Endpoints and EndpointSlice defaults.
+//! Service, Endpoints, EndpointSlice and NetworkPolicy defaults.
 
 use k8s_openapi::api::core::v1::{
     ClientIPConfig, Endpoints, Service, ServiceSpec, SessionAffinityConfig,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{set_if_none, set_if_unset};
@@ -199,5 +200,33 @@ mod tests {
             serde_json::to_value(&slice).expect("json")["ports"],
             json!([{"name": "", "port": 80, "protocol": "TCP"}])
         );
+    }
+}
+
+/// Ports are TCP unless said otherwise; a policy that names no types governs ingress, and
+/// egress too when it has egress rules.
+pub fn network_policy(policy: &mut NetworkPolicy) {
+    let Some(spec) = policy.spec.as_mut() else {
+        return;
+    };
+    let ingress_ports = spec
+        .ingress
+        .iter_mut()
+        .flatten()
+        .flat_map(|r| r.ports.iter_mut().flatten());
+    let egress_ports = spec
+        .egress
+        .iter_mut()
+        .flatten()
+        .flat_map(|r| r.ports.iter_mut().flatten());
+    for port in ingress_ports.chain(egress_ports) {
+        set_if_unset(&mut port.protocol, "TCP");
+    }
+    if spec.policy_types.as_ref().is_none_or(Vec::is_empty) {
+        let mut types = vec!["Ingress".to_string()];
+        if spec.egress.as_ref().is_some_and(|e| !e.is_empty()) {
+            types.push("Egress".to_string());
+        }
+        spec.policy_types = Some(types);
     }
 }

@@ -1,10 +1,13 @@
-//! Deployment, ReplicaSet and Job defaults, including their pod templates.
+//! Defaults of the kinds that carry pod templates (Deployments, ReplicaSets, StatefulSets,
+//! DaemonSets, Jobs, CronJobs, ReplicationControllers, PodTemplates), their templates included.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, RollingUpdateDeployment};
-use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::api::apps::v1::{
+    DaemonSet, Deployment, ReplicaSet, RollingUpdateDeployment, StatefulSet,
+};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{PodTemplate, PodTemplateSpec, ReplicationController};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::pod::pod_spec;
@@ -269,5 +272,94 @@ mod tests {
         let spec = j.spec.as_ref().expect("spec");
         assert_eq!((spec.completions, spec.parallelism), (None, Some(2)));
         assert!(spec.selector.is_none());
+    }
+}
+
+/// One replica, pods made in order, rolling updates from partition 0, claims kept when the set
+/// is deleted or scaled down, ten revisions kept; each claim template reads as a stored claim
+/// does (its apiVersion and kind, Filesystem mode, phase Pending), as upstream stores them.
+pub fn stateful_set(set: &mut StatefulSet) {
+    let spec = set.spec.get_or_insert_with(Default::default);
+    set_if_none(&mut spec.replicas, 1);
+    set_if_unset(&mut spec.pod_management_policy, "OrderedReady");
+    let strategy = spec.update_strategy.get_or_insert_with(Default::default);
+    set_if_unset(&mut strategy.type_, "RollingUpdate");
+    if strategy.type_.as_deref() == Some("RollingUpdate") {
+        let rolling = strategy.rolling_update.get_or_insert_with(Default::default);
+        set_if_none(&mut rolling.partition, 0);
+    }
+    let retention = spec
+        .persistent_volume_claim_retention_policy
+        .get_or_insert_with(Default::default);
+    set_if_unset(&mut retention.when_deleted, "Retain");
+    set_if_unset(&mut retention.when_scaled, "Retain");
+    set_if_none(&mut spec.revision_history_limit, 10);
+    for claim in spec.volume_claim_templates.iter_mut().flatten() {
+        super::storage::claim_template(claim);
+    }
+    template(&mut spec.template);
+}
+
+/// Rolling updates one node at a time with no surge; ten revisions kept.
+pub fn daemon_set(set: &mut DaemonSet) {
+    let spec = set.spec.get_or_insert_with(Default::default);
+    let strategy = spec.update_strategy.get_or_insert_with(Default::default);
+    set_if_unset(&mut strategy.type_, "RollingUpdate");
+    if strategy.type_.as_deref() == Some("RollingUpdate") {
+        let rolling = strategy.rolling_update.get_or_insert_with(Default::default);
+        set_if_none(&mut rolling.max_unavailable, IntOrString::Int(1));
+        set_if_none(&mut rolling.max_surge, IntOrString::Int(0));
+    }
+    set_if_none(&mut spec.revision_history_limit, 10);
+    template(&mut spec.template);
+}
+
+/// Concurrent runs allowed, not suspended, three successful and one failed Job kept. The Job
+/// template's own spec is left as written (upstream defaults it when the Job is made), its pod
+/// template is defaulted.
+pub fn cron_job(cron_job: &mut CronJob) {
+    let spec = cron_job.spec.get_or_insert_with(Default::default);
+    set_if_unset(&mut spec.concurrency_policy, "Allow");
+    set_if_none(&mut spec.suspend, false);
+    set_if_none(&mut spec.successful_jobs_history_limit, 3);
+    set_if_none(&mut spec.failed_jobs_history_limit, 1);
+    if let Some(job) = spec.job_template.spec.as_mut() {
+        template(&mut job.template);
+    }
+}
+
+/// One replica; an empty selector and empty labels take the template's labels.
+pub fn replication_controller(controller: &mut ReplicationController) {
+    let template_labels = controller
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.as_ref())
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.labels.clone())
+        .filter(|l| !l.is_empty());
+    let spec = controller.spec.get_or_insert_with(Default::default);
+    set_if_none(&mut spec.replicas, 1);
+    if let Some(labels) = template_labels {
+        if spec.selector.as_ref().is_none_or(BTreeMap::is_empty) {
+            spec.selector = Some(labels.clone());
+        }
+        if controller
+            .metadata
+            .labels
+            .as_ref()
+            .is_none_or(BTreeMap::is_empty)
+        {
+            controller.metadata.labels = Some(labels);
+        }
+    }
+    if let Some(template) = controller.spec.as_mut().and_then(|s| s.template.as_mut()) {
+        self::template(template);
+    }
+}
+
+/// A PodTemplate's pod spec gets a pod's defaults.
+pub fn pod_template(pod_template: &mut PodTemplate) {
+    if let Some(template) = pod_template.template.as_mut() {
+        self::template(template);
     }
 }

@@ -57,6 +57,9 @@ pub(super) fn apply(
     let (current, mut managed) = tracked_live(live, root, api_version, now)?;
     let id = ManagerId::apply(manager);
     let (object, mut applied) = merge_config(&current, config, root, &managed, &id)?;
+    // A configuration's explicit nulls (`data: null`) remove nothing that is not there: the
+    // object is compared without them, so such an apply changes nothing.
+    let object = without_nulls(object);
 
     let comparison = tracked_comparison(&current, &object, root);
     let changed = comparison.changed();
@@ -85,11 +88,7 @@ pub(super) fn apply(
         },
     );
 
-    let mut result = if unchanged {
-        current
-    } else {
-        without_nulls(object)
-    };
+    let mut result = if unchanged { current } else { object };
     if manager == KUBECTL {
         sync_last_applied(&mut result, config);
     }
@@ -172,8 +171,9 @@ pub(super) fn track_update(old: Option<&Value>, new: &mut Value, manager: &str, 
     store_managed_fields(new, &managed);
 }
 
-/// The ownership an update starts from: what the request carries, so clients can edit or
-/// reset (`[]` or `[{}]`) managedFields, else what the stored object had.
+/// The ownership an update starts from: what the request carries, so clients can edit
+/// managedFields (kubectl's move from client-side to server-side apply does) or reset them
+/// with `[{}]`, else, when the request carries none or `[]`, what the stored object had.
 fn starting_point(requested: Option<&Value>, old: Option<&Value>) -> Managed {
     if requested.is_some_and(is_reset) {
         return Managed::default();
@@ -189,7 +189,6 @@ fn starting_point(requested: Option<&Value>, old: Option<&Value>) -> Managed {
 /// Whether a request's managedFields ask for a reset, as upstream reads them.
 fn is_reset(requested: &Value) -> bool {
     match requested.as_array().map(Vec::as_slice) {
-        Some([]) => true,
         Some([only]) => only.as_object().is_some_and(Map::is_empty),
         _ => false,
     }

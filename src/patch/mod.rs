@@ -130,7 +130,8 @@ pub fn apply(
 /// Records, for an ordinary write (create, update or patch: operation `Update`), which fields
 /// `manager` changed between `old` (`None` on create) and `new`, updating `new`'s
 /// `metadata.managedFields` as upstream does. A request may set managedFields itself, or reset
-/// them with `[]`; an existing object without any is left untracked, as upstream leaves it.
+/// them with `[{}]` (`[]` keeps the stored ones); an existing object without any is left
+/// untracked, as upstream leaves it.
 pub fn track_update(old: Option<&Value>, new: &mut Value, manager: &str, now: &str) {
     apply::track_update(old, new, manager, now);
 }

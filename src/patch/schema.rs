@@ -341,7 +341,8 @@ const EVENT: Fields = &[
     atomic("involvedObject"),
     atomic("related"),
 ];
-/// Kinds with nothing but metadata to tell: ConfigMap, Secret, Endpoints, EndpointSlice.
+/// Kinds with nothing but metadata to tell (their lists are replaced and owned whole): ConfigMap,
+/// Secret, Endpoints, EndpointSlice, the RBAC roles, and the cluster's settings kinds.
 const METADATA_ONLY: Fields = &[always("metadata", OBJECT_META)];
 const LEASE: Fields = &[always("metadata", OBJECT_META), always("spec", &[])];
 
@@ -396,6 +397,56 @@ const CRON_JOB: Fields = &[
 ];
 const CRON_JOB_SPEC: Fields = &[always("jobTemplate", JOB_TEMPLATE_SPEC)];
 
+const REPLICATION_CONTROLLER: Fields = &[
+    always("metadata", OBJECT_META),
+    always("spec", REPLICATION_CONTROLLER_SPEC),
+    always("status", CONDITIONS_ONLY),
+];
+const REPLICATION_CONTROLLER_SPEC: Fields =
+    &[atomic("selector"), object("template", POD_TEMPLATE_SPEC)];
+const POD_TEMPLATE: Fields = &[
+    always("metadata", OBJECT_META),
+    object("template", POD_TEMPLATE_SPEC),
+];
+const PERSISTENT_VOLUME_CLAIM: Fields = &[
+    always("metadata", OBJECT_META),
+    always("spec", PVC_SPEC),
+    always("status", CONDITIONS_ONLY),
+];
+const PERSISTENT_VOLUME: Fields = &[always("metadata", OBJECT_META), always("spec", PV_SPEC)];
+const PV_SPEC: Fields = &[atomic("claimRef"), object("nodeAffinity", PV_NODE_AFFINITY)];
+const PV_NODE_AFFINITY: Fields = &[atomic("required")];
+/// A kind whose spec selects pods by label, with conditions in its status: PodDisruptionBudget.
+const SELECTING_WITH_CONDITIONS: Fields = &[
+    always("metadata", OBJECT_META),
+    always("spec", &[atomic("selector")]),
+    always("status", CONDITIONS_ONLY),
+];
+/// A kind with conditions in its status and nothing else of note: HorizontalPodAutoscaler,
+/// CertificateSigningRequest, FlowSchema, PriorityLevelConfiguration.
+const WITH_CONDITIONS: Fields = &[
+    always("metadata", OBJECT_META),
+    always("status", CONDITIONS_ONLY),
+];
+const NETWORK_POLICY: Fields = &[
+    always("metadata", OBJECT_META),
+    always("spec", &[atomic("podSelector")]),
+];
+const CSI_NODE: Fields = &[
+    always("metadata", OBJECT_META),
+    always("spec", &[keyed("drivers", "name", NAME, PLAIN)]),
+];
+const ROLE_BINDING: Fields = &[always("metadata", OBJECT_META), atomic("roleRef")];
+const WEBHOOK_CONFIGURATION: Fields = &[
+    always("metadata", OBJECT_META),
+    keyed("webhooks", "name", NAME, Items::Fields(WEBHOOK)),
+];
+const WEBHOOK: Fields = &[
+    atomic("namespaceSelector"),
+    atomic("objectSelector"),
+    keyed("matchConditions", "name", NAME, PLAIN),
+];
+
 /// Kinds this table does not know: only their metadata has known semantics.
 const UNKNOWN: Fields = &[object("metadata", OBJECT_META)];
 
@@ -417,4 +468,59 @@ const KINDS: &[(&str, &str, Fields)] = &[
     ("batch/v1", "CronJob", CRON_JOB),
     ("coordination.k8s.io/v1", "Lease", LEASE),
     ("discovery.k8s.io/v1", "EndpointSlice", METADATA_ONLY),
+    ("v1", "ReplicationController", REPLICATION_CONTROLLER),
+    ("v1", "PodTemplate", POD_TEMPLATE),
+    ("v1", "PersistentVolumeClaim", PERSISTENT_VOLUME_CLAIM),
+    ("v1", "PersistentVolume", PERSISTENT_VOLUME),
+    ("v1", "ResourceQuota", METADATA_ONLY),
+    ("v1", "LimitRange", METADATA_ONLY),
+    ("apps/v1", "ControllerRevision", METADATA_ONLY),
+    (
+        "policy/v1",
+        "PodDisruptionBudget",
+        SELECTING_WITH_CONDITIONS,
+    ),
+    ("autoscaling/v2", "HorizontalPodAutoscaler", WITH_CONDITIONS),
+    (
+        "certificates.k8s.io/v1",
+        "CertificateSigningRequest",
+        WITH_CONDITIONS,
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1",
+        "FlowSchema",
+        WITH_CONDITIONS,
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1",
+        "PriorityLevelConfiguration",
+        WITH_CONDITIONS,
+    ),
+    ("networking.k8s.io/v1", "NetworkPolicy", NETWORK_POLICY),
+    ("networking.k8s.io/v1", "Ingress", METADATA_ONLY),
+    ("networking.k8s.io/v1", "IngressClass", METADATA_ONLY),
+    ("storage.k8s.io/v1", "StorageClass", METADATA_ONLY),
+    ("storage.k8s.io/v1", "CSIDriver", METADATA_ONLY),
+    ("storage.k8s.io/v1", "CSINode", CSI_NODE),
+    ("storage.k8s.io/v1", "VolumeAttachment", METADATA_ONLY),
+    ("rbac.authorization.k8s.io/v1", "Role", METADATA_ONLY),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole", METADATA_ONLY),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding", ROLE_BINDING),
+    (
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        ROLE_BINDING,
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+        WEBHOOK_CONFIGURATION,
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "MutatingWebhookConfiguration",
+        WEBHOOK_CONFIGURATION,
+    ),
+    ("scheduling.k8s.io/v1", "PriorityClass", METADATA_ONLY),
+    ("node.k8s.io/v1", "RuntimeClass", METADATA_ONLY),
 ];

@@ -8,7 +8,7 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use serde_json::Value;
 
-use super::common::{self, AGE, CONTAINERS, IMAGES, NAME};
+use super::common::{self, AGE, CONTAINERS, DEFAULT_REPLICAS, IMAGES, NAME};
 use super::labels::{format_labels, format_selector, selector_text};
 use super::{Column, Printer};
 
@@ -121,9 +121,6 @@ const CONTROLLER_REVISION_COLUMNS: [Column; 4] = [
     ),
     AGE,
 ];
-
-/// The API defaults unset replica counts to one.
-const DEFAULT_REPLICAS: i32 = 1;
 
 fn deployment_row(object: &Value, now: Timestamp) -> Option<Vec<Value>> {
     let deployment: Deployment = common::parse(object)?;

@@ -1,7 +1,9 @@
-//! The jobs table: how the job stands, how many completions it has, and how long it ran.
+//! Tables of the batch group: jobs (how each stands, how many completions it has, how long it
+//! ran) and cron jobs (their schedule, whether they are suspended, what runs and when it last
+//! did).
 
 use jiff::Timestamp;
-use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus};
+use k8s_openapi::api::batch::v1::{CronJob, Job, JobCondition, JobStatus};
 use serde_json::Value;
 
 use super::common::{self, AGE, CONTAINERS, IMAGES, NAME};
@@ -9,11 +11,22 @@ use super::labels::format_selector;
 use super::{Column, Printer, duration};
 
 pub(super) static JOBS: Printer = Printer {
-    columns: &COLUMNS,
-    row,
+    columns: &JOB_COLUMNS,
+    row: job_row,
+};
+pub(super) static CRON_JOBS: Printer = Printer {
+    columns: &CRON_JOB_COLUMNS,
+    row: cron_job_row,
 };
 
-const COLUMNS: [Column; 8] = [
+/// Cron jobs show the selector of the jobs they make, described as the jobs' own.
+const SELECTOR: Column = Column::string(
+    "Selector",
+    "A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+)
+.wide();
+
+const JOB_COLUMNS: [Column; 8] = [
     NAME,
     Column::string("Status", "Status of the job."),
     Column::string(
@@ -24,14 +37,35 @@ const COLUMNS: [Column; 8] = [
     AGE,
     CONTAINERS,
     IMAGES,
-    Column::string(
-        "Selector",
-        "A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
-    )
-    .wide(),
+    SELECTOR,
 ];
 
-fn row(object: &Value, now: Timestamp) -> Option<Vec<Value>> {
+const CRON_JOB_COLUMNS: [Column; 10] = [
+    NAME,
+    Column::string(
+        "Schedule",
+        "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.",
+    ),
+    Column::string(
+        "Timezone",
+        "The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, this will default to the time zone of the kube-controller-manager process. The set of valid time zone names and the time zone offset is loaded from the system-wide time zone database by the API server during CronJob validation and the controller manager during execution. If no system-wide time zone database can be found a bundled version of the database is used instead. If the time zone name becomes invalid during the lifetime of a CronJob or due to a change in host configuration, the controller will stop creating new new Jobs and will create a system event with the reason UnknownTimeZone. More information can be found in https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones",
+    ),
+    Column::boolean(
+        "Suspend",
+        "This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.  Defaults to false.",
+    ),
+    Column::integer("Active", "A list of pointers to currently running jobs."),
+    Column::string(
+        "Last Schedule",
+        "Information when was the last time the job was successfully scheduled.",
+    ),
+    AGE,
+    CONTAINERS,
+    IMAGES,
+    SELECTOR,
+];
+
+fn job_row(object: &Value, now: Timestamp) -> Option<Vec<Value>> {
     let job: Job = common::parse(object)?;
     let spec = job.spec.unwrap_or_default();
     let status = job.status.unwrap_or_default();
@@ -99,4 +133,35 @@ fn run_time(status: &JobStatus, now: Timestamp) -> String {
         .as_ref()
         .map_or(now, |completion| completion.0);
     duration::human(end.duration_since(start.0))
+}
+
+fn cron_job_row(object: &Value, now: Timestamp) -> Option<Vec<Value>> {
+    let cron_job: CronJob = common::parse(object)?;
+    let spec = cron_job.spec.unwrap_or_default();
+    let status = cron_job.status.unwrap_or_default();
+    let job = spec.job_template.spec.unwrap_or_default();
+    let [containers, images] = common::container_cells(Some(&job.template));
+    // A cron job that has not run yet has no last schedule at all.
+    let last_schedule = match status.last_schedule_time {
+        Some(time) => duration::since(Some(time.0), now),
+        None => "<none>".to_owned(),
+    };
+    // The API defaults an unset suspend to false.
+    let suspend = if spec.suspend.unwrap_or(false) {
+        "True"
+    } else {
+        "False"
+    };
+    Some(vec![
+        common::name(&cron_job.metadata),
+        spec.schedule.into(),
+        spec.time_zone.unwrap_or_else(|| "<none>".to_owned()).into(),
+        suspend.into(),
+        status.active.as_ref().map_or(0, Vec::len).into(),
+        last_schedule.into(),
+        common::age(&cron_job.metadata, now),
+        containers,
+        images,
+        format_selector(job.selector.as_ref()).into(),
+    ])
 }

@@ -1,9 +1,12 @@
 //! What every printer shares: the Name and Age columns, the CONTAINERS and IMAGES columns of
-//! workloads, the "first three, + N more..." lists, and upstream's default table for resources
-//! without a printer of their own.
+//! workloads, the "first three, + N more..." lists, load-balancer addresses, `<none>` for unset
+//! text, quantities, and upstream's default table for resources without a printer of their own.
+
+use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -31,6 +34,9 @@ pub(super) const IMAGES: Column = Column::string(
     "Images referenced by each container in the template.",
 )
 .wide();
+
+/// The API defaults unset replica counts of workloads to one.
+pub(super) const DEFAULT_REPLICAS: i32 = 1;
 
 /// Upstream's table for resources without a printer: the name and the creation time.
 pub(super) static DEFAULT: Printer = Printer {
@@ -113,4 +119,29 @@ pub(super) fn first_three(entries: impl IntoIterator<Item = String>) -> String {
     } else {
         joined
     }
+}
+
+/// The text, or `<none>` when it is unset or empty.
+pub(super) fn or_none(value: Option<&str>) -> &str {
+    value.filter(|value| !value.is_empty()).unwrap_or("<none>")
+}
+
+/// A quantity as stored. A missing one reads as Go's zero quantity, which prints as "0".
+pub(super) fn quantity(quantity: Option<&Quantity>) -> String {
+    quantity.map_or_else(|| "0".to_owned(), |quantity| quantity.0.clone())
+}
+
+/// Load-balancer ingress points given as (IP, hostname), each by its IP or else its hostname,
+/// sorted and deduplicated; services and ingresses show them alike.
+pub(super) fn ingress_addresses<'a>(
+    points: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> Vec<String> {
+    let addresses: BTreeSet<&str> = points
+        .into_iter()
+        .filter_map(|(ip, hostname)| {
+            let ip = ip.filter(|ip| !ip.is_empty());
+            ip.or(hostname).filter(|address| !address.is_empty())
+        })
+        .collect();
+    addresses.into_iter().map(str::to_owned).collect()
 }

@@ -1,16 +1,18 @@
-//! Tables of the core group besides pods and events: nodes, namespaces, services, endpoints,
-//! config maps, secrets and service accounts.
+//! Tables of the core group besides pods, events and storage: nodes, namespaces, services,
+//! endpoints, config maps, secrets, service accounts, replication controllers, pod templates and
+//! resource quotas.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, EndpointSubset, Endpoints, Namespace, Node, NodeStatus, Secret, Service,
-    ServiceAccount, ServiceSpec, ServiceStatus,
+    ConfigMap, EndpointSubset, Endpoints, Namespace, Node, NodeStatus, PodTemplate,
+    ReplicationController, ResourceQuota, Secret, Service, ServiceAccount, ServiceSpec,
+    ServiceStatus,
 };
 use serde_json::Value;
 
-use super::common::{self, AGE, NAME};
+use super::common::{self, AGE, CONTAINERS, DEFAULT_REPLICAS, IMAGES, NAME};
 use super::labels::format_labels;
 use super::{Column, Printer};
 
@@ -41,6 +43,18 @@ pub(super) static SECRETS: Printer = Printer {
 pub(super) static SERVICE_ACCOUNTS: Printer = Printer {
     columns: &SERVICE_ACCOUNT_COLUMNS,
     row: service_account_row,
+};
+pub(super) static REPLICATION_CONTROLLERS: Printer = Printer {
+    columns: &REPLICATION_CONTROLLER_COLUMNS,
+    row: replication_controller_row,
+};
+pub(super) static POD_TEMPLATES: Printer = Printer {
+    columns: &POD_TEMPLATE_COLUMNS,
+    row: pod_template_row,
+};
+pub(super) static RESOURCE_QUOTAS: Printer = Printer {
+    columns: &RESOURCE_QUOTA_COLUMNS,
+    row: resource_quota_row,
 };
 
 const NODE_ADDRESSES_DESCRIPTION: &str = "List of addresses reachable to the node. Queried from cloud provider, if available. More info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See https://pr.k8s.io/79391 for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP).";
@@ -138,6 +152,57 @@ const SERVICE_ACCOUNT_COLUMNS: [Column; 3] = [
     Column::string(
         "Secrets",
         "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use. Pods are only limited to this list if this service account has a \"kubernetes.io/enforce-mountable-secrets\" annotation set to \"true\". The \"kubernetes.io/enforce-mountable-secrets\" annotation is deprecated since v1.32. Prefer separate namespaces to isolate access to mounted secrets. This field should not be used to find auto-generated service account token secrets for use outside of pods. Instead, tokens can be requested directly using the TokenRequest API, or service account token secrets can be manually created. More info: https://kubernetes.io/docs/concepts/configuration/secret",
+    ),
+    AGE,
+];
+
+const REPLICATION_CONTROLLER_COLUMNS: [Column; 8] = [
+    NAME,
+    Column::integer(
+        "Desired",
+        "Replicas is the number of desired replicas. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller",
+    ),
+    Column::integer(
+        "Current",
+        "Replicas is the most recently observed number of replicas. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller",
+    ),
+    Column::integer(
+        "Ready",
+        "The number of ready replicas for this replication controller.",
+    ),
+    AGE,
+    CONTAINERS,
+    IMAGES,
+    Column::string(
+        "Selector",
+        "Selector is a label query over pods that should match the Replicas count. If Selector is empty, it is defaulted to the labels present on the Pod template. Label keys and values that must match in order to be controlled by this replication controller, if empty defaulted to labels on Pod template. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+    )
+    .wide(),
+];
+
+/// A pod template's table has no age, and shows its containers by default.
+const POD_TEMPLATE_COLUMNS: [Column; 4] = [
+    NAME,
+    Column {
+        priority: 0,
+        ..CONTAINERS
+    },
+    Column {
+        priority: 0,
+        ..IMAGES
+    },
+    Column::string("Pod Labels", "The labels for the pod template."),
+];
+
+const RESOURCE_QUOTA_COLUMNS: [Column; 4] = [
+    NAME,
+    Column::string(
+        "Request",
+        "Request represents a minimum amount of cpu/memory that a container may consume.",
+    ),
+    Column::string(
+        "Limit",
+        "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.",
     ),
     AGE,
 ];
@@ -290,14 +355,9 @@ fn load_balancer_addresses(status: &ServiceStatus) -> Vec<String> {
         .load_balancer
         .iter()
         .flat_map(|balancer| balancer.ingress.iter().flatten());
-    let addresses: BTreeSet<&str> = ingress
-        .filter_map(|ingress| {
-            let ip = ingress.ip.as_deref().filter(|ip| !ip.is_empty());
-            ip.or(ingress.hostname.as_deref())
-                .filter(|address| !address.is_empty())
-        })
-        .collect();
-    addresses.into_iter().map(str::to_owned).collect()
+    common::ingress_addresses(
+        ingress.map(|ingress| (ingress.ip.as_deref(), ingress.hostname.as_deref())),
+    )
 }
 
 /// "80/TCP", or "80:30080/TCP" for a port also open on every node; `<none>` without ports.
@@ -390,5 +450,69 @@ fn service_account_row(object: &Value, now: Timestamp) -> Option<Vec<Value>> {
         common::name(&account.metadata),
         account.secrets.as_ref().map_or(0, Vec::len).into(),
         common::age(&account.metadata, now),
+    ])
+}
+
+fn replication_controller_row(object: &Value, now: Timestamp) -> Option<Vec<Value>> {
+    let controller: ReplicationController = common::parse(object)?;
+    let spec = controller.spec.unwrap_or_default();
+    let status = controller.status.unwrap_or_default();
+    let [containers, images] = common::container_cells(spec.template.as_ref());
+    Some(vec![
+        common::name(&controller.metadata),
+        spec.replicas.unwrap_or(DEFAULT_REPLICAS).into(),
+        status.replicas.into(),
+        status.ready_replicas.unwrap_or(0).into(),
+        common::age(&controller.metadata, now),
+        containers,
+        images,
+        format_labels(spec.selector.as_ref()).into(),
+    ])
+}
+
+fn pod_template_row(object: &Value, _now: Timestamp) -> Option<Vec<Value>> {
+    let template: PodTemplate = common::parse(object)?;
+    let pod = template.template.as_ref();
+    let [containers, images] = common::container_cells(pod);
+    let labels = pod
+        .and_then(|pod| pod.metadata.as_ref())
+        .and_then(|meta| meta.labels.as_ref());
+    Some(vec![
+        common::name(&template.metadata),
+        containers,
+        images,
+        format_labels(labels).into(),
+    ])
+}
+
+/// Each hard limit as "resource: used/hard", in resource name order; the `limits.*` ones in the
+/// Limit cell, all others in the Request cell.
+fn resource_quota_row(object: &Value, now: Timestamp) -> Option<Vec<Value>> {
+    let quota: ResourceQuota = common::parse(object)?;
+    let status = quota.status.unwrap_or_default();
+    let hard = status.hard.unwrap_or_default();
+    let used = status.used.unwrap_or_default();
+    let mut requests = Vec::new();
+    let mut limits = Vec::new();
+    for (resource, limit) in &hard {
+        let text = format!(
+            "{resource}: {}/{}",
+            common::quantity(used.get(resource)),
+            common::quantity(Some(limit)),
+        );
+        let is_limit = resource
+            .split_once('.')
+            .is_some_and(|(prefix, _)| prefix == "limits");
+        if is_limit {
+            limits.push(text);
+        } else {
+            requests.push(text);
+        }
+    }
+    Some(vec![
+        common::name(&quota.metadata),
+        requests.join(", ").into(),
+        limits.join(", ").into(),
+        common::age(&quota.metadata, now),
     ])
 }

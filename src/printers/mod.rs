@@ -6,11 +6,17 @@
 //! Like kube-apiserver, rows always carry the `-o wide` (priority 1) cells; kubectl hides them
 //! unless asked.
 //!
-//! Each printer reads the stored JSON through its `k8s-openapi` type. An object that does not
-//! have its resource's shape still gets a row: its name, its age and `<unknown>` elsewhere.
+//! Each printer reads the stored JSON through its `k8s-openapi` type; a field the API defaults
+//! reads as its default when the stored object leaves it unset, as it would in kube-apiserver.
+//! An object that does not have its resource's shape still gets a row: its name, its age and
+//! `<unknown>` elsewhere.
 
+mod admission;
+mod apiregistration;
 mod apps;
+mod autoscaling;
 mod batch;
+mod certificates;
 mod common;
 mod coordination;
 mod core;
@@ -18,9 +24,16 @@ mod discovery;
 mod duration;
 mod event;
 mod labels;
+mod networking;
+mod node;
 mod pod;
+mod policy;
+mod rbac;
+mod scheduling;
+mod storage;
 #[cfg(test)]
 mod tests;
+mod volume;
 
 pub use labels::selector_text;
 
@@ -58,6 +71,14 @@ impl Column {
     const fn integer(name: &'static str, description: &'static str) -> Self {
         Self {
             kind: "integer",
+            ..Self::string(name, description)
+        }
+    }
+
+    /// A true/false column shown by default.
+    const fn boolean(name: &'static str, description: &'static str) -> Self {
+        Self {
+            kind: "boolean",
             ..Self::string(name, description)
         }
     }
@@ -102,6 +123,11 @@ fn printer(group: &str, resource: &str) -> &'static Printer {
         ("", "configmaps") => &self::core::CONFIG_MAPS,
         ("", "secrets") => &self::core::SECRETS,
         ("", "serviceaccounts") => &self::core::SERVICE_ACCOUNTS,
+        ("", "replicationcontrollers") => &self::core::REPLICATION_CONTROLLERS,
+        ("", "podtemplates") => &self::core::POD_TEMPLATES,
+        ("", "resourcequotas") => &self::core::RESOURCE_QUOTAS,
+        ("", "persistentvolumes") => &volume::PERSISTENT_VOLUMES,
+        ("", "persistentvolumeclaims") => &volume::PERSISTENT_VOLUME_CLAIMS,
         ("", "events") => &event::EVENTS,
         ("events.k8s.io", "events") => &event::EVENTS_V1,
         ("apps", "deployments") => &apps::DEPLOYMENTS,
@@ -110,8 +136,34 @@ fn printer(group: &str, resource: &str) -> &'static Printer {
         ("apps", "daemonsets") => &apps::DAEMON_SETS,
         ("apps", "controllerrevisions") => &apps::CONTROLLER_REVISIONS,
         ("batch", "jobs") => &batch::JOBS,
+        ("batch", "cronjobs") => &batch::CRON_JOBS,
+        ("autoscaling", "horizontalpodautoscalers") => &autoscaling::HORIZONTAL_POD_AUTOSCALERS,
+        ("policy", "poddisruptionbudgets") => &policy::POD_DISRUPTION_BUDGETS,
+        ("networking.k8s.io", "ingresses") => &networking::INGRESSES,
+        ("networking.k8s.io", "ingressclasses") => &networking::INGRESS_CLASSES,
+        ("networking.k8s.io", "networkpolicies") => &networking::NETWORK_POLICIES,
+        ("storage.k8s.io", "storageclasses") => &storage::STORAGE_CLASSES,
+        ("storage.k8s.io", "csidrivers") => &storage::CSI_DRIVERS,
+        ("storage.k8s.io", "csinodes") => &storage::CSI_NODES,
+        ("storage.k8s.io", "volumeattachments") => &storage::VOLUME_ATTACHMENTS,
+        ("scheduling.k8s.io", "priorityclasses") => &scheduling::PRIORITY_CLASSES,
+        ("node.k8s.io", "runtimeclasses") => &node::RUNTIME_CLASSES,
+        ("certificates.k8s.io", "certificatesigningrequests") => {
+            &certificates::CERTIFICATE_SIGNING_REQUESTS
+        }
+        ("rbac.authorization.k8s.io", "rolebindings") => &rbac::ROLE_BINDINGS,
+        ("rbac.authorization.k8s.io", "clusterrolebindings") => &rbac::CLUSTER_ROLE_BINDINGS,
+        ("admissionregistration.k8s.io", "validatingwebhookconfigurations") => {
+            &admission::VALIDATING_WEBHOOK_CONFIGURATIONS
+        }
+        ("admissionregistration.k8s.io", "mutatingwebhookconfigurations") => {
+            &admission::MUTATING_WEBHOOK_CONFIGURATIONS
+        }
+        ("apiregistration.k8s.io", "apiservices") => &apiregistration::API_SERVICES,
         ("coordination.k8s.io", "leases") => &coordination::LEASES,
         ("discovery.k8s.io", "endpointslices") => &discovery::ENDPOINT_SLICES,
+        // Upstream has no printer for roles, cluster roles, limit ranges or custom resource
+        // definitions either: they get the default table there too.
         _ => &common::DEFAULT,
     }
 }
@@ -130,7 +182,7 @@ fn placeholder_cells(columns: &[Column], object: &Value, now: Timestamp) -> Vec<
     columns
         .iter()
         .map(|column| match (column.format, column.name) {
-            ("name", _) => Value::from(name),
+            ("name", "Name") => Value::from(name),
             (_, "Age") => Value::from(duration::since(created, now)),
             _ => Value::from("<unknown>"),
         })

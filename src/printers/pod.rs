@@ -68,9 +68,9 @@ fn row(object: &Value, now: Timestamp) -> Option<Vec<Value>> {
         summary.reason.into(),
         summary.restarts.cell(now).into(),
         common::age(&pod.metadata, now),
-        or_none(pod_ip(&status)).into(),
-        or_none(spec.node_name.as_deref()).into(),
-        or_none(status.nominated_node_name.as_deref()).into(),
+        common::or_none(pod_ip(&status)).into(),
+        common::or_none(spec.node_name.as_deref()).into(),
+        common::or_none(status.nominated_node_name.as_deref()).into(),
         readiness_gates(&spec, &status).into(),
     ])
 }
@@ -297,10 +297,6 @@ fn pod_ip(status: &PodStatus) -> Option<&str> {
         .and_then(<[_]>::first)
         .map(|pod_ip| pod_ip.ip.as_str());
     first.or(status.pod_ip.as_deref())
-}
-
-fn or_none(value: Option<&str>) -> &str {
-    value.filter(|value| !value.is_empty()).unwrap_or("<none>")
 }
 
 /// "satisfied/declared" readiness gates, or `<none>` when the pod declares none.

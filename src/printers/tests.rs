@@ -29,7 +29,7 @@ fn metadata(name: &str) -> Value {
 }
 
 /// Every resource with a printer of its own.
-const PRINTED: [(&str, &str); 18] = [
+const PRINTED: [(&str, &str); 41] = [
     ("", "pods"),
     ("", "nodes"),
     ("", "namespaces"),
@@ -38,6 +38,11 @@ const PRINTED: [(&str, &str); 18] = [
     ("", "configmaps"),
     ("", "secrets"),
     ("", "serviceaccounts"),
+    ("", "replicationcontrollers"),
+    ("", "podtemplates"),
+    ("", "resourcequotas"),
+    ("", "persistentvolumes"),
+    ("", "persistentvolumeclaims"),
     ("", "events"),
     ("events.k8s.io", "events"),
     ("apps", "deployments"),
@@ -46,6 +51,30 @@ const PRINTED: [(&str, &str); 18] = [
     ("apps", "daemonsets"),
     ("apps", "controllerrevisions"),
     ("batch", "jobs"),
+    ("batch", "cronjobs"),
+    ("autoscaling", "horizontalpodautoscalers"),
+    ("policy", "poddisruptionbudgets"),
+    ("networking.k8s.io", "ingresses"),
+    ("networking.k8s.io", "ingressclasses"),
+    ("networking.k8s.io", "networkpolicies"),
+    ("storage.k8s.io", "storageclasses"),
+    ("storage.k8s.io", "csidrivers"),
+    ("storage.k8s.io", "csinodes"),
+    ("storage.k8s.io", "volumeattachments"),
+    ("scheduling.k8s.io", "priorityclasses"),
+    ("node.k8s.io", "runtimeclasses"),
+    ("certificates.k8s.io", "certificatesigningrequests"),
+    ("rbac.authorization.k8s.io", "rolebindings"),
+    ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    (
+        "admissionregistration.k8s.io",
+        "validatingwebhookconfigurations",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations",
+    ),
+    ("apiregistration.k8s.io", "apiservices"),
     ("coordination.k8s.io", "leases"),
     ("discovery.k8s.io", "endpointslices"),
 ];
@@ -72,10 +101,17 @@ fn rows_always_align_with_columns() {
 #[test]
 fn every_printer_has_one_name_column() {
     for (group, resource) in PRINTED {
-        let named = columns(group, resource)
+        let named: Vec<_> = columns(group, resource)
             .iter()
-            .filter(|column| column.format == "name");
-        assert_eq!(named.count(), 1, "{group}/{resource}");
+            .filter(|column| column.format == "name")
+            .map(|column| column.name)
+            .collect();
+        // Upstream gives a volume attachment's Attacher the name format as well.
+        let expected: &[&str] = match resource {
+            "volumeattachments" => &["Name", "Attacher"],
+            _ => &["Name"],
+        };
+        assert_eq!(named, expected, "{group}/{resource}");
     }
 }
 
@@ -118,6 +154,22 @@ mod default_table {
                 .description
                 .starts_with("CreationTimestamp is a timestamp")
         );
+    }
+
+    #[test]
+    fn resources_upstream_leaves_to_the_default_table() {
+        for (group, resource) in [
+            ("rbac.authorization.k8s.io", "roles"),
+            ("rbac.authorization.k8s.io", "clusterroles"),
+            ("", "limitranges"),
+            ("apiextensions.k8s.io", "customresourcedefinitions"),
+        ] {
+            assert_eq!(
+                column_names(group, resource, 0),
+                ["Name", "Created At"],
+                "{group}/{resource}"
+            );
+        }
     }
 
     #[test]
@@ -1183,6 +1235,1100 @@ mod endpoint_slices {
         assert_eq!(
             row("discovery.k8s.io", "endpointslices", named)[2],
             "dns,*,1 + 1 more..."
+        );
+    }
+}
+
+mod cron_jobs {
+    use super::*;
+
+    fn cron_job(name: &str, spec: Value, status: Value) -> Value {
+        json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": metadata(name), "spec": spec, "status": status})
+    }
+
+    fn job_template(job_spec: Value, container: Value) -> Value {
+        let mut job_spec = job_spec;
+        job_spec["template"] =
+            json!({"spec": {"restartPolicy": "OnFailure", "containers": [container]}});
+        json!({"spec": job_spec})
+    }
+
+    #[test]
+    fn columns_match_upstream() {
+        assert_eq!(
+            column_names("batch", "cronjobs", 0),
+            [
+                "Name",
+                "Schedule",
+                "Timezone",
+                "Suspend",
+                "Active",
+                "Last Schedule",
+                "Age"
+            ]
+        );
+        assert_eq!(
+            column_names("batch", "cronjobs", 1),
+            ["Containers", "Images", "Selector"]
+        );
+        let kinds: Vec<_> = columns("batch", "cronjobs")
+            .iter()
+            .map(|column| column.kind)
+            .collect();
+        assert_eq!(kinds[3..5], ["boolean", "integer"]);
+    }
+
+    #[test]
+    fn cron_job_that_has_not_run_yet() {
+        let object = cron_job(
+            "hello",
+            json!({"schedule": "*/5 * * * *", "jobTemplate": job_template(json!({}), json!({"name": "hello", "image": "busybox:1.36"}))}),
+            json!({}),
+        );
+        assert_eq!(
+            row("batch", "cronjobs", object),
+            [
+                json!("hello"),
+                json!("*/5 * * * *"),
+                json!("<none>"),
+                json!("False"),
+                json!(0),
+                json!("<none>"),
+                json!("5m"),
+                json!("hello"),
+                json!("busybox:1.36"),
+                json!("<none>"),
+            ]
+        );
+    }
+
+    #[test]
+    fn suspended_cron_job_with_a_time_zone_and_a_running_job() {
+        let object = cron_job(
+            "backup",
+            json!({
+                "schedule": "0 3 * * *", "timeZone": "Europe/Paris", "suspend": true,
+                "jobTemplate": job_template(
+                    json!({"selector": {"matchLabels": {"app": "backup"}}}),
+                    json!({"name": "backup", "image": "restic:0.17"}),
+                ),
+            }),
+            json!({
+                "active": [{"kind": "Job", "namespace": "default", "name": "backup-28930500"}],
+                "lastScheduleTime": "2025-01-01T11:58:00Z",
+            }),
+        );
+        assert_eq!(
+            row("batch", "cronjobs", object),
+            [
+                json!("backup"),
+                json!("0 3 * * *"),
+                json!("Europe/Paris"),
+                json!("True"),
+                json!(1),
+                json!("2m"),
+                json!("5m"),
+                json!("backup"),
+                json!("restic:0.17"),
+                json!("app=backup"),
+            ]
+        );
+    }
+}
+
+mod pod_disruption_budgets {
+    use super::*;
+
+    #[test]
+    fn budget_by_count_with_allowed_disruptions() {
+        let budget = json!({
+            "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": metadata("web"),
+            "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}},
+            "status": {"disruptionsAllowed": 1, "currentHealthy": 3, "desiredHealthy": 2, "expectedPods": 3},
+        });
+        assert_eq!(
+            column_names("policy", "poddisruptionbudgets", 0),
+            [
+                "Name",
+                "Min Available",
+                "Max Unavailable",
+                "Allowed Disruptions",
+                "Age"
+            ]
+        );
+        assert_eq!(
+            row("policy", "poddisruptionbudgets", budget),
+            [
+                json!("web"),
+                json!("2"),
+                json!("N/A"),
+                json!(1),
+                json!("5m")
+            ]
+        );
+    }
+
+    #[test]
+    fn budget_by_percentage_before_its_first_status() {
+        let budget = json!({"metadata": metadata("db"), "spec": {"maxUnavailable": "25%"}});
+        assert_eq!(
+            row("policy", "poddisruptionbudgets", budget),
+            [
+                json!("db"),
+                json!("N/A"),
+                json!("25%"),
+                json!(0),
+                json!("5m")
+            ]
+        );
+    }
+}
+
+mod networking {
+    use super::*;
+
+    #[test]
+    fn ingress_with_tls_many_hosts_and_addresses() {
+        let ingress = json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata("web"),
+            "spec": {
+                "ingressClassName": "nginx",
+                "tls": [{"hosts": ["a.example.com"], "secretName": "a-tls"}],
+                "rules": [
+                    {"host": "a.example.com"}, {"host": "b.example.com"}, {},
+                    {"host": "c.example.com"}, {"host": "d.example.com"},
+                ],
+            },
+            "status": {"loadBalancer": {"ingress": [
+                {"ip": "203.0.113.10"}, {"hostname": "lb.example.com"}, {"ip": "203.0.113.10"},
+            ]}},
+        });
+        assert_eq!(
+            column_names("networking.k8s.io", "ingresses", 0),
+            ["Name", "Class", "Hosts", "Address", "Ports", "Age"]
+        );
+        assert_eq!(
+            row("networking.k8s.io", "ingresses", ingress),
+            [
+                "web",
+                "nginx",
+                "a.example.com,b.example.com,c.example.com + 2 more...",
+                "203.0.113.10,lb.example.com",
+                "80, 443",
+                "5m"
+            ]
+            .map(Value::from)
+        );
+    }
+
+    #[test]
+    fn ingress_without_class_hosts_or_address() {
+        let ingress = json!({"metadata": metadata("catch-all"), "spec": {"rules": [{"http": {"paths": [
+            {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}},
+        ]}}]}});
+        assert_eq!(
+            row("networking.k8s.io", "ingresses", ingress),
+            ["catch-all", "<none>", "*", "", "80", "5m"].map(Value::from)
+        );
+    }
+
+    #[test]
+    fn ingress_class_parameters() {
+        let with_group = json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": metadata("nginx"),
+            "spec": {"controller": "k8s.io/ingress-nginx", "parameters": {
+                "apiGroup": "k8s.example.com", "kind": "IngressParameters", "name": "external-lb", "scope": "Cluster",
+            }},
+        });
+        assert_eq!(
+            column_names("networking.k8s.io", "ingressclasses", 0),
+            ["Name", "Controller", "Parameters", "Age"]
+        );
+        assert_eq!(
+            row("networking.k8s.io", "ingressclasses", with_group),
+            [
+                "nginx",
+                "k8s.io/ingress-nginx",
+                "IngressParameters.k8s.example.com/external-lb",
+                "5m"
+            ]
+            .map(Value::from)
+        );
+        let core_kind = json!({"metadata": metadata("haproxy"), "spec": {
+            "controller": "haproxy.org/ingress", "parameters": {"kind": "ConfigMap", "name": "haproxy"}}});
+        assert_eq!(
+            row("networking.k8s.io", "ingressclasses", core_kind)[2],
+            "ConfigMap/haproxy"
+        );
+        let plain = json!({"metadata": metadata("traefik"), "spec": {"controller": "traefik.io/ingress-controller"}});
+        assert_eq!(
+            row("networking.k8s.io", "ingressclasses", plain)[2],
+            "<none>"
+        );
+    }
+
+    #[test]
+    fn network_policy_pod_selector() {
+        let policy = json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata("allow-db"),
+            "spec": {"podSelector": {"matchLabels": {"role": "db"}}, "policyTypes": ["Ingress"]},
+        });
+        assert_eq!(
+            column_names("networking.k8s.io", "networkpolicies", 0),
+            ["Name", "Pod-Selector", "Age"]
+        );
+        assert_eq!(
+            row("networking.k8s.io", "networkpolicies", policy),
+            ["allow-db", "role=db", "5m"].map(Value::from)
+        );
+        let everything = json!({"metadata": metadata("deny-all"), "spec": {"podSelector": {}}});
+        assert_eq!(
+            row("networking.k8s.io", "networkpolicies", everything)[1],
+            "<none>"
+        );
+    }
+}
+
+mod horizontal_pod_autoscalers {
+    use super::*;
+
+    fn autoscaler(spec: Value, status: Value) -> Value {
+        let mut spec = spec;
+        spec["scaleTargetRef"] =
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"});
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": metadata("web"),
+               "spec": spec, "status": status})
+    }
+
+    fn targets(spec: Value, status: Value) -> Value {
+        row(
+            "autoscaling",
+            "horizontalpodautoscalers",
+            autoscaler(spec, status),
+        )[2]
+        .clone()
+    }
+
+    #[test]
+    fn cpu_utilization_against_its_target() {
+        let object = autoscaler(
+            json!({"minReplicas": 2, "maxReplicas": 10, "metrics": [
+                {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}},
+            ]}),
+            json!({"currentReplicas": 3, "desiredReplicas": 3, "currentMetrics": [
+                {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 50, "averageValue": "250m"}}},
+            ]}),
+        );
+        assert_eq!(
+            column_names("autoscaling", "horizontalpodautoscalers", 0),
+            [
+                "Name",
+                "Reference",
+                "Targets",
+                "MinPods",
+                "MaxPods",
+                "Replicas",
+                "Age"
+            ]
+        );
+        assert_eq!(
+            row("autoscaling", "horizontalpodautoscalers", object),
+            [
+                json!("web"),
+                json!("Deployment/web"),
+                json!("cpu: 50%/80%"),
+                json!("2"),
+                json!(10),
+                json!(3),
+                json!("5m"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unmeasured_target_is_unknown() {
+        let metrics = json!([
+            {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}},
+        ]);
+        assert_eq!(
+            targets(json!({"maxReplicas": 5, "metrics": metrics}), json!({})),
+            "cpu: <unknown>/80%"
+        );
+    }
+
+    #[test]
+    fn autoscaler_without_metrics_or_minimum_reads_as_defaulted() {
+        let object = autoscaler(json!({"maxReplicas": 5}), json!({}));
+        assert_eq!(
+            row("autoscaling", "horizontalpodautoscalers", object)[2..6],
+            [json!("cpu: <unknown>/80%"), json!("1"), json!(5), json!(0)]
+        );
+    }
+
+    #[test]
+    fn metrics_of_every_kind_and_the_first_two_shown() {
+        let spec = json!({"maxReplicas": 10, "metrics": [
+            {"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "500Mi"}}},
+            {"type": "Pods", "pods": {"metric": {"name": "packets-per-second"}, "target": {"type": "AverageValue", "averageValue": "1k"}}},
+            {"type": "Object", "object": {"metric": {"name": "requests-per-second"},
+                "describedObject": {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "main-route"},
+                "target": {"type": "Value", "value": "10k"}}},
+        ]});
+        let status = json!({"currentMetrics": [
+            {"type": "Resource", "resource": {"name": "memory", "current": {"averageValue": "300Mi"}}},
+            {"type": "Pods", "pods": {"metric": {"name": "packets-per-second"}, "current": {"averageValue": "800"}}},
+        ]});
+        assert_eq!(
+            targets(spec, status),
+            "memory: 300Mi/500Mi, 800/1k + 1 more..."
+        );
+        let external = json!({"maxReplicas": 10, "metrics": [
+            {"type": "External", "external": {"metric": {"name": "queue_messages_ready"},
+                "target": {"type": "AverageValue", "averageValue": "30"}}},
+            {"type": "ContainerResource", "containerResource": {"name": "cpu", "container": "app",
+                "target": {"type": "Utilization", "averageUtilization": 60}}},
+        ]});
+        let measured = json!({"currentMetrics": [
+            {"type": "External", "external": {"metric": {"name": "queue_messages_ready"}, "current": {"averageValue": "12"}}},
+            {"type": "ContainerResource", "containerResource": {"name": "cpu", "container": "app", "current": {"averageUtilization": 75}}},
+        ]});
+        assert_eq!(
+            targets(external.clone(), json!({})),
+            "<unknown>/30 (avg), cpu: <unknown>/60%"
+        );
+        assert_eq!(targets(external, measured), "12/30 (avg), cpu: 75%/60%");
+    }
+}
+
+mod storage {
+    use super::*;
+
+    #[test]
+    fn default_storage_class_is_marked() {
+        let class = json!({
+            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": "standard", "creationTimestamp": FIVE_MINUTES_AGO,
+                         "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer",
+        });
+        assert_eq!(
+            column_names("storage.k8s.io", "storageclasses", 0),
+            [
+                "Name",
+                "Provisioner",
+                "ReclaimPolicy",
+                "VolumeBindingMode",
+                "AllowVolumeExpansion",
+                "Age"
+            ]
+        );
+        assert_eq!(
+            row("storage.k8s.io", "storageclasses", class),
+            [
+                json!("standard (default)"),
+                json!("rancher.io/local-path"),
+                json!("Delete"),
+                json!("WaitForFirstConsumer"),
+                json!(false),
+                json!("5m"),
+            ]
+        );
+    }
+
+    #[test]
+    fn storage_class_defaults_and_the_beta_default_annotation() {
+        let class = json!({"metadata": metadata("fast"), "provisioner": "ebs.csi.aws.com", "allowVolumeExpansion": true});
+        assert_eq!(
+            row("storage.k8s.io", "storageclasses", class),
+            [
+                json!("fast"),
+                json!("ebs.csi.aws.com"),
+                json!("Delete"),
+                json!("Immediate"),
+                json!(true),
+                json!("5m"),
+            ]
+        );
+        let annotated = |value: &str| {
+            json!({"metadata": {"name": "old", "annotations": {"storageclass.beta.kubernetes.io/is-default-class": value}},
+                   "provisioner": "kubernetes.io/no-provisioner"})
+        };
+        assert_eq!(
+            row("storage.k8s.io", "storageclasses", annotated("true"))[0],
+            "old (default)"
+        );
+        assert_eq!(
+            row("storage.k8s.io", "storageclasses", annotated("yes"))[0],
+            "old"
+        );
+    }
+
+    #[test]
+    fn csi_drivers() {
+        let driver = |spec: Value| json!({"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": metadata("ebs.csi.aws.com"), "spec": spec});
+        assert_eq!(
+            column_names("storage.k8s.io", "csidrivers", 0),
+            [
+                "Name",
+                "AttachRequired",
+                "PodInfoOnMount",
+                "StorageCapacity",
+                "TokenRequests",
+                "RequiresRepublish",
+                "Modes",
+                "Age"
+            ]
+        );
+        assert_eq!(
+            row(
+                "storage.k8s.io",
+                "csidrivers",
+                driver(
+                    json!({"attachRequired": true, "podInfoOnMount": false, "volumeLifecycleModes": ["Persistent"]})
+                )
+            ),
+            [
+                json!("ebs.csi.aws.com"),
+                json!(true),
+                json!(false),
+                json!(false),
+                json!("<unset>"),
+                json!(false),
+                json!("Persistent"),
+                json!("5m"),
+            ]
+        );
+        let everything = driver(json!({
+            "attachRequired": false, "podInfoOnMount": true, "storageCapacity": true, "requiresRepublish": true,
+            "tokenRequests": [{"audience": "vault"}, {"audience": ""}], "volumeLifecycleModes": ["Persistent", "Ephemeral"],
+        }));
+        assert_eq!(
+            row("storage.k8s.io", "csidrivers", everything)[1..7],
+            [
+                json!(false),
+                json!(true),
+                json!(true),
+                json!("vault,"),
+                json!(true),
+                json!("Persistent,Ephemeral"),
+            ]
+        );
+        assert_eq!(
+            row("storage.k8s.io", "csidrivers", driver(json!({})))[1..7],
+            [
+                json!(true),
+                json!(false),
+                json!(false),
+                json!("<unset>"),
+                json!(false),
+                json!("Persistent"),
+            ]
+        );
+    }
+
+    #[test]
+    fn csi_node_counts_its_drivers() {
+        let node = json!({
+            "apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": metadata("worker-1"),
+            "spec": {"drivers": [{"name": "ebs.csi.aws.com", "nodeID": "i-0abc", "topologyKeys": ["topology.ebs.csi.aws.com/zone"]}]},
+        });
+        assert_eq!(
+            column_names("storage.k8s.io", "csinodes", 0),
+            ["Name", "Drivers", "Age"]
+        );
+        assert_eq!(
+            row("storage.k8s.io", "csinodes", node),
+            [json!("worker-1"), json!(1), json!("5m")]
+        );
+    }
+
+    #[test]
+    fn volume_attachment() {
+        let attachment = |status: Value| {
+            json!({
+                "apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment", "metadata": metadata("csi-0a1b"),
+                "spec": {"attacher": "ebs.csi.aws.com", "nodeName": "worker-1", "source": {"persistentVolumeName": "pvc-7f3e"}},
+                "status": status,
+            })
+        };
+        assert_eq!(
+            column_names("storage.k8s.io", "volumeattachments", 0),
+            ["Name", "Attacher", "PV", "Node", "Attached", "Age"]
+        );
+        assert_eq!(
+            row(
+                "storage.k8s.io",
+                "volumeattachments",
+                attachment(json!({"attached": true}))
+            ),
+            [
+                json!("csi-0a1b"),
+                json!("ebs.csi.aws.com"),
+                json!("pvc-7f3e"),
+                json!("worker-1"),
+                json!(true),
+                json!("5m"),
+            ]
+        );
+        assert_eq!(
+            row("storage.k8s.io", "volumeattachments", attachment(json!({})))[4],
+            false
+        );
+    }
+}
+
+mod volumes {
+    use super::*;
+
+    #[test]
+    fn bound_persistent_volume() {
+        let volume = json!({
+            "apiVersion": "v1", "kind": "PersistentVolume", "metadata": metadata("pvc-7f3e"),
+            "spec": {
+                "capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOnce"], "persistentVolumeReclaimPolicy": "Delete",
+                "storageClassName": "standard", "volumeMode": "Filesystem", "hostPath": {"path": "/var/local-path/pvc-7f3e"},
+                "claimRef": {"kind": "PersistentVolumeClaim", "namespace": "default", "name": "data-db-0"},
+            },
+            "status": {"phase": "Bound"},
+        });
+        assert_eq!(
+            column_names("", "persistentvolumes", 0),
+            [
+                "Name",
+                "Capacity",
+                "Access Modes",
+                "Reclaim Policy",
+                "Status",
+                "Claim",
+                "StorageClass",
+                "VolumeAttributesClass",
+                "Reason",
+                "Age"
+            ]
+        );
+        assert_eq!(column_names("", "persistentvolumes", 1), ["VolumeMode"]);
+        assert_eq!(
+            row("", "persistentvolumes", volume),
+            [
+                "pvc-7f3e",
+                "10Gi",
+                "RWO",
+                "Delete",
+                "Bound",
+                "default/data-db-0",
+                "standard",
+                "<unset>",
+                "",
+                "5m",
+                "Filesystem"
+            ]
+            .map(Value::from)
+        );
+    }
+
+    #[test]
+    fn deleted_volume_with_beta_class_and_several_access_modes() {
+        let volume = json!({
+            "metadata": {"name": "nfs-1", "creationTimestamp": TWO_DAYS_AGO, "deletionTimestamp": NOW,
+                         "annotations": {"volume.beta.kubernetes.io/storage-class": "slow"}},
+            "spec": {
+                "accessModes": ["ReadWriteMany", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"],
+                "storageClassName": "fast", "volumeAttributesClassName": "gold",
+            },
+            "status": {"phase": "Failed", "reason": "VolumeFailedRecycle"},
+        });
+        assert_eq!(
+            row("", "persistentvolumes", volume),
+            [
+                "nfs-1",
+                "0",
+                "ROX,RWX,RWOP",
+                "Retain",
+                "Terminating",
+                "",
+                "slow",
+                "gold",
+                "VolumeFailedRecycle",
+                "2d4h",
+                "Filesystem"
+            ]
+            .map(Value::from)
+        );
+    }
+
+    #[test]
+    fn pending_claim_shows_no_capacity() {
+        let claim = json!({
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata("data-db-0"),
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                     "storageClassName": "standard", "volumeMode": "Filesystem"},
+            "status": {"phase": "Pending"},
+        });
+        assert_eq!(
+            column_names("", "persistentvolumeclaims", 0),
+            [
+                "Name",
+                "Status",
+                "Volume",
+                "Capacity",
+                "Access Modes",
+                "StorageClass",
+                "VolumeAttributesClass",
+                "Age"
+            ]
+        );
+        assert_eq!(
+            column_names("", "persistentvolumeclaims", 1),
+            ["VolumeMode"]
+        );
+        assert_eq!(
+            row("", "persistentvolumeclaims", claim),
+            [
+                "data-db-0",
+                "Pending",
+                "",
+                "",
+                "",
+                "standard",
+                "<unset>",
+                "5m",
+                "Filesystem"
+            ]
+            .map(Value::from)
+        );
+    }
+
+    #[test]
+    fn bound_claim_shows_its_volume_capacity() {
+        let claim = json!({
+            "metadata": metadata("data-db-0"),
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                     "storageClassName": "standard", "volumeMode": "Block", "volumeName": "pvc-7f3e"},
+            "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "10Gi"}},
+        });
+        assert_eq!(
+            row("", "persistentvolumeclaims", claim),
+            [
+                "data-db-0",
+                "Bound",
+                "pvc-7f3e",
+                "10Gi",
+                "RWO",
+                "standard",
+                "<unset>",
+                "5m",
+                "Block"
+            ]
+            .map(Value::from)
+        );
+    }
+
+    #[test]
+    fn claim_without_spec_reads_as_defaulted() {
+        let claim = json!({"metadata": metadata("bare")});
+        assert_eq!(
+            row("", "persistentvolumeclaims", claim),
+            [
+                "bare",
+                "Pending",
+                "",
+                "",
+                "",
+                "",
+                "<unset>",
+                "5m",
+                "Filesystem"
+            ]
+            .map(Value::from)
+        );
+    }
+}
+
+mod core_workloads_and_quotas {
+    use super::*;
+
+    #[test]
+    fn replication_controller_row() {
+        let controller = json!({
+            "apiVersion": "v1", "kind": "ReplicationController", "metadata": metadata("nginx"),
+            "spec": {"replicas": 3, "selector": {"app": "nginx"}, "template": {
+                "metadata": {"labels": {"app": "nginx"}},
+                "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}},
+            "status": {"replicas": 3, "readyReplicas": 2},
+        });
+        assert_eq!(
+            column_names("", "replicationcontrollers", 0),
+            ["Name", "Desired", "Current", "Ready", "Age"]
+        );
+        assert_eq!(
+            column_names("", "replicationcontrollers", 1),
+            ["Containers", "Images", "Selector"]
+        );
+        assert_eq!(
+            row("", "replicationcontrollers", controller),
+            [
+                json!("nginx"),
+                json!(3),
+                json!(3),
+                json!(2),
+                json!("5m"),
+                json!("nginx"),
+                json!("nginx:1.27"),
+                json!("app=nginx"),
+            ]
+        );
+        let bare = json!({"metadata": metadata("bare"), "spec": {}});
+        assert_eq!(
+            row("", "replicationcontrollers", bare)[1..4],
+            [json!(1), json!(0), json!(0)]
+        );
+    }
+
+    #[test]
+    fn pod_template_row() {
+        let template = json!({
+            "apiVersion": "v1", "kind": "PodTemplate", "metadata": metadata("web-template"),
+            "template": {"metadata": {"labels": {"tier": "front", "app": "web"}},
+                         "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}, {"name": "log", "image": "busybox:1.36"}]}},
+        });
+        assert_eq!(
+            column_names("", "podtemplates", 0),
+            ["Name", "Containers", "Images", "Pod Labels"]
+        );
+        assert!(column_names("", "podtemplates", 1).is_empty());
+        assert_eq!(
+            row("", "podtemplates", template),
+            [
+                "web-template",
+                "web,log",
+                "nginx:1.27,busybox:1.36",
+                "app=web,tier=front"
+            ]
+            .map(Value::from)
+        );
+    }
+
+    #[test]
+    fn resource_quota_splits_requests_and_limits() {
+        let quota = json!({
+            "apiVersion": "v1", "kind": "ResourceQuota", "metadata": metadata("compute"),
+            "spec": {"hard": {"requests.cpu": "1", "requests.memory": "1Gi", "limits.cpu": "2", "limits.memory": "2Gi", "pods": "10"}},
+            "status": {
+                "hard": {"requests.cpu": "1", "requests.memory": "1Gi", "limits.cpu": "2", "limits.memory": "2Gi", "pods": "10"},
+                "used": {"requests.cpu": "500m", "requests.memory": "256Mi", "limits.cpu": "1", "pods": "3"},
+            },
+        });
+        assert_eq!(
+            column_names("", "resourcequotas", 0),
+            ["Name", "Request", "Limit", "Age"]
+        );
+        assert_eq!(
+            row("", "resourcequotas", quota),
+            [
+                "compute",
+                "pods: 3/10, requests.cpu: 500m/1, requests.memory: 256Mi/1Gi",
+                "limits.cpu: 1/2, limits.memory: 0/2Gi",
+                "5m"
+            ]
+            .map(Value::from)
+        );
+        let unobserved = json!({"metadata": metadata("new"), "spec": {"hard": {"pods": "10"}}});
+        assert_eq!(
+            row("", "resourcequotas", unobserved),
+            ["new", "", "", "5m"].map(Value::from)
+        );
+    }
+}
+
+mod scheduling_and_runtime_classes {
+    use super::*;
+
+    #[test]
+    fn priority_class_row() {
+        let class = json!({
+            "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": metadata("high-priority"),
+            "value": 1000000, "globalDefault": false, "description": "For critical pods.", "preemptionPolicy": "Never",
+        });
+        assert_eq!(
+            column_names("scheduling.k8s.io", "priorityclasses", 0),
+            ["Name", "Value", "Global-Default", "Age", "PreemptionPolicy"]
+        );
+        assert_eq!(
+            row("scheduling.k8s.io", "priorityclasses", class),
+            [
+                json!("high-priority"),
+                json!(1000000),
+                json!(false),
+                json!("5m"),
+                json!("Never"),
+            ]
+        );
+        let defaulted =
+            json!({"metadata": metadata("default-priority"), "value": 0, "globalDefault": true});
+        assert_eq!(
+            row("scheduling.k8s.io", "priorityclasses", defaulted)[1..],
+            [
+                json!(0),
+                json!(true),
+                json!("5m"),
+                json!("PreemptLowerPriority")
+            ]
+        );
+    }
+
+    #[test]
+    fn runtime_class_row() {
+        let class = json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": metadata("gvisor"), "handler": "runsc"});
+        assert_eq!(
+            column_names("node.k8s.io", "runtimeclasses", 0),
+            ["Name", "Handler", "Age"]
+        );
+        assert_eq!(
+            row("node.k8s.io", "runtimeclasses", class),
+            ["gvisor", "runsc", "5m"].map(Value::from)
+        );
+    }
+}
+
+mod certificate_signing_requests {
+    use super::*;
+
+    fn request(spec: Value, status: Value) -> Value {
+        let mut spec = spec;
+        spec["request"] = json!("LS0tLS1CRUdJTg==");
+        json!({"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
+               "metadata": metadata("alice"), "spec": spec, "status": status})
+    }
+
+    #[test]
+    fn approved_and_issued_request() {
+        let object = request(
+            json!({"signerName": "kubernetes.io/kube-apiserver-client", "expirationSeconds": 86400,
+                   "usages": ["client auth"], "username": "kubernetes-admin"}),
+            json!({"conditions": [{"type": "Approved", "status": "True", "reason": "KubectlApprove"}],
+                   "certificate": "LS0tLS1CRUdJTg=="}),
+        );
+        assert_eq!(
+            column_names("certificates.k8s.io", "certificatesigningrequests", 0),
+            [
+                "Name",
+                "Age",
+                "SignerName",
+                "Requestor",
+                "RequestedDuration",
+                "Condition"
+            ]
+        );
+        assert_eq!(
+            row("certificates.k8s.io", "certificatesigningrequests", object),
+            [
+                "alice",
+                "5m",
+                "kubernetes.io/kube-apiserver-client",
+                "kubernetes-admin",
+                "24h",
+                "Approved,Issued"
+            ]
+            .map(Value::from)
+        );
+    }
+
+    #[test]
+    fn pending_request_without_signer_or_duration() {
+        let object = request(json!({"signerName": ""}), json!({}));
+        assert_eq!(
+            row("certificates.k8s.io", "certificatesigningrequests", object),
+            ["alice", "5m", "<none>", "", "<none>", "Pending"].map(Value::from)
+        );
+    }
+
+    #[test]
+    fn denial_wins_over_approval_and_failure_is_added() {
+        let object = request(
+            json!({"signerName": "example.com/signer"}),
+            json!({"conditions": [
+                {"type": "Approved", "status": "True"},
+                {"type": "Denied", "status": "True"},
+                {"type": "Failed", "status": "True"},
+            ]}),
+        );
+        assert_eq!(
+            row("certificates.k8s.io", "certificatesigningrequests", object)[5],
+            "Denied,Failed"
+        );
+    }
+}
+
+mod role_bindings {
+    use super::*;
+
+    const RBAC: &str = "rbac.authorization.k8s.io";
+
+    #[test]
+    fn columns_match_upstream() {
+        for resource in ["rolebindings", "clusterrolebindings"] {
+            assert_eq!(column_names(RBAC, resource, 0), ["Name", "Role", "Age"]);
+            assert_eq!(
+                column_names(RBAC, resource, 1),
+                ["Users", "Groups", "ServiceAccounts"]
+            );
+        }
+    }
+
+    #[test]
+    fn role_binding_lists_its_subjects_by_kind() {
+        let binding = json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": metadata("read-pods"),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
+            "subjects": [
+                {"kind": "User", "name": "jane", "apiGroup": "rbac.authorization.k8s.io"},
+                {"kind": "Group", "name": "developers", "apiGroup": "rbac.authorization.k8s.io"},
+                {"kind": "ServiceAccount", "name": "builder", "namespace": "ci"},
+                {"kind": "User", "name": "joe", "apiGroup": "rbac.authorization.k8s.io"},
+                {"kind": "ServiceAccount", "name": "default", "namespace": "default"},
+            ],
+        });
+        assert_eq!(
+            row(RBAC, "rolebindings", binding),
+            [
+                "read-pods",
+                "Role/pod-reader",
+                "5m",
+                "jane, joe",
+                "developers",
+                "ci/builder, default/default"
+            ]
+            .map(Value::from)
+        );
+    }
+
+    #[test]
+    fn cluster_role_binding_with_a_group_and_without_subjects() {
+        let binding = |subjects: Value| {
+            json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": metadata("cluster-admin"),
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+                "subjects": subjects,
+            })
+        };
+        assert_eq!(
+            row(
+                RBAC,
+                "clusterrolebindings",
+                binding(
+                    json!([{"kind": "Group", "name": "system:masters", "apiGroup": "rbac.authorization.k8s.io"}])
+                )
+            ),
+            [
+                "cluster-admin",
+                "ClusterRole/cluster-admin",
+                "5m",
+                "",
+                "system:masters",
+                ""
+            ]
+            .map(Value::from)
+        );
+        assert_eq!(
+            row(RBAC, "clusterrolebindings", binding(json!(null)))[3..],
+            ["", "", ""].map(Value::from)
+        );
+    }
+}
+
+mod webhook_configurations {
+    use super::*;
+
+    #[test]
+    fn configurations_count_their_webhooks() {
+        let webhook = |name: &str| {
+            json!({"name": name, "admissionReviewVersions": ["v1"], "sideEffects": "None",
+                   "clientConfig": {"service": {"namespace": "default", "name": "webhook"}}})
+        };
+        let validating = json!({
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+            "metadata": metadata("policy"), "webhooks": [webhook("a.example.com"), webhook("b.example.com")],
+        });
+        let mutating = json!({"metadata": metadata("inject")});
+        for resource in [
+            "validatingwebhookconfigurations",
+            "mutatingwebhookconfigurations",
+        ] {
+            assert_eq!(
+                column_names("admissionregistration.k8s.io", resource, 0),
+                ["Name", "Webhooks", "Age"]
+            );
+        }
+        assert_eq!(
+            row(
+                "admissionregistration.k8s.io",
+                "validatingwebhookconfigurations",
+                validating
+            ),
+            [json!("policy"), json!(2), json!("5m")]
+        );
+        assert_eq!(
+            row(
+                "admissionregistration.k8s.io",
+                "mutatingwebhookconfigurations",
+                mutating
+            ),
+            [json!("inject"), json!(0), json!("5m")]
+        );
+    }
+}
+
+mod api_services {
+    use super::*;
+
+    fn api_service(name: &str, spec: Value, status: Value) -> Value {
+        json!({"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": metadata(name),
+               "spec": spec, "status": status})
+    }
+
+    #[test]
+    fn local_api_service_is_available() {
+        let object = api_service(
+            "v1.apps",
+            json!({"group": "apps", "version": "v1", "groupPriorityMinimum": 17800, "versionPriority": 15}),
+            json!({"conditions": [{"type": "Available", "status": "True", "reason": "Local",
+                                   "message": "Local APIServices are always available"}]}),
+        );
+        assert_eq!(
+            column_names("apiregistration.k8s.io", "apiservices", 0),
+            ["Name", "Service", "Available", "Age"]
+        );
+        assert_eq!(
+            row("apiregistration.k8s.io", "apiservices", object),
+            ["v1.apps", "Local", "True", "5m"].map(Value::from)
+        );
+    }
+
+    #[test]
+    fn aggregated_api_service_without_endpoints() {
+        let spec = json!({"service": {"namespace": "kube-system", "name": "metrics-server", "port": 443},
+                          "group": "metrics.k8s.io", "version": "v1beta1", "insecureSkipTLSVerify": true,
+                          "groupPriorityMinimum": 100, "versionPriority": 100});
+        let unavailable = api_service(
+            "v1beta1.metrics.k8s.io",
+            spec.clone(),
+            json!({"conditions": [{"type": "Available", "status": "False", "reason": "MissingEndpoints",
+                                   "message": "endpoints for service/metrics-server in \"kube-system\" have no addresses"}]}),
+        );
+        assert_eq!(
+            row("apiregistration.k8s.io", "apiservices", unavailable),
+            [
+                "v1beta1.metrics.k8s.io",
+                "kube-system/metrics-server",
+                "False (MissingEndpoints)",
+                "5m"
+            ]
+            .map(Value::from)
+        );
+        let unchecked = api_service("v1beta1.metrics.k8s.io", spec, json!({}));
+        assert_eq!(
+            row("apiregistration.k8s.io", "apiservices", unchecked)[2],
+            "Unknown"
         );
     }
 }

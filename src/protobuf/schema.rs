@@ -16,11 +16,17 @@
 //   api/core/v1.PodStatus.extended_resource_claim_status
 //   api/core/v1.PodStatus.resources
 //   api/core/v1.VolumeProjection.pod_certificate
+//   api/storage/v1.CSIDriverSpec.service_account_token_in_secrets
 
 use super::model::{Field as F, Kind as K, Message, Root, Shape as S};
 
 /// The top-level kinds, by apiVersion and kind.
 pub(super) static ROOTS: &[Root] = &[
+    Root::new("admissionregistration.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
+    Root::new("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", &ADMISSIONREGISTRATION_V1_MUTATING_WEBHOOK_CONFIGURATION),
+    Root::new("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", &ADMISSIONREGISTRATION_V1_VALIDATING_ADMISSION_POLICY),
+    Root::new("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding", &ADMISSIONREGISTRATION_V1_VALIDATING_ADMISSION_POLICY_BINDING),
+    Root::new("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", &ADMISSIONREGISTRATION_V1_VALIDATING_WEBHOOK_CONFIGURATION),
     Root::new("apps/v1", "ControllerRevision", &APPS_V1_CONTROLLER_REVISION),
     Root::new("apps/v1", "DaemonSet", &APPS_V1_DAEMON_SET),
     Root::new("apps/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
@@ -31,20 +37,53 @@ pub(super) static ROOTS: &[Root] = &[
     Root::new("authentication.k8s.io/v1", "SelfSubjectReview", &AUTHENTICATION_V1_SELF_SUBJECT_REVIEW),
     Root::new("authentication.k8s.io/v1", "TokenRequest", &AUTHENTICATION_V1_TOKEN_REQUEST),
     Root::new("authentication.k8s.io/v1", "TokenReview", &AUTHENTICATION_V1_TOKEN_REVIEW),
+    Root::new("authorization.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
+    Root::new("authorization.k8s.io/v1", "LocalSubjectAccessReview", &AUTHORIZATION_V1_LOCAL_SUBJECT_ACCESS_REVIEW),
+    Root::new("authorization.k8s.io/v1", "SelfSubjectAccessReview", &AUTHORIZATION_V1_SELF_SUBJECT_ACCESS_REVIEW),
+    Root::new("authorization.k8s.io/v1", "SelfSubjectRulesReview", &AUTHORIZATION_V1_SELF_SUBJECT_RULES_REVIEW),
+    Root::new("authorization.k8s.io/v1", "SubjectAccessReview", &AUTHORIZATION_V1_SUBJECT_ACCESS_REVIEW),
     Root::new("autoscaling/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
     Root::new("autoscaling/v1", "HorizontalPodAutoscaler", &AUTOSCALING_V1_HORIZONTAL_POD_AUTOSCALER),
     Root::new("autoscaling/v1", "Scale", &AUTOSCALING_V1_SCALE),
+    Root::new("autoscaling/v2", "DeleteOptions", &META_V1_DELETE_OPTIONS),
+    Root::new("autoscaling/v2", "HorizontalPodAutoscaler", &AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER),
     Root::new("batch/v1", "CronJob", &BATCH_V1_CRON_JOB),
     Root::new("batch/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
     Root::new("batch/v1", "Job", &BATCH_V1_JOB),
+    Root::new("certificates.k8s.io/v1", "CertificateSigningRequest", &CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST),
+    Root::new("certificates.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
     Root::new("coordination.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
     Root::new("coordination.k8s.io/v1", "Lease", &COORDINATION_V1_LEASE),
     Root::new("discovery.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
     Root::new("discovery.k8s.io/v1", "EndpointSlice", &DISCOVERY_V1_ENDPOINT_SLICE),
+    Root::new("flowcontrol.apiserver.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
+    Root::new("flowcontrol.apiserver.k8s.io/v1", "FlowSchema", &FLOWCONTROL_V1_FLOW_SCHEMA),
+    Root::new("flowcontrol.apiserver.k8s.io/v1", "PriorityLevelConfiguration", &FLOWCONTROL_V1_PRIORITY_LEVEL_CONFIGURATION),
     Root::new("meta.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
+    Root::new("networking.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
+    Root::new("networking.k8s.io/v1", "IPAddress", &NETWORKING_V1_IP_ADDRESS),
+    Root::new("networking.k8s.io/v1", "Ingress", &NETWORKING_V1_INGRESS),
+    Root::new("networking.k8s.io/v1", "IngressClass", &NETWORKING_V1_INGRESS_CLASS),
+    Root::new("networking.k8s.io/v1", "NetworkPolicy", &NETWORKING_V1_NETWORK_POLICY),
+    Root::new("networking.k8s.io/v1", "ServiceCIDR", &NETWORKING_V1_SERVICE_CIDR),
+    Root::new("node.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
+    Root::new("node.k8s.io/v1", "RuntimeClass", &NODE_V1_RUNTIME_CLASS),
     Root::new("policy/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
     Root::new("policy/v1", "Eviction", &POLICY_V1_EVICTION),
     Root::new("policy/v1", "PodDisruptionBudget", &POLICY_V1_POD_DISRUPTION_BUDGET),
+    Root::new("rbac.authorization.k8s.io/v1", "ClusterRole", &RBAC_V1_CLUSTER_ROLE),
+    Root::new("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", &RBAC_V1_CLUSTER_ROLE_BINDING),
+    Root::new("rbac.authorization.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
+    Root::new("rbac.authorization.k8s.io/v1", "Role", &RBAC_V1_ROLE),
+    Root::new("rbac.authorization.k8s.io/v1", "RoleBinding", &RBAC_V1_ROLE_BINDING),
+    Root::new("scheduling.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
+    Root::new("scheduling.k8s.io/v1", "PriorityClass", &SCHEDULING_V1_PRIORITY_CLASS),
+    Root::new("storage.k8s.io/v1", "CSIDriver", &STORAGE_V1_CSI_DRIVER),
+    Root::new("storage.k8s.io/v1", "CSINode", &STORAGE_V1_CSI_NODE),
+    Root::new("storage.k8s.io/v1", "CSIStorageCapacity", &STORAGE_V1_CSI_STORAGE_CAPACITY),
+    Root::new("storage.k8s.io/v1", "DeleteOptions", &META_V1_DELETE_OPTIONS),
+    Root::new("storage.k8s.io/v1", "StorageClass", &STORAGE_V1_STORAGE_CLASS),
+    Root::new("storage.k8s.io/v1", "VolumeAttachment", &STORAGE_V1_VOLUME_ATTACHMENT),
     Root::new("v1", "APIGroup", &META_V1_API_GROUP),
     Root::new("v1", "APIGroupList", &META_V1_API_GROUP_LIST),
     Root::new("v1", "APIResourceList", &META_V1_API_RESOURCE_LIST),
@@ -69,6 +108,160 @@ pub(super) static ROOTS: &[Root] = &[
     Root::new("v1", "ServiceAccount", &CORE_V1_SERVICE_ACCOUNT),
     Root::new("v1", "Status", &META_V1_STATUS),
 ];
+
+static ADMISSIONREGISTRATION_V1_AUDIT_ANNOTATION: Message = Message::new("admissionregistration/v1.AuditAnnotation", &[
+    F::new(1, "key", K::String, S::Single),
+    F::new(2, "valueExpression", K::String, S::Single),
+]);
+
+static ADMISSIONREGISTRATION_V1_EXPRESSION_WARNING: Message = Message::new("admissionregistration/v1.ExpressionWarning", &[
+    F::new(2, "fieldRef", K::String, S::Single),
+    F::new(3, "warning", K::String, S::Single),
+]);
+
+static ADMISSIONREGISTRATION_V1_MATCH_CONDITION: Message = Message::new("admissionregistration/v1.MatchCondition", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "expression", K::String, S::Single),
+]);
+
+static ADMISSIONREGISTRATION_V1_MATCH_RESOURCES: Message = Message::new("admissionregistration/v1.MatchResources", &[
+    F::new(1, "namespaceSelector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(2, "objectSelector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(3, "resourceRules", K::Message(&ADMISSIONREGISTRATION_V1_NAMED_RULE_WITH_OPERATIONS), S::Repeated),
+    F::new(4, "excludeResourceRules", K::Message(&ADMISSIONREGISTRATION_V1_NAMED_RULE_WITH_OPERATIONS), S::Repeated),
+    F::new(7, "matchPolicy", K::String, S::OmitEmpty),
+]);
+
+static ADMISSIONREGISTRATION_V1_MUTATING_WEBHOOK: Message = Message::new("admissionregistration/v1.MutatingWebhook", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "clientConfig", K::Message(&ADMISSIONREGISTRATION_V1_WEBHOOK_CLIENT_CONFIG), S::Single),
+    F::new(3, "rules", K::Message(&ADMISSIONREGISTRATION_V1_RULE_WITH_OPERATIONS), S::Repeated),
+    F::new(4, "failurePolicy", K::String, S::OmitEmpty),
+    F::new(5, "namespaceSelector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(6, "sideEffects", K::String, S::Single),
+    F::new(7, "timeoutSeconds", K::Int32, S::Single),
+    F::new(8, "admissionReviewVersions", K::String, S::Repeated),
+    F::new(9, "matchPolicy", K::String, S::OmitEmpty),
+    F::new(10, "reinvocationPolicy", K::String, S::OmitEmpty),
+    F::new(11, "objectSelector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(12, "matchConditions", K::Message(&ADMISSIONREGISTRATION_V1_MATCH_CONDITION), S::Repeated),
+]);
+
+static ADMISSIONREGISTRATION_V1_MUTATING_WEBHOOK_CONFIGURATION: Message = Message::new("admissionregistration/v1.MutatingWebhookConfiguration", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "webhooks", K::Message(&ADMISSIONREGISTRATION_V1_MUTATING_WEBHOOK), S::Repeated),
+]);
+
+static ADMISSIONREGISTRATION_V1_NAMED_RULE_WITH_OPERATIONS: Message = Message::new("admissionregistration/v1.NamedRuleWithOperations", &[
+    F::new(1, "resourceNames", K::String, S::Repeated),
+    F::new(2, "ruleWithOperations", K::Message(&ADMISSIONREGISTRATION_V1_RULE_WITH_OPERATIONS), S::Inline),
+]);
+
+static ADMISSIONREGISTRATION_V1_PARAM_KIND: Message = Message::new("admissionregistration/v1.ParamKind", &[
+    F::new(1, "apiVersion", K::String, S::OmitEmpty),
+    F::new(2, "kind", K::String, S::OmitEmpty),
+]);
+
+static ADMISSIONREGISTRATION_V1_PARAM_REF: Message = Message::new("admissionregistration/v1.ParamRef", &[
+    F::new(1, "name", K::String, S::OmitEmpty),
+    F::new(2, "namespace", K::String, S::OmitEmpty),
+    F::new(3, "selector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(4, "parameterNotFoundAction", K::String, S::OmitEmpty),
+]);
+
+static ADMISSIONREGISTRATION_V1_RULE: Message = Message::new("admissionregistration/v1.Rule", &[
+    F::new(1, "apiGroups", K::String, S::Repeated),
+    F::new(2, "apiVersions", K::String, S::Repeated),
+    F::new(3, "resources", K::String, S::Repeated),
+    F::new(4, "scope", K::String, S::OmitEmpty),
+]);
+
+static ADMISSIONREGISTRATION_V1_RULE_WITH_OPERATIONS: Message = Message::new("admissionregistration/v1.RuleWithOperations", &[
+    F::new(1, "operations", K::String, S::Repeated),
+    F::new(2, "rule", K::Message(&ADMISSIONREGISTRATION_V1_RULE), S::Inline),
+]);
+
+static ADMISSIONREGISTRATION_V1_SERVICE_REFERENCE: Message = Message::new("admissionregistration/v1.ServiceReference", &[
+    F::new(1, "namespace", K::String, S::Single),
+    F::new(2, "name", K::String, S::Single),
+    F::new(3, "path", K::String, S::OmitEmpty),
+    F::new(4, "port", K::Int32, S::Single),
+]);
+
+static ADMISSIONREGISTRATION_V1_TYPE_CHECKING: Message = Message::new("admissionregistration/v1.TypeChecking", &[
+    F::new(1, "expressionWarnings", K::Message(&ADMISSIONREGISTRATION_V1_EXPRESSION_WARNING), S::Repeated),
+]);
+
+static ADMISSIONREGISTRATION_V1_VALIDATING_ADMISSION_POLICY: Message = Message::new("admissionregistration/v1.ValidatingAdmissionPolicy", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&ADMISSIONREGISTRATION_V1_VALIDATING_ADMISSION_POLICY_SPEC), S::Single),
+    F::new(3, "status", K::Message(&ADMISSIONREGISTRATION_V1_VALIDATING_ADMISSION_POLICY_STATUS), S::Single),
+]);
+
+static ADMISSIONREGISTRATION_V1_VALIDATING_ADMISSION_POLICY_BINDING: Message = Message::new("admissionregistration/v1.ValidatingAdmissionPolicyBinding", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&ADMISSIONREGISTRATION_V1_VALIDATING_ADMISSION_POLICY_BINDING_SPEC), S::Single),
+]);
+
+static ADMISSIONREGISTRATION_V1_VALIDATING_ADMISSION_POLICY_BINDING_SPEC: Message = Message::new("admissionregistration/v1.ValidatingAdmissionPolicyBindingSpec", &[
+    F::new(1, "policyName", K::String, S::OmitEmpty),
+    F::new(2, "paramRef", K::Message(&ADMISSIONREGISTRATION_V1_PARAM_REF), S::Single),
+    F::new(3, "matchResources", K::Message(&ADMISSIONREGISTRATION_V1_MATCH_RESOURCES), S::Single),
+    F::new(4, "validationActions", K::String, S::Repeated),
+]);
+
+static ADMISSIONREGISTRATION_V1_VALIDATING_ADMISSION_POLICY_SPEC: Message = Message::new("admissionregistration/v1.ValidatingAdmissionPolicySpec", &[
+    F::new(1, "paramKind", K::Message(&ADMISSIONREGISTRATION_V1_PARAM_KIND), S::Single),
+    F::new(2, "matchConstraints", K::Message(&ADMISSIONREGISTRATION_V1_MATCH_RESOURCES), S::Single),
+    F::new(3, "validations", K::Message(&ADMISSIONREGISTRATION_V1_VALIDATION), S::Repeated),
+    F::new(4, "failurePolicy", K::String, S::OmitEmpty),
+    F::new(5, "auditAnnotations", K::Message(&ADMISSIONREGISTRATION_V1_AUDIT_ANNOTATION), S::Repeated),
+    F::new(6, "matchConditions", K::Message(&ADMISSIONREGISTRATION_V1_MATCH_CONDITION), S::Repeated),
+    F::new(7, "variables", K::Message(&ADMISSIONREGISTRATION_V1_VARIABLE), S::Repeated),
+]);
+
+static ADMISSIONREGISTRATION_V1_VALIDATING_ADMISSION_POLICY_STATUS: Message = Message::new("admissionregistration/v1.ValidatingAdmissionPolicyStatus", &[
+    F::new(1, "observedGeneration", K::Int64, S::OmitEmpty),
+    F::new(2, "typeChecking", K::Message(&ADMISSIONREGISTRATION_V1_TYPE_CHECKING), S::Single),
+    F::new(3, "conditions", K::Message(&META_V1_CONDITION), S::Repeated),
+]);
+
+static ADMISSIONREGISTRATION_V1_VALIDATING_WEBHOOK: Message = Message::new("admissionregistration/v1.ValidatingWebhook", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "clientConfig", K::Message(&ADMISSIONREGISTRATION_V1_WEBHOOK_CLIENT_CONFIG), S::Single),
+    F::new(3, "rules", K::Message(&ADMISSIONREGISTRATION_V1_RULE_WITH_OPERATIONS), S::Repeated),
+    F::new(4, "failurePolicy", K::String, S::OmitEmpty),
+    F::new(5, "namespaceSelector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(6, "sideEffects", K::String, S::Single),
+    F::new(7, "timeoutSeconds", K::Int32, S::Single),
+    F::new(8, "admissionReviewVersions", K::String, S::Repeated),
+    F::new(9, "matchPolicy", K::String, S::OmitEmpty),
+    F::new(10, "objectSelector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(11, "matchConditions", K::Message(&ADMISSIONREGISTRATION_V1_MATCH_CONDITION), S::Repeated),
+]);
+
+static ADMISSIONREGISTRATION_V1_VALIDATING_WEBHOOK_CONFIGURATION: Message = Message::new("admissionregistration/v1.ValidatingWebhookConfiguration", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "webhooks", K::Message(&ADMISSIONREGISTRATION_V1_VALIDATING_WEBHOOK), S::Repeated),
+]);
+
+static ADMISSIONREGISTRATION_V1_VALIDATION: Message = Message::new("admissionregistration/v1.Validation", &[
+    F::new(1, "expression", K::String, S::Single),
+    F::new(2, "message", K::String, S::OmitEmpty),
+    F::new(3, "reason", K::String, S::OmitEmpty),
+    F::new(4, "messageExpression", K::String, S::OmitEmpty),
+]);
+
+static ADMISSIONREGISTRATION_V1_VARIABLE: Message = Message::new("admissionregistration/v1.Variable", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "expression", K::String, S::Single),
+]);
+
+static ADMISSIONREGISTRATION_V1_WEBHOOK_CLIENT_CONFIG: Message = Message::new("admissionregistration/v1.WebhookClientConfig", &[
+    F::new(1, "service", K::Message(&ADMISSIONREGISTRATION_V1_SERVICE_REFERENCE), S::Single),
+    F::new(2, "caBundle", K::Bytes, S::OmitEmpty),
+    F::new(3, "url", K::String, S::OmitEmpty),
+]);
 
 static APPS_V1_CONTROLLER_REVISION: Message = Message::new("apps/v1.ControllerRevision", &[
     F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
@@ -318,6 +511,101 @@ static AUTHENTICATION_V1_USER_INFO: Message = Message::new("authentication/v1.Us
     F::new(4, "extra", K::StringList, S::Map),
 ]);
 
+static AUTHORIZATION_V1_FIELD_SELECTOR_ATTRIBUTES: Message = Message::new("authorization/v1.FieldSelectorAttributes", &[
+    F::new(1, "rawSelector", K::String, S::OmitEmpty),
+    F::new(2, "requirements", K::Message(&META_V1_FIELD_SELECTOR_REQUIREMENT), S::Repeated),
+]);
+
+static AUTHORIZATION_V1_LABEL_SELECTOR_ATTRIBUTES: Message = Message::new("authorization/v1.LabelSelectorAttributes", &[
+    F::new(1, "rawSelector", K::String, S::OmitEmpty),
+    F::new(2, "requirements", K::Message(&META_V1_LABEL_SELECTOR_REQUIREMENT), S::Repeated),
+]);
+
+static AUTHORIZATION_V1_LOCAL_SUBJECT_ACCESS_REVIEW: Message = Message::new("authorization/v1.LocalSubjectAccessReview", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&AUTHORIZATION_V1_SUBJECT_ACCESS_REVIEW_SPEC), S::Single),
+    F::new(3, "status", K::Message(&AUTHORIZATION_V1_SUBJECT_ACCESS_REVIEW_STATUS), S::Single),
+]);
+
+static AUTHORIZATION_V1_NON_RESOURCE_ATTRIBUTES: Message = Message::new("authorization/v1.NonResourceAttributes", &[
+    F::new(1, "path", K::String, S::OmitEmpty),
+    F::new(2, "verb", K::String, S::OmitEmpty),
+]);
+
+static AUTHORIZATION_V1_NON_RESOURCE_RULE: Message = Message::new("authorization/v1.NonResourceRule", &[
+    F::new(1, "verbs", K::String, S::Repeated),
+    F::new(2, "nonResourceURLs", K::String, S::Repeated),
+]);
+
+static AUTHORIZATION_V1_RESOURCE_ATTRIBUTES: Message = Message::new("authorization/v1.ResourceAttributes", &[
+    F::new(1, "namespace", K::String, S::OmitEmpty),
+    F::new(2, "verb", K::String, S::OmitEmpty),
+    F::new(3, "group", K::String, S::OmitEmpty),
+    F::new(4, "version", K::String, S::OmitEmpty),
+    F::new(5, "resource", K::String, S::OmitEmpty),
+    F::new(6, "subresource", K::String, S::OmitEmpty),
+    F::new(7, "name", K::String, S::OmitEmpty),
+    F::new(8, "fieldSelector", K::Message(&AUTHORIZATION_V1_FIELD_SELECTOR_ATTRIBUTES), S::Single),
+    F::new(9, "labelSelector", K::Message(&AUTHORIZATION_V1_LABEL_SELECTOR_ATTRIBUTES), S::Single),
+]);
+
+static AUTHORIZATION_V1_RESOURCE_RULE: Message = Message::new("authorization/v1.ResourceRule", &[
+    F::new(1, "verbs", K::String, S::Repeated),
+    F::new(2, "apiGroups", K::String, S::Repeated),
+    F::new(3, "resources", K::String, S::Repeated),
+    F::new(4, "resourceNames", K::String, S::Repeated),
+]);
+
+static AUTHORIZATION_V1_SELF_SUBJECT_ACCESS_REVIEW: Message = Message::new("authorization/v1.SelfSubjectAccessReview", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&AUTHORIZATION_V1_SELF_SUBJECT_ACCESS_REVIEW_SPEC), S::Single),
+    F::new(3, "status", K::Message(&AUTHORIZATION_V1_SUBJECT_ACCESS_REVIEW_STATUS), S::Single),
+]);
+
+static AUTHORIZATION_V1_SELF_SUBJECT_ACCESS_REVIEW_SPEC: Message = Message::new("authorization/v1.SelfSubjectAccessReviewSpec", &[
+    F::new(1, "resourceAttributes", K::Message(&AUTHORIZATION_V1_RESOURCE_ATTRIBUTES), S::Single),
+    F::new(2, "nonResourceAttributes", K::Message(&AUTHORIZATION_V1_NON_RESOURCE_ATTRIBUTES), S::Single),
+]);
+
+static AUTHORIZATION_V1_SELF_SUBJECT_RULES_REVIEW: Message = Message::new("authorization/v1.SelfSubjectRulesReview", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&AUTHORIZATION_V1_SELF_SUBJECT_RULES_REVIEW_SPEC), S::Single),
+    F::new(3, "status", K::Message(&AUTHORIZATION_V1_SUBJECT_RULES_REVIEW_STATUS), S::Single),
+]);
+
+static AUTHORIZATION_V1_SELF_SUBJECT_RULES_REVIEW_SPEC: Message = Message::new("authorization/v1.SelfSubjectRulesReviewSpec", &[
+    F::new(1, "namespace", K::String, S::OmitEmpty),
+]);
+
+static AUTHORIZATION_V1_SUBJECT_ACCESS_REVIEW: Message = Message::new("authorization/v1.SubjectAccessReview", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&AUTHORIZATION_V1_SUBJECT_ACCESS_REVIEW_SPEC), S::Single),
+    F::new(3, "status", K::Message(&AUTHORIZATION_V1_SUBJECT_ACCESS_REVIEW_STATUS), S::Single),
+]);
+
+static AUTHORIZATION_V1_SUBJECT_ACCESS_REVIEW_SPEC: Message = Message::new("authorization/v1.SubjectAccessReviewSpec", &[
+    F::new(1, "resourceAttributes", K::Message(&AUTHORIZATION_V1_RESOURCE_ATTRIBUTES), S::Single),
+    F::new(2, "nonResourceAttributes", K::Message(&AUTHORIZATION_V1_NON_RESOURCE_ATTRIBUTES), S::Single),
+    F::new(3, "user", K::String, S::OmitEmpty),
+    F::new(4, "groups", K::String, S::Repeated),
+    F::new(5, "extra", K::StringList, S::Map),
+    F::new(6, "uid", K::String, S::OmitEmpty),
+]);
+
+static AUTHORIZATION_V1_SUBJECT_ACCESS_REVIEW_STATUS: Message = Message::new("authorization/v1.SubjectAccessReviewStatus", &[
+    F::new(1, "allowed", K::Bool, S::Single),
+    F::new(2, "reason", K::String, S::OmitEmpty),
+    F::new(3, "evaluationError", K::String, S::OmitEmpty),
+    F::new(4, "denied", K::Bool, S::OmitEmpty),
+]);
+
+static AUTHORIZATION_V1_SUBJECT_RULES_REVIEW_STATUS: Message = Message::new("authorization/v1.SubjectRulesReviewStatus", &[
+    F::new(1, "resourceRules", K::Message(&AUTHORIZATION_V1_RESOURCE_RULE), S::Repeated),
+    F::new(2, "nonResourceRules", K::Message(&AUTHORIZATION_V1_NON_RESOURCE_RULE), S::Repeated),
+    F::new(3, "incomplete", K::Bool, S::Single),
+    F::new(4, "evaluationError", K::String, S::OmitEmpty),
+]);
+
 static AUTOSCALING_V1_CROSS_VERSION_OBJECT_REFERENCE: Message = Message::new("autoscaling/v1.CrossVersionObjectReference", &[
     F::new(1, "kind", K::String, S::Single),
     F::new(2, "name", K::String, S::Single),
@@ -358,6 +646,151 @@ static AUTOSCALING_V1_SCALE_SPEC: Message = Message::new("autoscaling/v1.ScaleSp
 static AUTOSCALING_V1_SCALE_STATUS: Message = Message::new("autoscaling/v1.ScaleStatus", &[
     F::new(1, "replicas", K::Int32, S::Single),
     F::new(2, "selector", K::String, S::OmitEmpty),
+]);
+
+static AUTOSCALING_V2_CONTAINER_RESOURCE_METRIC_SOURCE: Message = Message::new("autoscaling/v2.ContainerResourceMetricSource", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "target", K::Message(&AUTOSCALING_V2_METRIC_TARGET), S::Single),
+    F::new(3, "container", K::String, S::Single),
+]);
+
+static AUTOSCALING_V2_CONTAINER_RESOURCE_METRIC_STATUS: Message = Message::new("autoscaling/v2.ContainerResourceMetricStatus", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "current", K::Message(&AUTOSCALING_V2_METRIC_VALUE_STATUS), S::Single),
+    F::new(3, "container", K::String, S::Single),
+]);
+
+static AUTOSCALING_V2_CROSS_VERSION_OBJECT_REFERENCE: Message = Message::new("autoscaling/v2.CrossVersionObjectReference", &[
+    F::new(1, "kind", K::String, S::Single),
+    F::new(2, "name", K::String, S::Single),
+    F::new(3, "apiVersion", K::String, S::OmitEmpty),
+]);
+
+static AUTOSCALING_V2_EXTERNAL_METRIC_SOURCE: Message = Message::new("autoscaling/v2.ExternalMetricSource", &[
+    F::new(1, "metric", K::Message(&AUTOSCALING_V2_METRIC_IDENTIFIER), S::Single),
+    F::new(2, "target", K::Message(&AUTOSCALING_V2_METRIC_TARGET), S::Single),
+]);
+
+static AUTOSCALING_V2_EXTERNAL_METRIC_STATUS: Message = Message::new("autoscaling/v2.ExternalMetricStatus", &[
+    F::new(1, "metric", K::Message(&AUTOSCALING_V2_METRIC_IDENTIFIER), S::Single),
+    F::new(2, "current", K::Message(&AUTOSCALING_V2_METRIC_VALUE_STATUS), S::Single),
+]);
+
+static AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER: Message = Message::new("autoscaling/v2.HorizontalPodAutoscaler", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER_SPEC), S::Single),
+    F::new(3, "status", K::Message(&AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER_STATUS), S::Single),
+]);
+
+static AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER_BEHAVIOR: Message = Message::new("autoscaling/v2.HorizontalPodAutoscalerBehavior", &[
+    F::new(1, "scaleUp", K::Message(&AUTOSCALING_V2_HPA_SCALING_RULES), S::Single),
+    F::new(2, "scaleDown", K::Message(&AUTOSCALING_V2_HPA_SCALING_RULES), S::Single),
+]);
+
+static AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER_CONDITION: Message = Message::new("autoscaling/v2.HorizontalPodAutoscalerCondition", &[
+    F::new(1, "type", K::String, S::Single),
+    F::new(2, "status", K::String, S::Single),
+    F::new(3, "lastTransitionTime", K::Time, S::Single),
+    F::new(4, "reason", K::String, S::OmitEmpty),
+    F::new(5, "message", K::String, S::OmitEmpty),
+]);
+
+static AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER_SPEC: Message = Message::new("autoscaling/v2.HorizontalPodAutoscalerSpec", &[
+    F::new(1, "scaleTargetRef", K::Message(&AUTOSCALING_V2_CROSS_VERSION_OBJECT_REFERENCE), S::Single),
+    F::new(2, "minReplicas", K::Int32, S::Single),
+    F::new(3, "maxReplicas", K::Int32, S::Single),
+    F::new(4, "metrics", K::Message(&AUTOSCALING_V2_METRIC_SPEC), S::Repeated),
+    F::new(5, "behavior", K::Message(&AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER_BEHAVIOR), S::Single),
+]);
+
+static AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER_STATUS: Message = Message::new("autoscaling/v2.HorizontalPodAutoscalerStatus", &[
+    F::new(1, "observedGeneration", K::Int64, S::Single),
+    F::new(2, "lastScaleTime", K::Time, S::Single),
+    F::new(3, "currentReplicas", K::Int32, S::OmitEmpty),
+    F::new(4, "desiredReplicas", K::Int32, S::Single),
+    F::new(5, "currentMetrics", K::Message(&AUTOSCALING_V2_METRIC_STATUS), S::Repeated),
+    F::new(6, "conditions", K::Message(&AUTOSCALING_V2_HORIZONTAL_POD_AUTOSCALER_CONDITION), S::Repeated),
+]);
+
+static AUTOSCALING_V2_HPA_SCALING_POLICY: Message = Message::new("autoscaling/v2.HPAScalingPolicy", &[
+    F::new(1, "type", K::String, S::Single),
+    F::new(2, "value", K::Int32, S::Single),
+    F::new(3, "periodSeconds", K::Int32, S::Single),
+]);
+
+static AUTOSCALING_V2_HPA_SCALING_RULES: Message = Message::new("autoscaling/v2.HPAScalingRules", &[
+    F::new(1, "selectPolicy", K::String, S::OmitEmpty),
+    F::new(2, "policies", K::Message(&AUTOSCALING_V2_HPA_SCALING_POLICY), S::Repeated),
+    F::new(3, "stabilizationWindowSeconds", K::Int32, S::Single),
+    F::new(4, "tolerance", K::Quantity, S::Single),
+]);
+
+static AUTOSCALING_V2_METRIC_IDENTIFIER: Message = Message::new("autoscaling/v2.MetricIdentifier", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "selector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+]);
+
+static AUTOSCALING_V2_METRIC_SPEC: Message = Message::new("autoscaling/v2.MetricSpec", &[
+    F::new(1, "type", K::String, S::Single),
+    F::new(2, "object", K::Message(&AUTOSCALING_V2_OBJECT_METRIC_SOURCE), S::Single),
+    F::new(3, "pods", K::Message(&AUTOSCALING_V2_PODS_METRIC_SOURCE), S::Single),
+    F::new(4, "resource", K::Message(&AUTOSCALING_V2_RESOURCE_METRIC_SOURCE), S::Single),
+    F::new(5, "external", K::Message(&AUTOSCALING_V2_EXTERNAL_METRIC_SOURCE), S::Single),
+    F::new(7, "containerResource", K::Message(&AUTOSCALING_V2_CONTAINER_RESOURCE_METRIC_SOURCE), S::Single),
+]);
+
+static AUTOSCALING_V2_METRIC_STATUS: Message = Message::new("autoscaling/v2.MetricStatus", &[
+    F::new(1, "type", K::String, S::Single),
+    F::new(2, "object", K::Message(&AUTOSCALING_V2_OBJECT_METRIC_STATUS), S::Single),
+    F::new(3, "pods", K::Message(&AUTOSCALING_V2_PODS_METRIC_STATUS), S::Single),
+    F::new(4, "resource", K::Message(&AUTOSCALING_V2_RESOURCE_METRIC_STATUS), S::Single),
+    F::new(5, "external", K::Message(&AUTOSCALING_V2_EXTERNAL_METRIC_STATUS), S::Single),
+    F::new(7, "containerResource", K::Message(&AUTOSCALING_V2_CONTAINER_RESOURCE_METRIC_STATUS), S::Single),
+]);
+
+static AUTOSCALING_V2_METRIC_TARGET: Message = Message::new("autoscaling/v2.MetricTarget", &[
+    F::new(1, "type", K::String, S::Single),
+    F::new(2, "value", K::Quantity, S::Single),
+    F::new(3, "averageValue", K::Quantity, S::Single),
+    F::new(4, "averageUtilization", K::Int32, S::Single),
+]);
+
+static AUTOSCALING_V2_METRIC_VALUE_STATUS: Message = Message::new("autoscaling/v2.MetricValueStatus", &[
+    F::new(1, "value", K::Quantity, S::Single),
+    F::new(2, "averageValue", K::Quantity, S::Single),
+    F::new(3, "averageUtilization", K::Int32, S::Single),
+]);
+
+static AUTOSCALING_V2_OBJECT_METRIC_SOURCE: Message = Message::new("autoscaling/v2.ObjectMetricSource", &[
+    F::new(1, "describedObject", K::Message(&AUTOSCALING_V2_CROSS_VERSION_OBJECT_REFERENCE), S::Single),
+    F::new(2, "target", K::Message(&AUTOSCALING_V2_METRIC_TARGET), S::Single),
+    F::new(3, "metric", K::Message(&AUTOSCALING_V2_METRIC_IDENTIFIER), S::Single),
+]);
+
+static AUTOSCALING_V2_OBJECT_METRIC_STATUS: Message = Message::new("autoscaling/v2.ObjectMetricStatus", &[
+    F::new(1, "metric", K::Message(&AUTOSCALING_V2_METRIC_IDENTIFIER), S::Single),
+    F::new(2, "current", K::Message(&AUTOSCALING_V2_METRIC_VALUE_STATUS), S::Single),
+    F::new(3, "describedObject", K::Message(&AUTOSCALING_V2_CROSS_VERSION_OBJECT_REFERENCE), S::Single),
+]);
+
+static AUTOSCALING_V2_PODS_METRIC_SOURCE: Message = Message::new("autoscaling/v2.PodsMetricSource", &[
+    F::new(1, "metric", K::Message(&AUTOSCALING_V2_METRIC_IDENTIFIER), S::Single),
+    F::new(2, "target", K::Message(&AUTOSCALING_V2_METRIC_TARGET), S::Single),
+]);
+
+static AUTOSCALING_V2_PODS_METRIC_STATUS: Message = Message::new("autoscaling/v2.PodsMetricStatus", &[
+    F::new(1, "metric", K::Message(&AUTOSCALING_V2_METRIC_IDENTIFIER), S::Single),
+    F::new(2, "current", K::Message(&AUTOSCALING_V2_METRIC_VALUE_STATUS), S::Single),
+]);
+
+static AUTOSCALING_V2_RESOURCE_METRIC_SOURCE: Message = Message::new("autoscaling/v2.ResourceMetricSource", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "target", K::Message(&AUTOSCALING_V2_METRIC_TARGET), S::Single),
+]);
+
+static AUTOSCALING_V2_RESOURCE_METRIC_STATUS: Message = Message::new("autoscaling/v2.ResourceMetricStatus", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "current", K::Message(&AUTOSCALING_V2_METRIC_VALUE_STATUS), S::Single),
 ]);
 
 static BATCH_V1_CRON_JOB: Message = Message::new("batch/v1.CronJob", &[
@@ -469,6 +902,37 @@ static BATCH_V1_SUCCESS_POLICY_RULE: Message = Message::new("batch/v1.SuccessPol
 static BATCH_V1_UNCOUNTED_TERMINATED_PODS: Message = Message::new("batch/v1.UncountedTerminatedPods", &[
     F::new(1, "succeeded", K::String, S::Repeated),
     F::new(2, "failed", K::String, S::Repeated),
+]);
+
+static CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST: Message = Message::new("certificates/v1.CertificateSigningRequest", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_SPEC), S::Single),
+    F::new(3, "status", K::Message(&CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_STATUS), S::Single),
+]);
+
+static CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_CONDITION: Message = Message::new("certificates/v1.CertificateSigningRequestCondition", &[
+    F::new(1, "type", K::String, S::Single),
+    F::new(2, "reason", K::String, S::OmitEmpty),
+    F::new(3, "message", K::String, S::OmitEmpty),
+    F::new(4, "lastUpdateTime", K::Time, S::Single),
+    F::new(5, "lastTransitionTime", K::Time, S::Single),
+    F::new(6, "status", K::String, S::Single),
+]);
+
+static CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_SPEC: Message = Message::new("certificates/v1.CertificateSigningRequestSpec", &[
+    F::new(1, "request", K::Bytes, S::Single),
+    F::new(2, "username", K::String, S::OmitEmpty),
+    F::new(3, "uid", K::String, S::OmitEmpty),
+    F::new(4, "groups", K::String, S::Repeated),
+    F::new(5, "usages", K::String, S::Repeated),
+    F::new(6, "extra", K::StringList, S::Map),
+    F::new(7, "signerName", K::String, S::Single),
+    F::new(8, "expirationSeconds", K::Int32, S::Single),
+]);
+
+static CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_STATUS: Message = Message::new("certificates/v1.CertificateSigningRequestStatus", &[
+    F::new(1, "conditions", K::Message(&CERTIFICATES_V1_CERTIFICATE_SIGNING_REQUEST_CONDITION), S::Repeated),
+    F::new(2, "certificate", K::Bytes, S::OmitEmpty),
 ]);
 
 static COORDINATION_V1_LEASE: Message = Message::new("coordination/v1.Lease", &[
@@ -1846,6 +2310,15 @@ static CORE_V1_TOLERATION: Message = Message::new("core/v1.Toleration", &[
     F::new(5, "tolerationSeconds", K::Int64, S::Single),
 ]);
 
+static CORE_V1_TOPOLOGY_SELECTOR_LABEL_REQUIREMENT: Message = Message::new("core/v1.TopologySelectorLabelRequirement", &[
+    F::new(1, "key", K::String, S::Single),
+    F::new(2, "values", K::String, S::Repeated),
+]);
+
+static CORE_V1_TOPOLOGY_SELECTOR_TERM: Message = Message::new("core/v1.TopologySelectorTerm", &[
+    F::new(1, "matchLabelExpressions", K::Message(&CORE_V1_TOPOLOGY_SELECTOR_LABEL_REQUIREMENT), S::Repeated),
+]);
+
 static CORE_V1_TOPOLOGY_SPREAD_CONSTRAINT: Message = Message::new("core/v1.TopologySpreadConstraint", &[
     F::new(1, "maxSkew", K::Int32, S::Single),
     F::new(2, "topologyKey", K::String, S::Single),
@@ -2010,6 +2483,300 @@ static DISCOVERY_V1_FOR_ZONE: Message = Message::new("discovery/v1.ForZone", &[
     F::new(1, "name", K::String, S::Single),
 ]);
 
+static FLOWCONTROL_V1_EXEMPT_PRIORITY_LEVEL_CONFIGURATION: Message = Message::new("flowcontrol/v1.ExemptPriorityLevelConfiguration", &[
+    F::new(1, "nominalConcurrencyShares", K::Int32, S::Single),
+    F::new(2, "lendablePercent", K::Int32, S::Single),
+]);
+
+static FLOWCONTROL_V1_FLOW_DISTINGUISHER_METHOD: Message = Message::new("flowcontrol/v1.FlowDistinguisherMethod", &[
+    F::new(1, "type", K::String, S::Single),
+]);
+
+static FLOWCONTROL_V1_FLOW_SCHEMA: Message = Message::new("flowcontrol/v1.FlowSchema", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&FLOWCONTROL_V1_FLOW_SCHEMA_SPEC), S::Single),
+    F::new(3, "status", K::Message(&FLOWCONTROL_V1_FLOW_SCHEMA_STATUS), S::Single),
+]);
+
+static FLOWCONTROL_V1_FLOW_SCHEMA_CONDITION: Message = Message::new("flowcontrol/v1.FlowSchemaCondition", &[
+    F::new(1, "type", K::String, S::OmitEmpty),
+    F::new(2, "status", K::String, S::OmitEmpty),
+    F::new(3, "lastTransitionTime", K::Time, S::Single),
+    F::new(4, "reason", K::String, S::OmitEmpty),
+    F::new(5, "message", K::String, S::OmitEmpty),
+]);
+
+static FLOWCONTROL_V1_FLOW_SCHEMA_SPEC: Message = Message::new("flowcontrol/v1.FlowSchemaSpec", &[
+    F::new(1, "priorityLevelConfiguration", K::Message(&FLOWCONTROL_V1_PRIORITY_LEVEL_CONFIGURATION_REFERENCE), S::Single),
+    F::new(2, "matchingPrecedence", K::Int32, S::OmitEmpty),
+    F::new(3, "distinguisherMethod", K::Message(&FLOWCONTROL_V1_FLOW_DISTINGUISHER_METHOD), S::Single),
+    F::new(4, "rules", K::Message(&FLOWCONTROL_V1_POLICY_RULES_WITH_SUBJECTS), S::Repeated),
+]);
+
+static FLOWCONTROL_V1_FLOW_SCHEMA_STATUS: Message = Message::new("flowcontrol/v1.FlowSchemaStatus", &[
+    F::new(1, "conditions", K::Message(&FLOWCONTROL_V1_FLOW_SCHEMA_CONDITION), S::Repeated),
+]);
+
+static FLOWCONTROL_V1_GROUP_SUBJECT: Message = Message::new("flowcontrol/v1.GroupSubject", &[
+    F::new(1, "name", K::String, S::Single),
+]);
+
+static FLOWCONTROL_V1_LIMIT_RESPONSE: Message = Message::new("flowcontrol/v1.LimitResponse", &[
+    F::new(1, "type", K::String, S::Single),
+    F::new(2, "queuing", K::Message(&FLOWCONTROL_V1_QUEUING_CONFIGURATION), S::Single),
+]);
+
+static FLOWCONTROL_V1_LIMITED_PRIORITY_LEVEL_CONFIGURATION: Message = Message::new("flowcontrol/v1.LimitedPriorityLevelConfiguration", &[
+    F::new(1, "nominalConcurrencyShares", K::Int32, S::Single),
+    F::new(2, "limitResponse", K::Message(&FLOWCONTROL_V1_LIMIT_RESPONSE), S::Single),
+    F::new(3, "lendablePercent", K::Int32, S::Single),
+    F::new(4, "borrowingLimitPercent", K::Int32, S::Single),
+]);
+
+static FLOWCONTROL_V1_NON_RESOURCE_POLICY_RULE: Message = Message::new("flowcontrol/v1.NonResourcePolicyRule", &[
+    F::new(1, "verbs", K::String, S::Repeated),
+    F::new(6, "nonResourceURLs", K::String, S::Repeated),
+]);
+
+static FLOWCONTROL_V1_POLICY_RULES_WITH_SUBJECTS: Message = Message::new("flowcontrol/v1.PolicyRulesWithSubjects", &[
+    F::new(1, "subjects", K::Message(&FLOWCONTROL_V1_SUBJECT), S::Repeated),
+    F::new(2, "resourceRules", K::Message(&FLOWCONTROL_V1_RESOURCE_POLICY_RULE), S::Repeated),
+    F::new(3, "nonResourceRules", K::Message(&FLOWCONTROL_V1_NON_RESOURCE_POLICY_RULE), S::Repeated),
+]);
+
+static FLOWCONTROL_V1_PRIORITY_LEVEL_CONFIGURATION: Message = Message::new("flowcontrol/v1.PriorityLevelConfiguration", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&FLOWCONTROL_V1_PRIORITY_LEVEL_CONFIGURATION_SPEC), S::Single),
+    F::new(3, "status", K::Message(&FLOWCONTROL_V1_PRIORITY_LEVEL_CONFIGURATION_STATUS), S::Single),
+]);
+
+static FLOWCONTROL_V1_PRIORITY_LEVEL_CONFIGURATION_CONDITION: Message = Message::new("flowcontrol/v1.PriorityLevelConfigurationCondition", &[
+    F::new(1, "type", K::String, S::OmitEmpty),
+    F::new(2, "status", K::String, S::OmitEmpty),
+    F::new(3, "lastTransitionTime", K::Time, S::Single),
+    F::new(4, "reason", K::String, S::OmitEmpty),
+    F::new(5, "message", K::String, S::OmitEmpty),
+]);
+
+static FLOWCONTROL_V1_PRIORITY_LEVEL_CONFIGURATION_REFERENCE: Message = Message::new("flowcontrol/v1.PriorityLevelConfigurationReference", &[
+    F::new(1, "name", K::String, S::Single),
+]);
+
+static FLOWCONTROL_V1_PRIORITY_LEVEL_CONFIGURATION_SPEC: Message = Message::new("flowcontrol/v1.PriorityLevelConfigurationSpec", &[
+    F::new(1, "type", K::String, S::Single),
+    F::new(2, "limited", K::Message(&FLOWCONTROL_V1_LIMITED_PRIORITY_LEVEL_CONFIGURATION), S::Single),
+    F::new(3, "exempt", K::Message(&FLOWCONTROL_V1_EXEMPT_PRIORITY_LEVEL_CONFIGURATION), S::Single),
+]);
+
+static FLOWCONTROL_V1_PRIORITY_LEVEL_CONFIGURATION_STATUS: Message = Message::new("flowcontrol/v1.PriorityLevelConfigurationStatus", &[
+    F::new(1, "conditions", K::Message(&FLOWCONTROL_V1_PRIORITY_LEVEL_CONFIGURATION_CONDITION), S::Repeated),
+]);
+
+static FLOWCONTROL_V1_QUEUING_CONFIGURATION: Message = Message::new("flowcontrol/v1.QueuingConfiguration", &[
+    F::new(1, "queues", K::Int32, S::OmitEmpty),
+    F::new(2, "handSize", K::Int32, S::OmitEmpty),
+    F::new(3, "queueLengthLimit", K::Int32, S::OmitEmpty),
+]);
+
+static FLOWCONTROL_V1_RESOURCE_POLICY_RULE: Message = Message::new("flowcontrol/v1.ResourcePolicyRule", &[
+    F::new(1, "verbs", K::String, S::Repeated),
+    F::new(2, "apiGroups", K::String, S::Repeated),
+    F::new(3, "resources", K::String, S::Repeated),
+    F::new(4, "clusterScope", K::Bool, S::OmitEmpty),
+    F::new(5, "namespaces", K::String, S::Repeated),
+]);
+
+static FLOWCONTROL_V1_SERVICE_ACCOUNT_SUBJECT: Message = Message::new("flowcontrol/v1.ServiceAccountSubject", &[
+    F::new(1, "namespace", K::String, S::Single),
+    F::new(2, "name", K::String, S::Single),
+]);
+
+static FLOWCONTROL_V1_SUBJECT: Message = Message::new("flowcontrol/v1.Subject", &[
+    F::new(1, "kind", K::String, S::Single),
+    F::new(2, "user", K::Message(&FLOWCONTROL_V1_USER_SUBJECT), S::Single),
+    F::new(3, "group", K::Message(&FLOWCONTROL_V1_GROUP_SUBJECT), S::Single),
+    F::new(4, "serviceAccount", K::Message(&FLOWCONTROL_V1_SERVICE_ACCOUNT_SUBJECT), S::Single),
+]);
+
+static FLOWCONTROL_V1_USER_SUBJECT: Message = Message::new("flowcontrol/v1.UserSubject", &[
+    F::new(1, "name", K::String, S::Single),
+]);
+
+static NETWORKING_V1_HTTP_INGRESS_PATH: Message = Message::new("networking/v1.HTTPIngressPath", &[
+    F::new(1, "path", K::String, S::OmitEmpty),
+    F::new(2, "backend", K::Message(&NETWORKING_V1_INGRESS_BACKEND), S::Single),
+    F::new(3, "pathType", K::String, S::Single),
+]);
+
+static NETWORKING_V1_HTTP_INGRESS_RULE_VALUE: Message = Message::new("networking/v1.HTTPIngressRuleValue", &[
+    F::new(1, "paths", K::Message(&NETWORKING_V1_HTTP_INGRESS_PATH), S::Repeated),
+]);
+
+static NETWORKING_V1_IP_ADDRESS: Message = Message::new("networking/v1.IPAddress", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&NETWORKING_V1_IP_ADDRESS_SPEC), S::Single),
+]);
+
+static NETWORKING_V1_IP_ADDRESS_SPEC: Message = Message::new("networking/v1.IPAddressSpec", &[
+    F::new(1, "parentRef", K::Message(&NETWORKING_V1_PARENT_REFERENCE), S::Single),
+]);
+
+static NETWORKING_V1_INGRESS: Message = Message::new("networking/v1.Ingress", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&NETWORKING_V1_INGRESS_SPEC), S::Single),
+    F::new(3, "status", K::Message(&NETWORKING_V1_INGRESS_STATUS), S::Single),
+]);
+
+static NETWORKING_V1_INGRESS_BACKEND: Message = Message::new("networking/v1.IngressBackend", &[
+    F::new(3, "resource", K::Message(&CORE_V1_TYPED_LOCAL_OBJECT_REFERENCE), S::Single),
+    F::new(4, "service", K::Message(&NETWORKING_V1_INGRESS_SERVICE_BACKEND), S::Single),
+]);
+
+static NETWORKING_V1_INGRESS_CLASS: Message = Message::new("networking/v1.IngressClass", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&NETWORKING_V1_INGRESS_CLASS_SPEC), S::Single),
+]);
+
+static NETWORKING_V1_INGRESS_CLASS_PARAMETERS_REFERENCE: Message = Message::new("networking/v1.IngressClassParametersReference", &[
+    F::new(1, "apiGroup", K::String, S::OmitEmpty),
+    F::new(2, "kind", K::String, S::Single),
+    F::new(3, "name", K::String, S::Single),
+    F::new(4, "scope", K::String, S::OmitEmpty),
+    F::new(5, "namespace", K::String, S::OmitEmpty),
+]);
+
+static NETWORKING_V1_INGRESS_CLASS_SPEC: Message = Message::new("networking/v1.IngressClassSpec", &[
+    F::new(1, "controller", K::String, S::OmitEmpty),
+    F::new(2, "parameters", K::Message(&NETWORKING_V1_INGRESS_CLASS_PARAMETERS_REFERENCE), S::Single),
+]);
+
+static NETWORKING_V1_INGRESS_LOAD_BALANCER_INGRESS: Message = Message::new("networking/v1.IngressLoadBalancerIngress", &[
+    F::new(1, "ip", K::String, S::OmitEmpty),
+    F::new(2, "hostname", K::String, S::OmitEmpty),
+    F::new(4, "ports", K::Message(&NETWORKING_V1_INGRESS_PORT_STATUS), S::Repeated),
+]);
+
+static NETWORKING_V1_INGRESS_LOAD_BALANCER_STATUS: Message = Message::new("networking/v1.IngressLoadBalancerStatus", &[
+    F::new(1, "ingress", K::Message(&NETWORKING_V1_INGRESS_LOAD_BALANCER_INGRESS), S::Repeated),
+]);
+
+static NETWORKING_V1_INGRESS_PORT_STATUS: Message = Message::new("networking/v1.IngressPortStatus", &[
+    F::new(1, "port", K::Int32, S::Single),
+    F::new(2, "protocol", K::String, S::Single),
+    F::new(3, "error", K::String, S::OmitEmpty),
+]);
+
+static NETWORKING_V1_INGRESS_RULE: Message = Message::new("networking/v1.IngressRule", &[
+    F::new(1, "host", K::String, S::OmitEmpty),
+    F::new(2, "ingressRuleValue", K::Message(&NETWORKING_V1_INGRESS_RULE_VALUE), S::Inline),
+]);
+
+static NETWORKING_V1_INGRESS_RULE_VALUE: Message = Message::new("networking/v1.IngressRuleValue", &[
+    F::new(1, "http", K::Message(&NETWORKING_V1_HTTP_INGRESS_RULE_VALUE), S::Single),
+]);
+
+static NETWORKING_V1_INGRESS_SERVICE_BACKEND: Message = Message::new("networking/v1.IngressServiceBackend", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "port", K::Message(&NETWORKING_V1_SERVICE_BACKEND_PORT), S::Single),
+]);
+
+static NETWORKING_V1_INGRESS_SPEC: Message = Message::new("networking/v1.IngressSpec", &[
+    F::new(1, "defaultBackend", K::Message(&NETWORKING_V1_INGRESS_BACKEND), S::Single),
+    F::new(2, "tls", K::Message(&NETWORKING_V1_INGRESS_TLS), S::Repeated),
+    F::new(3, "rules", K::Message(&NETWORKING_V1_INGRESS_RULE), S::Repeated),
+    F::new(4, "ingressClassName", K::String, S::OmitEmpty),
+]);
+
+static NETWORKING_V1_INGRESS_STATUS: Message = Message::new("networking/v1.IngressStatus", &[
+    F::new(1, "loadBalancer", K::Message(&NETWORKING_V1_INGRESS_LOAD_BALANCER_STATUS), S::Single),
+]);
+
+static NETWORKING_V1_INGRESS_TLS: Message = Message::new("networking/v1.IngressTLS", &[
+    F::new(1, "hosts", K::String, S::Repeated),
+    F::new(2, "secretName", K::String, S::OmitEmpty),
+]);
+
+static NETWORKING_V1_IP_BLOCK: Message = Message::new("networking/v1.IPBlock", &[
+    F::new(1, "cidr", K::String, S::Single),
+    F::new(2, "except", K::String, S::Repeated),
+]);
+
+static NETWORKING_V1_NETWORK_POLICY: Message = Message::new("networking/v1.NetworkPolicy", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&NETWORKING_V1_NETWORK_POLICY_SPEC), S::Single),
+]);
+
+static NETWORKING_V1_NETWORK_POLICY_EGRESS_RULE: Message = Message::new("networking/v1.NetworkPolicyEgressRule", &[
+    F::new(1, "ports", K::Message(&NETWORKING_V1_NETWORK_POLICY_PORT), S::Repeated),
+    F::new(2, "to", K::Message(&NETWORKING_V1_NETWORK_POLICY_PEER), S::Repeated),
+]);
+
+static NETWORKING_V1_NETWORK_POLICY_INGRESS_RULE: Message = Message::new("networking/v1.NetworkPolicyIngressRule", &[
+    F::new(1, "ports", K::Message(&NETWORKING_V1_NETWORK_POLICY_PORT), S::Repeated),
+    F::new(2, "from", K::Message(&NETWORKING_V1_NETWORK_POLICY_PEER), S::Repeated),
+]);
+
+static NETWORKING_V1_NETWORK_POLICY_PEER: Message = Message::new("networking/v1.NetworkPolicyPeer", &[
+    F::new(1, "podSelector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(2, "namespaceSelector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(3, "ipBlock", K::Message(&NETWORKING_V1_IP_BLOCK), S::Single),
+]);
+
+static NETWORKING_V1_NETWORK_POLICY_PORT: Message = Message::new("networking/v1.NetworkPolicyPort", &[
+    F::new(1, "protocol", K::String, S::OmitEmpty),
+    F::new(2, "port", K::IntOrString, S::Single),
+    F::new(3, "endPort", K::Int32, S::Single),
+]);
+
+static NETWORKING_V1_NETWORK_POLICY_SPEC: Message = Message::new("networking/v1.NetworkPolicySpec", &[
+    F::new(1, "podSelector", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(2, "ingress", K::Message(&NETWORKING_V1_NETWORK_POLICY_INGRESS_RULE), S::Repeated),
+    F::new(3, "egress", K::Message(&NETWORKING_V1_NETWORK_POLICY_EGRESS_RULE), S::Repeated),
+    F::new(4, "policyTypes", K::String, S::Repeated),
+]);
+
+static NETWORKING_V1_PARENT_REFERENCE: Message = Message::new("networking/v1.ParentReference", &[
+    F::new(1, "group", K::String, S::OmitEmpty),
+    F::new(2, "resource", K::String, S::Single),
+    F::new(3, "namespace", K::String, S::OmitEmpty),
+    F::new(4, "name", K::String, S::Single),
+]);
+
+static NETWORKING_V1_SERVICE_BACKEND_PORT: Message = Message::new("networking/v1.ServiceBackendPort", &[
+    F::new(1, "name", K::String, S::OmitEmpty),
+    F::new(2, "number", K::Int32, S::OmitEmpty),
+]);
+
+static NETWORKING_V1_SERVICE_CIDR: Message = Message::new("networking/v1.ServiceCIDR", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&NETWORKING_V1_SERVICE_CIDR_SPEC), S::Single),
+    F::new(3, "status", K::Message(&NETWORKING_V1_SERVICE_CIDR_STATUS), S::Single),
+]);
+
+static NETWORKING_V1_SERVICE_CIDR_SPEC: Message = Message::new("networking/v1.ServiceCIDRSpec", &[
+    F::new(1, "cidrs", K::String, S::Repeated),
+]);
+
+static NETWORKING_V1_SERVICE_CIDR_STATUS: Message = Message::new("networking/v1.ServiceCIDRStatus", &[
+    F::new(1, "conditions", K::Message(&META_V1_CONDITION), S::Repeated),
+]);
+
+static NODE_V1_OVERHEAD: Message = Message::new("node/v1.Overhead", &[
+    F::new(1, "podFixed", K::Quantity, S::Map),
+]);
+
+static NODE_V1_RUNTIME_CLASS: Message = Message::new("node/v1.RuntimeClass", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "handler", K::String, S::Single),
+    F::new(3, "overhead", K::Message(&NODE_V1_OVERHEAD), S::Single),
+    F::new(4, "scheduling", K::Message(&NODE_V1_SCHEDULING), S::Single),
+]);
+
+static NODE_V1_SCHEDULING: Message = Message::new("node/v1.Scheduling", &[
+    F::new(1, "nodeSelector", K::String, S::Map),
+    F::new(2, "tolerations", K::Message(&CORE_V1_TOLERATION), S::Repeated),
+]);
+
 static POLICY_V1_EVICTION: Message = Message::new("policy/v1.Eviction", &[
     F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
     F::new(2, "deleteOptions", K::Message(&META_V1_DELETE_OPTIONS), S::Single),
@@ -2036,6 +2803,153 @@ static POLICY_V1_POD_DISRUPTION_BUDGET_STATUS: Message = Message::new("policy/v1
     F::new(5, "desiredHealthy", K::Int32, S::Single),
     F::new(6, "expectedPods", K::Int32, S::Single),
     F::new(7, "conditions", K::Message(&META_V1_CONDITION), S::Repeated),
+]);
+
+static RBAC_V1_AGGREGATION_RULE: Message = Message::new("rbac/v1.AggregationRule", &[
+    F::new(1, "clusterRoleSelectors", K::Message(&META_V1_LABEL_SELECTOR), S::Repeated),
+]);
+
+static RBAC_V1_CLUSTER_ROLE: Message = Message::new("rbac/v1.ClusterRole", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "rules", K::Message(&RBAC_V1_POLICY_RULE), S::Repeated),
+    F::new(3, "aggregationRule", K::Message(&RBAC_V1_AGGREGATION_RULE), S::Single),
+]);
+
+static RBAC_V1_CLUSTER_ROLE_BINDING: Message = Message::new("rbac/v1.ClusterRoleBinding", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "subjects", K::Message(&RBAC_V1_SUBJECT), S::Repeated),
+    F::new(3, "roleRef", K::Message(&RBAC_V1_ROLE_REF), S::Single),
+]);
+
+static RBAC_V1_POLICY_RULE: Message = Message::new("rbac/v1.PolicyRule", &[
+    F::new(1, "verbs", K::String, S::Repeated),
+    F::new(2, "apiGroups", K::String, S::Repeated),
+    F::new(3, "resources", K::String, S::Repeated),
+    F::new(4, "resourceNames", K::String, S::Repeated),
+    F::new(5, "nonResourceURLs", K::String, S::Repeated),
+]);
+
+static RBAC_V1_ROLE: Message = Message::new("rbac/v1.Role", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "rules", K::Message(&RBAC_V1_POLICY_RULE), S::Repeated),
+]);
+
+static RBAC_V1_ROLE_BINDING: Message = Message::new("rbac/v1.RoleBinding", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "subjects", K::Message(&RBAC_V1_SUBJECT), S::Repeated),
+    F::new(3, "roleRef", K::Message(&RBAC_V1_ROLE_REF), S::Single),
+]);
+
+static RBAC_V1_ROLE_REF: Message = Message::new("rbac/v1.RoleRef", &[
+    F::new(1, "apiGroup", K::String, S::Single),
+    F::new(2, "kind", K::String, S::Single),
+    F::new(3, "name", K::String, S::Single),
+]);
+
+static RBAC_V1_SUBJECT: Message = Message::new("rbac/v1.Subject", &[
+    F::new(1, "kind", K::String, S::Single),
+    F::new(2, "apiGroup", K::String, S::OmitEmpty),
+    F::new(3, "name", K::String, S::Single),
+    F::new(4, "namespace", K::String, S::OmitEmpty),
+]);
+
+static SCHEDULING_V1_PRIORITY_CLASS: Message = Message::new("scheduling/v1.PriorityClass", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "value", K::Int32, S::Single),
+    F::new(3, "globalDefault", K::Bool, S::OmitEmpty),
+    F::new(4, "description", K::String, S::OmitEmpty),
+    F::new(5, "preemptionPolicy", K::String, S::Single),
+]);
+
+static STORAGE_V1_CSI_DRIVER: Message = Message::new("storage/v1.CSIDriver", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&STORAGE_V1_CSI_DRIVER_SPEC), S::Single),
+]);
+
+static STORAGE_V1_CSI_DRIVER_SPEC: Message = Message::new("storage/v1.CSIDriverSpec", &[
+    F::new(1, "attachRequired", K::Bool, S::Single),
+    F::new(2, "podInfoOnMount", K::Bool, S::Single),
+    F::new(3, "volumeLifecycleModes", K::String, S::Repeated),
+    F::new(4, "storageCapacity", K::Bool, S::Single),
+    F::new(5, "fsGroupPolicy", K::String, S::Single),
+    F::new(6, "tokenRequests", K::Message(&STORAGE_V1_TOKEN_REQUEST), S::Repeated),
+    F::new(7, "requiresRepublish", K::Bool, S::Single),
+    F::new(8, "seLinuxMount", K::Bool, S::Single),
+    F::new(9, "nodeAllocatableUpdatePeriodSeconds", K::Int64, S::Single),
+]);
+
+static STORAGE_V1_CSI_NODE: Message = Message::new("storage/v1.CSINode", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&STORAGE_V1_CSI_NODE_SPEC), S::Single),
+]);
+
+static STORAGE_V1_CSI_NODE_DRIVER: Message = Message::new("storage/v1.CSINodeDriver", &[
+    F::new(1, "name", K::String, S::Single),
+    F::new(2, "nodeID", K::String, S::Single),
+    F::new(3, "topologyKeys", K::String, S::Repeated),
+    F::new(4, "allocatable", K::Message(&STORAGE_V1_VOLUME_NODE_RESOURCES), S::Single),
+]);
+
+static STORAGE_V1_CSI_NODE_SPEC: Message = Message::new("storage/v1.CSINodeSpec", &[
+    F::new(1, "drivers", K::Message(&STORAGE_V1_CSI_NODE_DRIVER), S::Repeated),
+]);
+
+static STORAGE_V1_CSI_STORAGE_CAPACITY: Message = Message::new("storage/v1.CSIStorageCapacity", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "nodeTopology", K::Message(&META_V1_LABEL_SELECTOR), S::Single),
+    F::new(3, "storageClassName", K::String, S::Single),
+    F::new(4, "capacity", K::Quantity, S::Single),
+    F::new(5, "maximumVolumeSize", K::Quantity, S::Single),
+]);
+
+static STORAGE_V1_STORAGE_CLASS: Message = Message::new("storage/v1.StorageClass", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "provisioner", K::String, S::Single),
+    F::new(3, "parameters", K::String, S::Map),
+    F::new(4, "reclaimPolicy", K::String, S::OmitEmpty),
+    F::new(5, "mountOptions", K::String, S::Repeated),
+    F::new(6, "allowVolumeExpansion", K::Bool, S::Single),
+    F::new(7, "volumeBindingMode", K::String, S::OmitEmpty),
+    F::new(8, "allowedTopologies", K::Message(&CORE_V1_TOPOLOGY_SELECTOR_TERM), S::Repeated),
+]);
+
+static STORAGE_V1_TOKEN_REQUEST: Message = Message::new("storage/v1.TokenRequest", &[
+    F::new(1, "audience", K::String, S::Single),
+    F::new(2, "expirationSeconds", K::Int64, S::OmitEmpty),
+]);
+
+static STORAGE_V1_VOLUME_ATTACHMENT: Message = Message::new("storage/v1.VolumeAttachment", &[
+    F::new(1, "metadata", K::Message(&META_V1_OBJECT_META), S::Single),
+    F::new(2, "spec", K::Message(&STORAGE_V1_VOLUME_ATTACHMENT_SPEC), S::Single),
+    F::new(3, "status", K::Message(&STORAGE_V1_VOLUME_ATTACHMENT_STATUS), S::Single),
+]);
+
+static STORAGE_V1_VOLUME_ATTACHMENT_SOURCE: Message = Message::new("storage/v1.VolumeAttachmentSource", &[
+    F::new(1, "persistentVolumeName", K::String, S::OmitEmpty),
+    F::new(2, "inlineVolumeSpec", K::Message(&CORE_V1_PERSISTENT_VOLUME_SPEC), S::Single),
+]);
+
+static STORAGE_V1_VOLUME_ATTACHMENT_SPEC: Message = Message::new("storage/v1.VolumeAttachmentSpec", &[
+    F::new(1, "attacher", K::String, S::Single),
+    F::new(2, "source", K::Message(&STORAGE_V1_VOLUME_ATTACHMENT_SOURCE), S::Single),
+    F::new(3, "nodeName", K::String, S::Single),
+]);
+
+static STORAGE_V1_VOLUME_ATTACHMENT_STATUS: Message = Message::new("storage/v1.VolumeAttachmentStatus", &[
+    F::new(1, "attached", K::Bool, S::Single),
+    F::new(2, "attachmentMetadata", K::String, S::Map),
+    F::new(3, "attachError", K::Message(&STORAGE_V1_VOLUME_ERROR), S::Single),
+    F::new(4, "detachError", K::Message(&STORAGE_V1_VOLUME_ERROR), S::Single),
+]);
+
+static STORAGE_V1_VOLUME_ERROR: Message = Message::new("storage/v1.VolumeError", &[
+    F::new(1, "time", K::Time, S::Single),
+    F::new(2, "message", K::String, S::OmitEmpty),
+    F::new(3, "errorCode", K::Int32, S::Single),
+]);
+
+static STORAGE_V1_VOLUME_NODE_RESOURCES: Message = Message::new("storage/v1.VolumeNodeResources", &[
+    F::new(1, "count", K::Int32, S::Single),
 ]);
 
 static META_V1_API_GROUP: Message = Message::new("meta/v1.APIGroup", &[
@@ -2088,6 +3002,12 @@ static META_V1_DELETE_OPTIONS: Message = Message::new("meta/v1.DeleteOptions", &
     F::new(4, "propagationPolicy", K::String, S::Single),
     F::new(5, "dryRun", K::String, S::Repeated),
     F::new(6, "ignoreStoreReadErrorWithClusterBreakingPotential", K::Bool, S::Single),
+]);
+
+static META_V1_FIELD_SELECTOR_REQUIREMENT: Message = Message::new("meta/v1.FieldSelectorRequirement", &[
+    F::new(1, "key", K::String, S::Single),
+    F::new(2, "operator", K::String, S::Single),
+    F::new(3, "values", K::String, S::Repeated),
 ]);
 
 static META_V1_GROUP_VERSION_FOR_DISCOVERY: Message = Message::new("meta/v1.GroupVersionForDiscovery", &[

@@ -755,3 +755,65 @@ fn schema_fields_are_sorted_and_named_uniquely() {
     }
     assert!(seen.len() > 200, "only {} messages reachable", seen.len());
 }
+
+#[test]
+fn role_binding_as_kubectl_creates_it() -> Result<(), ProtobufError> {
+    let subject = Pb::new()
+        .string(1, "User")
+        .string(2, "rbac.authorization.k8s.io")
+        .string(3, "alice");
+    let role_ref = Pb::new()
+        .string(1, "rbac.authorization.k8s.io")
+        .string(2, "Role")
+        .string(3, "pod-reader");
+    let binding = Pb::new()
+        .message(1, object_meta("alice-reads", &[]))
+        .message(2, subject)
+        .message(3, role_ref);
+    assert_eq!(
+        decode(&body(
+            "rbac.authorization.k8s.io/v1",
+            "RoleBinding",
+            binding
+        ))?,
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "alice-reads", "creationTimestamp": null},
+            "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"}],
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
+        })
+    );
+    Ok(())
+}
+
+#[test]
+fn a_struct_embedded_in_an_embedded_struct_is_spelled_inline() -> Result<(), ProtobufError> {
+    // ValidatingAdmissionPolicy's matchConstraints.resourceRules: NamedRuleWithOperations
+    // embeds RuleWithOperations (operations, rule), which embeds Rule.
+    let rule = Pb::new()
+        .string(1, "apps")
+        .string(2, "v1")
+        .string(3, "deployments");
+    let with_operations = Pb::new().string(1, "CREATE").message(2, rule);
+    let named = Pb::new().string(1, "web").message(2, with_operations);
+    let constraints = Pb::new().message(3, named);
+    let spec = Pb::new().message(2, constraints);
+    let policy = Pb::new().message(1, object_meta("p", &[])).message(2, spec);
+    let decoded = decode(&body(
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicy",
+        policy,
+    ))?;
+    assert_eq!(
+        decoded["spec"]["matchConstraints"]["resourceRules"],
+        json!([{
+            "resourceNames": ["web"],
+            "operations": ["CREATE"],
+            "apiGroups": ["apps"],
+            "apiVersions": ["v1"],
+            "resources": ["deployments"],
+        }])
+    );
+    Ok(())
+}

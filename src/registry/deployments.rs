@@ -36,5 +36,6 @@ pub static RESOURCE: Resource = Resource {
     field_labels: &[],
     generation: true,
     returns_deleted_object: false,
+    create_only: false,
     strategy: &Typed::<Deployments>::NEW,
 };

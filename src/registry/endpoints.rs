@@ -32,5 +32,6 @@ pub static RESOURCE: Resource = Resource {
     field_labels: &[],
     generation: false,
     returns_deleted_object: false,
+    create_only: false,
     strategy: &Typed::<Endpoints>::NEW,
 };

@@ -41,5 +41,6 @@ pub static RESOURCE: Resource = Resource {
     ],
     generation: false,
     returns_deleted_object: false,
+    create_only: false,
     strategy: &Typed::<Events>::NEW,
 };

@@ -38,5 +38,6 @@ pub static RESOURCE: Resource = Resource {
     field_labels: &[("status.successful", "0")],
     generation: true,
     returns_deleted_object: false,
+    create_only: false,
     strategy: &Typed::<Jobs>::NEW,
 };

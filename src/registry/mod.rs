@@ -5,7 +5,14 @@
 //! Handlers stay generic over `serde_json::Value`; everything that differs between kinds is
 //! here, one module per resource.
 
+mod admission;
+mod autoscaling;
+mod certificates;
+mod cluster;
 mod configmaps;
+mod controllerrevisions;
+mod cronjobs;
+mod daemonsets;
 mod deployments;
 mod endpoints;
 mod endpointslices;
@@ -13,12 +20,21 @@ mod events;
 mod jobs;
 mod leases;
 mod namespaces;
+mod networking;
 mod nodes;
 mod pods;
+mod podtemplates;
+mod policy;
+mod quotas;
+mod rbac;
 mod replicasets;
+mod replicationcontrollers;
+mod reviews;
 mod secrets;
 mod serviceaccounts;
 mod services;
+mod statefulsets;
+mod storage;
 mod strategy;
 
 pub use namespaces::SYSTEM_NAMESPACES;
@@ -99,6 +115,9 @@ pub struct Resource {
     /// Whether a completed delete answers with the deleted object rather than a Status, as
     /// upstream's `ReturnDeletedObject` decides per resource.
     pub returns_deleted_object: bool,
+    /// Whether the resource is only ever created and answered, never stored: the access and
+    /// identity reviews.
+    pub create_only: bool,
     pub strategy: &'static dyn Strategy,
 }
 
@@ -149,23 +168,63 @@ impl Resource {
     }
 }
 
-/// Every resource the server serves, in discovery order.
+/// Every resource the server serves, in discovery order (groups in upstream's order).
 pub static RESOURCES: &[&Resource] = &[
     &namespaces::RESOURCE,
     &pods::RESOURCE,
+    &podtemplates::RESOURCE,
+    &replicationcontrollers::RESOURCE,
     &nodes::RESOURCE,
     &services::RESOURCE,
     &endpoints::RESOURCE,
     &configmaps::RESOURCE,
     &secrets::RESOURCE,
     &serviceaccounts::RESOURCE,
+    &storage::PERSISTENT_VOLUMES,
+    &storage::PERSISTENT_VOLUME_CLAIMS,
+    &quotas::RESOURCE_QUOTAS,
+    &quotas::LIMIT_RANGES,
     &events::RESOURCE,
     &deployments::RESOURCE,
+    &statefulsets::RESOURCE,
+    &daemonsets::RESOURCE,
     &replicasets::RESOURCE,
+    &controllerrevisions::RESOURCE,
+    &reviews::SELF_SUBJECT_REVIEWS,
+    &reviews::LOCAL_SUBJECT_ACCESS_REVIEWS,
+    &reviews::SELF_SUBJECT_ACCESS_REVIEWS,
+    &reviews::SELF_SUBJECT_RULES_REVIEWS,
+    &reviews::SUBJECT_ACCESS_REVIEWS,
+    &autoscaling::RESOURCE,
     &jobs::RESOURCE,
+    &cronjobs::RESOURCE,
+    &certificates::RESOURCE,
+    &networking::NETWORK_POLICIES,
+    &networking::INGRESSES,
+    &networking::INGRESS_CLASSES,
+    &policy::RESOURCE,
+    &rbac::CLUSTER_ROLE_BINDINGS,
+    &rbac::CLUSTER_ROLES,
+    &rbac::ROLE_BINDINGS,
+    &rbac::ROLES,
+    &storage::STORAGE_CLASSES,
+    &storage::VOLUME_ATTACHMENTS,
+    &storage::CSI_DRIVERS,
+    &storage::CSI_NODES,
+    &admission::MUTATING_WEBHOOK_CONFIGURATIONS,
+    &admission::VALIDATING_WEBHOOK_CONFIGURATIONS,
+    &cluster::PRIORITY_CLASSES,
     &leases::RESOURCE,
+    &cluster::RUNTIME_CLASSES,
     &endpointslices::RESOURCE,
+    &cluster::FLOW_SCHEMAS,
+    &cluster::PRIORITY_LEVEL_CONFIGURATIONS,
 ];
+
+/// The resources whose objects are stored (every one but the reviews).
+pub fn stored() -> impl Iterator<Item = &'static Resource> {
+    RESOURCES.iter().copied().filter(|r| !r.create_only)
+}
 
 /// The group/versions served, in the order discovery lists them (core first).
 pub fn group_versions() -> Vec<(&'static str, &'static str)> {

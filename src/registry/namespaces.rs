@@ -41,6 +41,7 @@ pub static RESOURCE: Resource = Resource {
     field_labels: &[("status.phase", "")],
     generation: false,
     returns_deleted_object: true,
+    create_only: false,
     strategy: &Typed::<Namespaces>::NEW,
 };
 

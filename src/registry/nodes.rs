@@ -32,5 +32,6 @@ pub static RESOURCE: Resource = Resource {
     field_labels: &[("spec.unschedulable", "false")],
     generation: false,
     returns_deleted_object: false,
+    create_only: false,
     strategy: &Typed::<Nodes>::NEW,
 };

@@ -82,6 +82,7 @@ pub static RESOURCE: Resource = Resource {
     ],
     generation: false,
     returns_deleted_object: true,
+    create_only: false,
     strategy: &Typed::<Pods>::NEW,
 };
 

@@ -47,6 +47,7 @@ pub static RESOURCE: Resource = Resource {
     field_labels: &[("spec.clusterIP", ""), ("spec.type", "")],
     generation: false,
     returns_deleted_object: true,
+    create_only: false,
     strategy: &Typed::<Services>::NEW,
 };
 

@@ -25,6 +25,32 @@ pub trait Kind: Send + Sync + 'static {
     fn validate(object: &Self::Object, old: Option<&Self::Object>) -> ErrorList;
 }
 
+/// Declares a [`Kind`] from upstream's defaults, creation rules and validation of one type.
+macro_rules! kind {
+    ($(#[$doc:meta])* $name:ident: $object:ty, validate: $validate:path
+        $(, defaults: $defaults:path)? $(, prepare_create: $prepare:path)? $(,)?) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $crate::registry::Kind for $name {
+            type Object = $object;
+
+            $(fn defaults(object: &mut $object) {
+                $defaults(object);
+            })?
+
+            $(fn prepare_create(object: &mut $object) {
+                $prepare(object);
+            })?
+
+            fn validate(object: &$object, old: Option<&$object>) -> $crate::validation::ErrorList {
+                $validate(object, old)
+            }
+        }
+    };
+}
+pub(crate) use kind;
+
 /// An object that went through its kind's type.
 #[derive(Debug)]
 pub struct Admitted {

@@ -101,7 +101,7 @@ pub fn replica_set(new: &ReplicaSet, old: Option<&ReplicaSet>) -> ErrorList {
 
 /// A selector with no requirements decodes the same as a missing one, and upstream requires
 /// it; it is treated as missing, so it matches no template.
-fn is_missing(selector: &LabelSelector) -> bool {
+pub(super) fn is_missing(selector: &LabelSelector) -> bool {
     selector.match_labels.as_ref().is_none_or(|l| l.is_empty())
         && selector
             .match_expressions
@@ -162,7 +162,11 @@ fn selector_and_template(
     errs
 }
 
-fn selector_unchanged(new: &LabelSelector, old: &LabelSelector, path: &Path) -> Option<FieldError> {
+pub(super) fn selector_unchanged(
+    new: &LabelSelector,
+    old: &LabelSelector,
+    path: &Path,
+) -> Option<FieldError> {
     immutable(
         go::label_selector(new),
         go::label_selector(old),
@@ -216,7 +220,7 @@ fn strategy_value(strategy: &DeploymentStrategy) -> Rendered {
 }
 
 /// Upstream's internal type holds the zero value where the field is unset.
-fn unset_is_zero(value: &Option<IntOrString>) -> IntOrString {
+pub(super) fn unset_is_zero(value: &Option<IntOrString>) -> IntOrString {
     value.clone().unwrap_or(IntOrString::Int(0))
 }
 
@@ -245,7 +249,7 @@ fn rolling_update(rolling: &RollingUpdateDeployment, path: &Path) -> ErrorList {
     errs
 }
 
-fn positive_int_or_percent(value: &IntOrString, path: &Path) -> ErrorList {
+pub(super) fn positive_int_or_percent(value: &IntOrString, path: &Path) -> ErrorList {
     match value {
         IntOrString::String(s) => is_valid_percent(s)
             .into_iter()
@@ -256,7 +260,7 @@ fn positive_int_or_percent(value: &IntOrString, path: &Path) -> ErrorList {
 }
 
 /// The number of a valid percentage.
-fn percent(value: &IntOrString) -> Option<i64> {
+pub(super) fn percent(value: &IntOrString) -> Option<i64> {
     match value {
         IntOrString::String(s) if is_valid_percent(s).is_empty() => {
             s.trim_end_matches('%').parse().ok()
@@ -266,7 +270,7 @@ fn percent(value: &IntOrString) -> Option<i64> {
 }
 
 /// A percentage's number, an integer, or (for any other string) upstream's zero.
-fn int_or_percent_value(value: &IntOrString) -> i64 {
+pub(super) fn int_or_percent_value(value: &IntOrString) -> i64 {
     match value {
         IntOrString::Int(i) => i64::from(*i),
         IntOrString::String(s) => percent(value).or_else(|| s.parse().ok()).unwrap_or(0),

@@ -135,7 +135,7 @@ fn job_spec(spec: &JobSpec, path: &Path) -> ErrorList {
     errs
 }
 
-fn counts(spec: &JobSpec, path: &Path) -> ErrorList {
+pub(super) fn counts(spec: &JobSpec, path: &Path) -> ErrorList {
     let fields = [
         ("parallelism", spec.parallelism.map(i64::from)),
         ("completions", spec.completions.map(i64::from)),
@@ -165,7 +165,7 @@ fn counts(spec: &JobSpec, path: &Path) -> ErrorList {
 }
 
 /// `managedBy` is a domain-prefixed path such as `example.com/controller`.
-fn managed_by(spec: &JobSpec, path: &Path) -> ErrorList {
+pub(super) fn managed_by(spec: &JobSpec, path: &Path) -> ErrorList {
     let Some(value) = spec.managed_by.as_deref() else {
         return ErrorList::new();
     };
@@ -190,7 +190,7 @@ fn managed_by(spec: &JobSpec, path: &Path) -> ErrorList {
     errs
 }
 
-fn completion_mode(spec: &JobSpec, path: &Path) -> ErrorList {
+pub(super) fn completion_mode(spec: &JobSpec, path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
     let mode = spec.completion_mode.as_deref();
     match mode {
@@ -245,7 +245,7 @@ fn completion_mode(spec: &JobSpec, path: &Path) -> ErrorList {
     errs
 }
 
-fn pod_replacement_policy(spec: &JobSpec, path: &Path) -> Option<FieldError> {
+pub(super) fn pod_replacement_policy(spec: &JobSpec, path: &Path) -> Option<FieldError> {
     let policy = spec.pod_replacement_policy.as_deref()?;
     if spec.pod_failure_policy.is_some() {
         (policy != "Failed").then(|| FieldError::not_supported(path, policy, &["Failed"]))
@@ -256,7 +256,7 @@ fn pod_replacement_policy(spec: &JobSpec, path: &Path) -> Option<FieldError> {
 }
 
 /// Job pods finish: the template must not restart them forever.
-fn template_restart_policy(spec: &JobSpec, path: &Path) -> Option<FieldError> {
+pub(super) fn template_restart_policy(spec: &JobSpec, path: &Path) -> Option<FieldError> {
     let policy = spec
         .template
         .spec

@@ -197,3 +197,10 @@ mod tests {
         );
     }
 }
+
+/// A pointer field of a struct as `%#v` prints it. Go prints a set pointer's address, which
+/// differs from one request to the next; a fixed address stands in for it.
+pub fn pointer(type_name: &str, set: bool) -> String {
+    let address = if set { "0xc000000000" } else { "nil" };
+    format!("(*{type_name})({address})")
+}

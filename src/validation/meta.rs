@@ -55,6 +55,22 @@ pub fn object_meta_revalidated(
     errs
 }
 
+/// The metadata checks of a write in the order kube-apiserver reports them: those of a create
+/// and, on update, those of an update after them (the registry runs both on every update,
+/// before the kind's own rules).
+pub fn object_meta_of_write(
+    meta: &ObjectMeta,
+    namespaced: bool,
+    name_rule: NameRule,
+    old: Option<&ObjectMeta>,
+) -> ErrorList {
+    let mut errs = object_meta(meta, namespaced, name_rule, None);
+    if let Some(old) = old {
+        errs.extend(object_meta(meta, namespaced, name_rule, Some(old)));
+    }
+    errs
+}
+
 fn create_meta(meta: &ObjectMeta, namespaced: bool, name_rule: NameRule, path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
     let generate_name = text(&meta.generate_name);

@@ -5,40 +5,73 @@
 //! Each kind's function takes the new object and, on update, the stored one. Objects are
 //! expected to be defaulted first, as upstream validates defaulted objects.
 
+mod admission;
 mod apps;
+mod apps_sets;
+mod authorization;
+mod autoscaling;
 mod batch;
+mod certificates;
 mod container;
 mod coordination;
 mod core;
+mod core_extra;
+mod cron_job;
 mod discovery;
 mod field;
 #[cfg(test)]
 mod fixtures;
+mod flowcontrol;
 mod go;
 mod meta;
 mod names;
 mod net;
+mod networking;
+mod node;
 mod pod;
 mod pod_spec;
+mod policy;
 mod quantity;
+mod rbac;
 mod resources;
+mod scheduling;
 mod service;
+mod storage;
+mod storage_core;
 mod volume;
 
+pub use self::admission::{mutating_webhook_configuration, validating_webhook_configuration};
 pub use self::apps::{deployment, replica_set};
+pub use self::apps_sets::{controller_revision, daemon_set, stateful_set};
+pub use self::authorization::{
+    local_subject_access_review, self_subject_access_review, self_subject_rules_review,
+    subject_access_review,
+};
+pub use self::autoscaling::horizontal_pod_autoscaler;
 pub use self::batch::job;
+pub use self::certificates::certificate_signing_request;
 pub use self::coordination::lease;
 pub use self::core::{config_map, event, namespace, node, secret, service_account};
+pub use self::core_extra::{limit_range, pod_template, replication_controller, resource_quota};
+pub use self::cron_job::{Schedule, cron_job, parse_schedule};
 pub use self::discovery::endpoint_slice;
 pub use self::field::{ErrorKind, ErrorList, FieldError, Path};
+pub use self::flowcontrol::{flow_schema, priority_level_configuration};
 pub use self::go::{GoValue, Rendered};
 pub use self::meta::{label_selector, labels, object_meta};
 pub use self::names::{
     NameRule, is_config_map_key, is_dns1035_label, is_dns1123_label, is_dns1123_subdomain,
     is_qualified_name, is_valid_label_value,
 };
+pub use self::networking::{ingress, ingress_class, network_policy};
+pub use self::node::runtime_class;
 pub use self::pod::pod;
+pub use self::policy::pod_disruption_budget;
+pub use self::rbac::{cluster_role, cluster_role_binding, role, role_binding};
+pub use self::scheduling::priority_class;
 pub use self::service::{NODE_PORT_RANGE, endpoints, service};
+pub use self::storage::{csi_driver, csi_node, storage_class, volume_attachment};
+pub use self::storage_core::{persistent_volume, persistent_volume_claim};
 
 /// The Status message of a 422 Invalid error: `<Kind>[.<group>] "<name>" is invalid: ...`, with
 /// one error as is and several (deduplicated) in brackets.

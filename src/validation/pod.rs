@@ -253,7 +253,7 @@ fn comparable(spec: &PodSpec) -> Value {
     value
 }
 
-fn drop_empty_lists(value: &mut Value) {
+pub(super) fn drop_empty_lists(value: &mut Value) {
     match value {
         Value::Object(map) => {
             map.retain(|_, v| !matches!(v, Value::Array(a) if a.is_empty()));
@@ -265,7 +265,7 @@ fn drop_empty_lists(value: &mut Value) {
 }
 
 /// Lists each changed leaf as a removed and an added line, in the manner of a Go diff.
-fn json_diff(old: &Value, new: &Value, at: &str, lines: &mut Vec<String>) {
+pub(super) fn json_diff(old: &Value, new: &Value, at: &str, lines: &mut Vec<String>) {
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => {
             let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();

@@ -161,7 +161,7 @@ fn dns_policy(policy: &str, path: &Path) -> Option<FieldError> {
     }
 }
 
-fn preemption_policy(policy: &str, path: &Path) -> Option<FieldError> {
+pub(super) fn preemption_policy(policy: &str, path: &Path) -> Option<FieldError> {
     match policy {
         "PreemptLowerPriority" | "Never" => None,
         "" => Some(FieldError::required(path, "")),
@@ -292,7 +292,7 @@ fn names(spec: &PodSpec, path: &Path) -> ErrorList {
     errs
 }
 
-fn subdomain(value: &str, path: &Path) -> ErrorList {
+pub(super) fn subdomain(value: &str, path: &Path) -> ErrorList {
     NameRule::DnsSubdomain
         .check(value, false)
         .into_iter()

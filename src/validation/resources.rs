@@ -62,17 +62,17 @@ fn is_extended(name: &str) -> bool {
 }
 
 /// Requests of these resources may be lower than their limits.
-fn is_overcommit_allowed(name: &str) -> bool {
+pub(super) fn is_overcommit_allowed(name: &str) -> bool {
     is_native(name) && !is_huge_pages(name)
 }
 
-fn is_standard_resource(name: &str) -> bool {
+pub(super) fn is_standard_resource(name: &str) -> bool {
     STANDARD_RESOURCES.contains(&name)
         || is_huge_pages(name)
         || name.starts_with("requests.hugepages-")
 }
 
-fn resource_name(name: &str, path: &Path) -> ErrorList {
+pub(super) fn resource_name(name: &str, path: &Path) -> ErrorList {
     let errs: ErrorList = is_qualified_name(name)
         .into_iter()
         .map(|m| FieldError::invalid(path, name, m))
@@ -90,7 +90,7 @@ fn resource_name(name: &str, path: &Path) -> ErrorList {
     errs
 }
 
-fn container_resource_name(name: &str, path: &Path) -> ErrorList {
+pub(super) fn container_resource_name(name: &str, path: &Path) -> ErrorList {
     let mut errs = resource_name(name, path);
     if !name.contains('/') {
         if !STANDARD_CONTAINER_RESOURCES.contains(&name) && !is_huge_pages(name) {
@@ -111,12 +111,12 @@ fn container_resource_name(name: &str, path: &Path) -> ErrorList {
 }
 
 /// Parses a quantity, reporting an unreadable one at `path`.
-fn parse(value: &QuantityString, path: &Path) -> Result<Quantity, FieldError> {
+pub(super) fn parse(value: &QuantityString, path: &Path) -> Result<Quantity, FieldError> {
     Quantity::parse(&value.0).ok_or_else(|| FieldError::invalid(path, &value.0, FORMAT_ERROR))
 }
 
 /// `ValidateResourceQuantityValue`: not negative, and whole for countable resources.
-fn quantity_value(name: &str, value: &QuantityString, path: &Path) -> ErrorList {
+pub(super) fn quantity_value(name: &str, value: &QuantityString, path: &Path) -> ErrorList {
     let quantity = match parse(value, path) {
         Ok(quantity) => quantity,
         Err(err) => return vec![err],

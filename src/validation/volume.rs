@@ -189,7 +189,7 @@ fn empty_dir(source: &EmptyDirVolumeSource, path: &Path) -> ErrorList {
     }
 }
 
-fn host_path(source: &HostPathVolumeSource, path: &Path) -> ErrorList {
+pub(super) fn host_path(source: &HostPathVolumeSource, path: &Path) -> ErrorList {
     if source.path.is_empty() {
         return vec![FieldError::required(&path.child("path"), "")];
     }
@@ -231,7 +231,7 @@ fn config_map(source: &ConfigMapVolumeSource, path: &Path) -> ErrorList {
     errs
 }
 
-fn nfs(source: &NFSVolumeSource, path: &Path) -> ErrorList {
+pub(super) fn nfs(source: &NFSVolumeSource, path: &Path) -> ErrorList {
     let mut errs = required(&source.server, &path.child("server"));
     errs.extend(required(&source.path, &path.child("path")));
     if !source.path.starts_with('/') {
@@ -331,7 +331,7 @@ fn local_non_reserved_path(target: &str, path: &Path) -> ErrorList {
     errs
 }
 
-fn no_backsteps(target: &str, path: &Path) -> ErrorList {
+pub(super) fn no_backsteps(target: &str, path: &Path) -> ErrorList {
     if target
         .replace('\\', "/")
         .split('/')

@@ -238,6 +238,17 @@ impl Kubectl {
         run.stdout
     }
 
+    /// Runs kubectl feeding `stdin` and returns stdout, failing the test if it fails.
+    pub fn ok_stdin(&self, server: &TestServer, args: &[&str], stdin: &str) -> String {
+        let run = self.run_stdin(server, args, stdin);
+        assert!(
+            run.ok,
+            "kubectl {} {:?} failed:\n{}{}",
+            self.version, args, run.stdout, run.stderr
+        );
+        run.stdout
+    }
+
     /// Runs kubectl expecting failure and returns stderr.
     pub fn fails(&self, server: &TestServer, args: &[&str]) -> String {
         let run = self.run(server, args);

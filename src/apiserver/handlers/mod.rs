@@ -4,7 +4,9 @@
 
 mod admission;
 mod delete;
+mod escalation;
 pub(crate) mod read;
+mod reviews;
 mod subresources;
 mod write;
 
@@ -21,7 +23,7 @@ use super::codec::{self, Accept};
 use super::params::Params;
 use super::request::{RequestInfo, Verb};
 use super::status::Status;
-use super::{ApiError, ApiState};
+use super::{ApiError, ApiState, User};
 use crate::registry::Subresource;
 
 /// The largest request body accepted, as upstream's limit.
@@ -30,6 +32,8 @@ pub const MAX_BODY: usize = 3 * 1024 * 1024;
 /// Everything a handler needs to know about the request.
 pub struct Request {
     pub info: RequestInfo,
+    /// Who is asking (after impersonation).
+    pub user: User,
     pub params: Params,
     pub accept: Accept,
     pub headers: HeaderMap,
@@ -137,6 +141,7 @@ pub async fn resource(
     } = parts;
     // Present when the client asked to upgrade the connection (exec, attach, port-forward).
     let upgrade = extensions.remove::<hyper::upgrade::OnUpgrade>();
+    let user = extensions.remove::<User>().unwrap_or_else(User::anonymous);
     let params = Params::parse(uri.query());
     let accept = Accept::from_headers(&headers).map(|accept| Accept {
         pretty: codec::pretty(params.as_ref().ok().and_then(|p| p.pretty), &headers),
@@ -146,7 +151,7 @@ pub async fn resource(
     let answer_in = accept.as_ref().copied().unwrap_or(Accept::JSON);
     let handled = async {
         handle(
-            state, method, &uri, headers, body, upgrade, params?, accept?,
+            state, method, &uri, headers, body, upgrade, user, params?, accept?,
         )
         .await
     };
@@ -163,6 +168,7 @@ async fn handle(
     headers: HeaderMap,
     body: Body,
     upgrade: Option<hyper::upgrade::OnUpgrade>,
+    user: User,
     params: Params,
     accept: Accept,
 ) -> Result<Response, ApiError> {
@@ -171,6 +177,7 @@ async fn handle(
     let body = read_body(body).await?;
     let request = Request {
         info,
+        user,
         params,
         accept,
         headers,
@@ -186,6 +193,14 @@ async fn handle(
         }
         _ => {}
     }
+    if request.info.resource.create_only {
+        if request.info.verb != Verb::Create {
+            return Err(ApiError::MethodNotAllowed);
+        }
+        return Ok(reviews::create(&state, &request)
+            .await?
+            .into_response(request.accept));
+    }
     let answer = match (request.info.verb, request.info.subresource) {
         (Verb::Get, None | Some(Subresource::Status)) => read::get(&state, &request).await?,
         (Verb::List, _) => read::list(&state, &request).await?,
@@ -197,6 +212,14 @@ async fn handle(
         (_, Some(sub)) => subresources::serve(&state, &request, sub).await?,
         (Verb::Watch, None) => return Err(ApiError::MethodNotAllowed),
     };
+    if request.info.resource.group == crate::rbac::GROUP
+        && !matches!(request.info.verb, Verb::Get | Verb::List)
+    {
+        // The authorizer is to know of the change before the client does.
+        if let Err(error) = state.policy.refresh(state.objects.store()).await {
+            tracing::warn!(%error, "reading the RBAC policy again failed");
+        }
+    }
     Ok(answer.into_response(request.accept))
 }
 

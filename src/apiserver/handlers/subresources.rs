@@ -197,6 +197,7 @@ async fn evict(state: &ApiState, request: &Request) -> Result<Answer, ApiError> 
     let grace = eviction["deleteOptions"]["gracePeriodSeconds"].as_i64();
     let mut delete = Request {
         info: request.info.clone(),
+        user: request.user.clone(),
         params: request.params.clone(),
         accept: request.accept,
         headers: request.headers.clone(),

@@ -44,17 +44,13 @@ pub async fn create_object(
         request.params.field_validation,
         &mut warnings,
     )?;
+    // Ownership is recorded on the defaulted object, before admission and allocation change
+    // it, as upstream's handlers record it: an allocated address is nobody's field.
+    record_ownership(request, &mut object, None, ownership, applied);
     default_tolerations(r, &mut object, state.default_toleration_seconds);
     check_namespace(state, r, &object).await?;
+    super::escalation::check(state, request, &object, None).await?;
     let _reserved = allocate(state, r, &mut object, None).await?;
-    match ownership {
-        Ownership::Update => {
-            patch::track_update(None, &mut object, &request.field_manager(), &meta::now());
-        }
-        Ownership::Applied => {
-            meta::metadata(&mut object).insert("managedFields".into(), applied);
-        }
-    }
     let stored = if request.params.dry_run {
         object
     } else {
@@ -64,6 +60,33 @@ pub async fn create_object(
         warnings,
         ..Answer::created(stored)
     })
+}
+
+/// Sets `object`'s managedFields: those a server-side apply computed, or, for an ordinary
+/// write, the request's own (or the stored ones) with the fields this write changed credited
+/// to its manager.
+fn record_ownership(
+    request: &Request,
+    object: &mut Value,
+    old: Option<&Value>,
+    ownership: Ownership,
+    requested: Value,
+) {
+    match ownership {
+        Ownership::Update => {
+            // A creator may hand over managedFields of its own, as an updater may.
+            if old.is_none() && !requested.is_null() {
+                meta::metadata(object).insert("managedFields".into(), requested);
+            }
+            patch::track_update(old, object, &request.field_manager(), &meta::now());
+        }
+        Ownership::Applied if requested.is_null() => {
+            meta::metadata(object).remove("managedFields");
+        }
+        Ownership::Applied => {
+            meta::metadata(object).insert("managedFields".into(), requested);
+        }
+    }
 }
 
 /// PUT of a whole object.
@@ -131,20 +154,9 @@ pub async fn store_update(
     if r.generation {
         meta::bump_generation(&mut next, current);
     }
+    record_ownership(request, &mut next, Some(current), ownership, applied);
+    super::escalation::check(state, request, &next, Some(current)).await?;
     let _reserved = allocate(state, r, &mut next, Some(current)).await?;
-    match ownership {
-        Ownership::Update => {
-            patch::track_update(
-                Some(current),
-                &mut next,
-                &request.field_manager(),
-                &meta::now(),
-            );
-        }
-        Ownership::Applied => {
-            meta::metadata(&mut next).insert("managedFields".into(), applied);
-        }
-    }
     let answer = |body| Answer {
         warnings: warnings.clone(),
         ..Answer::ok(body)
@@ -199,11 +211,24 @@ fn strip_null(object: &mut Value, field: &str) {
     }
 }
 
-/// Whether an update would store the same object (the resourceVersion aside).
+/// Whether an update would store the same object, its resourceVersion and the times stamped
+/// on managedFields entries aside: an apply whose result only defaulting tells from the
+/// stored object (an atomic struct applied without its defaulted fields) changes nothing.
 fn unchanged(next: &Value, current: &Value) -> bool {
     let strip = |object: &Value| {
         let mut object = object.clone();
-        meta::metadata(&mut object).remove("resourceVersion");
+        let metadata = meta::metadata(&mut object);
+        metadata.remove("resourceVersion");
+        for entry in metadata
+            .get_mut("managedFields")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(entry) = entry.as_object_mut() {
+                entry.remove("time");
+            }
+        }
         object
     };
     strip(next) == strip(current)

@@ -56,6 +56,20 @@ fn reapplying_the_same_configuration_changes_nothing() {
 }
 
 #[test]
+fn reapplying_a_configuration_with_nulls_changes_nothing() {
+    let config = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c", "labels": {"app": "web"}},
+        "data": null,
+    });
+    let created = created_by_apply(&config);
+    assert_eq!(created.get("data"), None);
+    let reapplied = apply(Some(&created), &config, "kubectl", false, LATER).expect("re-apply");
+    assert_eq!(reapplied, created, "the entry keeps its time");
+}
+
+#[test]
 fn applying_a_change_updates_the_object_and_the_time() {
     let created = created_by_apply(&web(2, "nginx:1.24"));
     let updated = apply(

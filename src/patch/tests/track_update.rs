@@ -134,6 +134,22 @@ fn a_request_can_reset_managed_fields() {
 }
 
 #[test]
+fn an_empty_list_keeps_the_stored_managed_fields() {
+    let object = created("kubectl-create");
+    let kept = write(&object, "kubectl-edit", |new| {
+        new["metadata"]["managedFields"] = json!([]);
+        new["spec"]["replicas"] = json!(5);
+    });
+    let managers: Vec<&Value> = managed_fields(&kept)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| &entry["manager"])
+        .collect();
+    assert_eq!(managers, [&json!("kubectl-create"), &json!("kubectl-edit")]);
+}
+
+#[test]
 fn a_request_can_rewrite_managed_fields() {
     let object = created("kubectl-create");
     let handed_over = write(&object, "kubectl-edit", |new| {
