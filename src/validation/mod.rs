@@ -38,6 +38,7 @@ mod scheduling;
 mod service;
 mod storage;
 mod storage_core;
+mod url;
 mod volume;
 
 pub use self::admission::{mutating_webhook_configuration, validating_webhook_configuration};
