@@ -87,11 +87,9 @@ pub fn initialise(object: &mut Value, generation: bool) {
         .get("name")
         .and_then(Value::as_str)
         .is_some_and(|n| !n.is_empty());
-    if !has_name {
-        if let Some(prefix) = meta.get("generateName").and_then(Value::as_str) {
-            let generated = generate_name(prefix);
-            meta.insert("name".into(), json!(generated));
-        }
+    if !has_name && let Some(prefix) = meta.get("generateName").and_then(Value::as_str) {
+        let generated = generate_name(prefix);
+        meta.insert("name".into(), json!(generated));
     }
     for field in [
         "resourceVersion",

@@ -472,10 +472,10 @@ async fn compact_periodically(store: Store, interval: Duration, shutdown: Cancel
             () = tokio::time::sleep(interval) => {}
             () = shutdown.cancelled() => return,
         }
-        if previous > store.compacted() {
-            if let Err(err) = store.compact(previous).await {
-                tracing::warn!(error = %err, "compaction failed");
-            }
+        if previous > store.compacted()
+            && let Err(err) = store.compact(previous).await
+        {
+            tracing::warn!(error = %err, "compaction failed");
         }
         previous = store.revision();
     }

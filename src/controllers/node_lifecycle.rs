@@ -112,7 +112,7 @@ fn desired_taints(node: &Node, ready: &str, now: Timestamp) -> Option<Vec<Taint>
     if let Some(key) = wanted {
         for effect in ["NoSchedule", "NoExecute"] {
             if !next.iter().any(|t| t.key == key && t.effect == effect) {
-                let time_added = (effect == "NoExecute").then(|| Time(now));
+                let time_added = (effect == "NoExecute").then_some(Time(now));
                 next.push(Taint {
                     key: key.to_owned(),
                     effect: effect.to_owned(),

@@ -39,12 +39,12 @@ struct Index {
 impl Index {
     /// Files the pod as the cache now has it, or forgets it if the cache no longer does.
     fn refresh(&mut self, key: ObjectRef<Pod>, current: Option<Arc<Pod>>) {
-        if let Some(slot) = self.filed.remove(&key) {
-            if let Some(pods) = self.slots.get_mut(&slot) {
-                pods.remove(&key);
-                if pods.is_empty() {
-                    self.slots.remove(&slot);
-                }
+        if let Some(slot) = self.filed.remove(&key)
+            && let Some(pods) = self.slots.get_mut(&slot)
+        {
+            pods.remove(&key);
+            if pods.is_empty() {
+                self.slots.remove(&slot);
             }
         }
         if let Some(pod) = current {

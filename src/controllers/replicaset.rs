@@ -248,10 +248,10 @@ async fn claim(
         match (controller.map(|o| o.uid.as_str()), matching) {
             (Some(owner), true) if owner == uid => claimed.push(pod),
             (Some(owner), false) if owner == uid => release(api, &pod, uid).await?,
-            (None, true) if pod.metadata.deletion_timestamp.is_none() => {
-                if adopt(api, &pod, rs).await? {
-                    claimed.push(pod);
-                }
+            (None, true)
+                if pod.metadata.deletion_timestamp.is_none() && adopt(api, &pod, rs).await? =>
+            {
+                claimed.push(pod);
             }
             _ => {}
         }

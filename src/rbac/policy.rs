@@ -191,7 +191,7 @@ fn applies<'s>(
         .iter()
         .find(|subject| match subject.kind.as_str() {
             "User" => subject.name == user.name,
-            "Group" => user.groups.iter().any(|g| *g == subject.name),
+            "Group" => user.groups.contains(&subject.name),
             "ServiceAccount" => {
                 let ns = subject
                     .namespace

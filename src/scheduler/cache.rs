@@ -62,10 +62,10 @@ impl Cache {
 
     /// Accounts `pod` on `node` (observed bound, or assumed while its binding is under way).
     pub fn assign(&mut self, uid: &str, node: &str, pod: Arc<Pod>) {
-        if let Some((previous, _)) = self.assigned.get(uid) {
-            if previous == node {
-                return;
-            }
+        if let Some((previous, _)) = self.assigned.get(uid)
+            && previous == node
+        {
+            return;
         }
         self.unassign(uid);
         if let Some(&i) = self.index.get(node) {
@@ -76,10 +76,10 @@ impl Cache {
 
     /// Forgets a pod's assignment (deleted, finished, or a binding that failed).
     pub fn unassign(&mut self, uid: &str) {
-        if let Some((node, pod)) = self.assigned.remove(uid) {
-            if let Some(&i) = self.index.get(&node) {
-                self.nodes[i].remove_pod(&pod);
-            }
+        if let Some((node, pod)) = self.assigned.remove(uid)
+            && let Some(&i) = self.index.get(&node)
+        {
+            self.nodes[i].remove_pod(&pod);
         }
     }
 

@@ -448,17 +448,17 @@ impl Bounds<'_> {
     fn check(&self, name: &str, path: &Path) -> ErrorList {
         let mut errs = ErrorList::new();
         let at = |field: &str| path.child(field).key(name);
-        if let (Some(min), Some(max)) = (self.min, self.max) {
-            if min.quantity > max.quantity {
-                errs.push(FieldError::invalid(
-                    &at("min"),
-                    min.value(),
-                    format!(
-                        "min value {} is greater than max value {}",
-                        min.text, max.text
-                    ),
-                ));
-            }
+        if let (Some(min), Some(max)) = (self.min, self.max)
+            && min.quantity > max.quantity
+        {
+            errs.push(FieldError::invalid(
+                &at("min"),
+                min.value(),
+                format!(
+                    "min value {} is greater than max value {}",
+                    min.text, max.text
+                ),
+            ));
         }
         if let Some(request) = self.request {
             if let Some(min) = self.min.filter(|min| min.quantity > request.quantity) {
@@ -523,17 +523,18 @@ impl Bounds<'_> {
                 format!("ratio {} is less than 1", ratio.text),
             ));
         }
-        if let (Some(default), Some(request)) = (self.default, self.request) {
-            if !is_overcommit_allowed(name) && default.quantity != request.quantity {
-                errs.push(FieldError::invalid(
-                    &at("defaultRequest"),
-                    request.value(),
-                    format!(
-                        "default value {} must equal to defaultRequest value {} in {name}",
-                        default.text, request.text
-                    ),
-                ));
-            }
+        if let (Some(default), Some(request)) = (self.default, self.request)
+            && !is_overcommit_allowed(name)
+            && default.quantity != request.quantity
+        {
+            errs.push(FieldError::invalid(
+                &at("defaultRequest"),
+                request.value(),
+                format!(
+                    "default value {} must equal to defaultRequest value {} in {name}",
+                    default.text, request.text
+                ),
+            ));
         }
         errs
     }

@@ -905,10 +905,8 @@ fn volume_update(new: &PersistentVolumeSpec, old: &PersistentVolumeSpec) -> Erro
             .csi
             .as_ref()
             .is_some_and(|c| c.controller_expand_secret_ref.is_some());
-    if adds_expand_secret {
-        if let Some(csi) = new_sources.csi.as_mut() {
-            csi.controller_expand_secret_ref = None;
-        }
+    if adds_expand_secret && let Some(csi) = new_sources.csi.as_mut() {
+        csi.controller_expand_secret_ref = None;
     }
     let (old_json, new_json) = (volume_source(old), volume_source(&new_sources));
     if old_json != new_json {
@@ -925,14 +923,14 @@ fn volume_update(new: &PersistentVolumeSpec, old: &PersistentVolumeSpec) -> Erro
         old.volume_mode.as_deref(),
         &Path::new("volumeMode"),
     ));
-    if let Some(old_affinity) = &old.node_affinity {
-        if !affinity_unchanged(new.node_affinity.as_ref(), old_affinity) {
-            errs.push(FieldError::invalid(
-                &Path::new("nodeAffinity"),
-                affinity_value(new.node_affinity.as_ref()),
-                "field is immutable, except for updating from beta label to GA",
-            ));
-        }
+    if let Some(old_affinity) = &old.node_affinity
+        && !affinity_unchanged(new.node_affinity.as_ref(), old_affinity)
+    {
+        errs.push(FieldError::invalid(
+            &Path::new("nodeAffinity"),
+            affinity_value(new.node_affinity.as_ref()),
+            "field is immutable, except for updating from beta label to GA",
+        ));
     }
     errs.extend(attributes_class_update(
         new.volume_attributes_class_name.as_deref(),

@@ -148,7 +148,7 @@ pub async fn allocate<'s>(
     object: &mut Value,
     old: Option<&Value>,
 ) -> Result<Option<MutexGuard<'s, ()>>, ApiError> {
-    if r.group != "" || r.plural != "services" {
+    if !r.group.is_empty() || r.plural != "services" {
         return Ok(None);
     }
     let guard = state.allocation_lock.lock().await;
@@ -175,7 +175,7 @@ pub async fn allocate<'s>(
 /// or unreachable node gets a toleration of `seconds` for each, so the node lifecycle
 /// controller evicts it that long after its node stops answering.
 pub fn default_tolerations(r: &Resource, pod: &mut Value, seconds: i64) {
-    if r.group != "" || r.plural != "pods" {
+    if !r.group.is_empty() || r.plural != "pods" {
         return;
     }
     let tolerations = &mut pod["spec"]["tolerations"];

@@ -45,12 +45,12 @@ impl Options {
             .map(str::to_owned)
             .or_else(|| params.propagation_policy.clone())
             .or_else(|| orphan.map(|o| if o { "Orphan" } else { "Background" }.to_owned()));
-        if let Some(policy) = &propagation {
-            if !matches!(policy.as_str(), "Orphan" | "Foreground" | "Background") {
-                return Err(ApiError::BadRequest(format!(
-                    "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: {policy:?}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
-                )));
-            }
+        if let Some(policy) = &propagation
+            && !matches!(policy.as_str(), "Orphan" | "Foreground" | "Background")
+        {
+            return Err(ApiError::BadRequest(format!(
+                "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: {policy:?}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+            )));
         }
         let dry_run = params.dry_run
             || body["dryRun"]
@@ -244,7 +244,7 @@ fn begin_deletion(r: &Resource, object: &mut Value, options: &Options) -> bool {
 /// the node agent finishes the deletion with a zero grace period. Unbound and finished pods,
 /// and a zero grace period, delete at once.
 fn graceful_pod_deletion(r: &Resource, pod: &mut Value, requested: Option<i64>) -> bool {
-    if r.kind != "Pod" || r.group != "" {
+    if r.kind != "Pod" || !r.group.is_empty() {
         return false;
     }
     let bound = pod["spec"]["nodeName"]

@@ -106,25 +106,25 @@ pub async fn select(
         Some(text) => Some(decode_continue(text)?),
         None => None,
     };
-    if let Some(resume) = &resume {
-        if resume.rv < state.objects.store().compacted() {
-            return Err(ApiError::Expired(
+    if let Some(resume) = &resume
+        && resume.rv < state.objects.store().compacted()
+    {
+        return Err(ApiError::Expired(
                 "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the response to get a consistent list.".into(),
             ));
-        }
     }
-    if let (Some(name), None) = (filter.fields.name(), &resume) {
-        if ns.is_some() || !r.namespaced {
-            // The revision is read before the object, so a watch from it replays any change
-            // made after the read instead of missing one made in between.
-            let revision = state.objects.store().revision();
-            let found = state.objects.find(r, ns, name).await?;
-            return Ok(Listing {
-                items: found.into_iter().filter(|o| filter.matches(r, o)).collect(),
-                revision,
-                continue_token: None,
-            });
-        }
+    if let (Some(name), None) = (filter.fields.name(), &resume)
+        && (ns.is_some() || !r.namespaced)
+    {
+        // The revision is read before the object, so a watch from it replays any change
+        // made after the read instead of missing one made in between.
+        let revision = state.objects.store().revision();
+        let found = state.objects.find(r, ns, name).await?;
+        return Ok(Listing {
+            items: found.into_iter().filter(|o| filter.matches(r, o)).collect(),
+            revision,
+            continue_token: None,
+        });
     }
     let limit = request.params.limit;
     let mut start = resume.as_ref().map(|c| c.start.clone());

@@ -56,10 +56,9 @@ async fn replace(state: &ApiState, request: &Request, part: Part) -> Result<Answ
     if let Some(given) = object["metadata"]["resourceVersion"]
         .as_str()
         .filter(|rv| !rv.is_empty())
+        && Some(given) != current["metadata"]["resourceVersion"].as_str()
     {
-        if Some(given) != current["metadata"]["resourceVersion"].as_str() {
-            return Err(ApiError::stale(r.qualified(), request.info.name()));
-        }
+        return Err(ApiError::stale(r.qualified(), request.info.name()));
     }
     store_update(state, request, object, &current, part, Ownership::Update).await
 }
@@ -109,10 +108,9 @@ async fn update_scale(state: &ApiState, request: &Request) -> Result<Answer, Api
     if let Some(given) = scale["metadata"]["resourceVersion"]
         .as_str()
         .filter(|rv| !rv.is_empty())
+        && Some(given) != current["metadata"]["resourceVersion"].as_str()
     {
-        if Some(given) != current["metadata"]["resourceVersion"].as_str() {
-            return Err(ApiError::stale(r.qualified(), request.info.name()));
-        }
+        return Err(ApiError::stale(r.qualified(), request.info.name()));
     }
     let next = apply_scale(scale, &current)?;
     let answer = store_update(

@@ -101,10 +101,9 @@ pub async fn update(state: &ApiState, request: &Request) -> Result<Answer, ApiEr
     if let Some(given) = object["metadata"]["resourceVersion"]
         .as_str()
         .filter(|rv| !rv.is_empty())
+        && Some(given) != current["metadata"]["resourceVersion"].as_str()
     {
-        if Some(given) != current["metadata"]["resourceVersion"].as_str() {
-            return Err(ApiError::stale(r.qualified(), request.info.name()));
-        }
+        return Err(ApiError::stale(r.qualified(), request.info.name()));
     }
     store_update(
         state,
@@ -204,10 +203,10 @@ fn merge_part(r: &Resource, new: Value, current: &Value, part: Part) -> Value {
 }
 
 fn strip_null(object: &mut Value, field: &str) {
-    if object[field].is_null() {
-        if let Some(map) = object.as_object_mut() {
-            map.remove(field);
-        }
+    if object[field].is_null()
+        && let Some(map) = object.as_object_mut()
+    {
+        map.remove(field);
     }
 }
 
@@ -246,14 +245,7 @@ pub fn holds_finalizers(object: &Value) -> bool {
 
 /// PATCH in any of the four patch types.
 pub async fn patch(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
-    patch_part(
-        state,
-        request,
-        Part::Main,
-        |object| Ok(object),
-        |patched, _| Ok(patched),
-    )
-    .await
+    patch_part(state, request, Part::Main, Ok, |patched, _| Ok(patched)).await
 }
 
 /// Applies the request's patch to a view of the object (`view`), turns the patched view back
@@ -284,10 +276,9 @@ pub async fn patch_part(
         if let Some(given) = next["metadata"]["resourceVersion"]
             .as_str()
             .filter(|_| pinned)
+            && Some(given) != current["metadata"]["resourceVersion"].as_str()
         {
-            if Some(given) != current["metadata"]["resourceVersion"].as_str() {
-                return Err(ApiError::stale(r.qualified(), name));
-            }
+            return Err(ApiError::stale(r.qualified(), name));
         }
         // The name and namespace come from the URL whatever the patch says.
         let meta = meta::metadata(&mut next);
