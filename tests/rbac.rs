@@ -396,3 +396,93 @@ fn whoami_and_access_reviews_answer_for_the_caller() {
         run.stderr
     );
 }
+
+#[test]
+fn a_service_account_token_acts_as_its_account_until_the_account_goes() {
+    for_oldest_and_newest(|k, s| {
+        k.ok(s, &["create", "serviceaccount", "ci"]);
+        let token = k.ok(s, &["create", "token", "ci"]);
+        let short = k.fails(s, &["create", "token", "ci", "--duration=1m"]);
+        assert!(short.contains("spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes"), "{short}");
+        // A kubeconfig holding nothing but the server, its CA and the token.
+        let field = |path: &str| {
+            k.ok(
+                s,
+                &[
+                    "config",
+                    "view",
+                    "--raw",
+                    "-o",
+                    &format!("jsonpath={{{path}}}"),
+                ],
+            )
+        };
+        let kubeconfig = s.dir.path().join(format!("ci-{}.kubeconfig", k.version));
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    certificate-authority-data: {}\nusers:\n- name: ci\n  user:\n    token: {}\ncontexts:\n- name: ci\n  context: {{cluster: c, user: ci}}\ncurrent-context: ci\n",
+                field(".clusters[0].cluster.server"),
+                field(".clusters[0].cluster.certificate-authority-data"),
+                token.trim()
+            ),
+        )
+        .unwrap();
+        let denied = k.run_with(&kubeconfig, &["get", "pods"]);
+        assert!(
+            denied.stderr.contains(
+                "User \"system:serviceaccount:default:ci\" cannot list resource \"pods\""
+            ),
+            "{}",
+            denied.stderr
+        );
+        k.ok(
+            s,
+            &[
+                "create",
+                "rolebinding",
+                "ci-views",
+                "--clusterrole=view",
+                "--serviceaccount=default:ci",
+            ],
+        );
+        assert!(k.run_with(&kubeconfig, &["get", "pods"]).ok);
+        assert!(
+            k.run_with(&kubeconfig, &["get", "--raw", "/openid/v1/jwks"])
+                .ok
+        );
+        // A token bound to a pod lasts as long as the pod.
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: job\nspec:\n  serviceAccountName: ci\n  containers:\n  - name: job\n    image: busybox\n";
+        k.ok_stdin(s, &["apply", "-f", "-"], pod);
+        let bound = k.ok(
+            s,
+            &[
+                "create",
+                "token",
+                "ci",
+                "--bound-object-kind=Pod",
+                "--bound-object-name=job",
+            ],
+        );
+        let bound_kubeconfig = s.dir.path().join(format!("job-{}.kubeconfig", k.version));
+        let text = std::fs::read_to_string(&kubeconfig)
+            .unwrap()
+            .replace(token.trim(), bound.trim());
+        std::fs::write(&bound_kubeconfig, text).unwrap();
+        assert!(k.run_with(&bound_kubeconfig, &["get", "pods"]).ok);
+        k.ok(s, &["delete", "pod", "job"]);
+        assert!(!k.run_with(&bound_kubeconfig, &["get", "pods"]).ok);
+        assert!(
+            k.run_with(&kubeconfig, &["get", "pods"]).ok,
+            "the unbound token outlives the pod"
+        );
+
+        k.ok(s, &["delete", "serviceaccount", "ci"]);
+        let gone = k.run_with(&kubeconfig, &["get", "pods"]);
+        assert!(
+            gone.stderr.contains("You must be logged in to the server"),
+            "{}",
+            gone.stderr
+        );
+    });
+}

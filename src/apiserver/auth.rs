@@ -1,5 +1,6 @@
 //! Authentication: a client certificate signed by the cluster CA (its common name is the user,
-//! its organizations the groups), or a bearer token the server issued. Everything but the
+//! its organizations the groups), or a bearer token the server issued: one of its token file,
+//! or a service account token it signed. Everything but the
 //! health and version endpoints, which upstream serves to anyone, needs one or the other.
 
 use std::collections::HashMap;
@@ -141,6 +142,49 @@ impl Tokens {
     }
 }
 
+/// The service account a token this server signed names, if the token is current and meant
+/// for this server, and the account (and the pod it is bound to) still exist as they were:
+/// a token outlives neither.
+async fn service_account(state: &ApiState, token: &str) -> Option<User> {
+    let now = jiff::Timestamp::now().as_second();
+    let claims = state.signer.verify(token, now).ok()?;
+    let k8s = &claims.kubernetes;
+    let still = |plural: &str, name: &str, uid: &str| {
+        let name = name.to_owned();
+        let uid = uid.to_owned();
+        let namespace = k8s.namespace.clone();
+        let plural = plural.to_owned();
+        async move {
+            let Some(resource) = crate::registry::find("", "v1", &plural) else {
+                return false;
+            };
+            state
+                .objects
+                .find(resource, Some(&namespace), &name)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|object| object["metadata"]["uid"] == uid.as_str())
+        }
+    };
+    let account = &k8s.serviceaccount;
+    if !still("serviceaccounts", &account.name, &account.uid).await {
+        return None;
+    }
+    if let Some(pod) = &k8s.pod
+        && !still("pods", &pod.name, &pod.uid).await
+    {
+        return None;
+    }
+    Some(User {
+        name: format!("system:serviceaccount:{}:{}", k8s.namespace, account.name),
+        groups: vec![
+            "system:serviceaccounts".into(),
+            format!("system:serviceaccounts:{}", k8s.namespace),
+        ],
+    })
+}
+
 /// Paths upstream serves without authentication.
 fn is_public(path: &str) -> bool {
     matches!(path, "/healthz" | "/livez" | "/readyz" | "/version")
@@ -156,13 +200,19 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let from_token = request
+    let bearer = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| state.tokens.user(token.trim()))
-        .cloned();
+        .map(|token| token.trim().to_owned());
+    let from_token = match bearer {
+        Some(token) => match state.tokens.user(&token) {
+            Some(user) => Some(user.clone()),
+            None => service_account(&state, &token).await,
+        },
+        None => None,
+    };
     let from_certificate = request
         .extensions()
         .get::<CertificateUser>()

@@ -23,6 +23,7 @@ mod serve;
 mod status;
 mod storage;
 mod table;
+mod tokens;
 mod watch;
 
 #[cfg(test)]
@@ -34,7 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::RawQuery;
+use axum::extract::{RawQuery, State};
 use axum::routing::{any, get};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -45,6 +46,7 @@ pub use auth::{AuthError, Tokens, User};
 pub use error::{ApiError, QualifiedResource};
 pub use serve::TlsError;
 pub use storage::Objects;
+pub use tokens::{TokenError, TokenSigner};
 
 use crate::kubeconfig::{self, KubeconfigError};
 use crate::pki::{Authority, CertAndKey, PkiError};
@@ -111,6 +113,8 @@ pub enum ServerError {
     Kubeconfig(#[from] KubeconfigError),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error(transparent)]
+    Tokens(#[from] TokenError),
     #[error("the client for nodes' ports: {0}")]
     NodeClient(#[from] NodeClientError),
     #[error("the store in the data directory cannot be opened: {0}")]
@@ -137,12 +141,15 @@ pub struct ApiState {
     pub nodes: Option<NodeClient>,
     /// The RBAC policy the authorizer reads, kept in step with the store by [`PolicyCache::run`].
     pub policy: Arc<PolicyCache>,
+    /// Signs and checks service account tokens.
+    pub signer: TokenSigner,
 }
 
 impl ApiState {
     pub fn new(
         store: Store,
         tokens: Tokens,
+        signer: TokenSigner,
         advertised: String,
         shutdown: CancellationToken,
     ) -> ApiState {
@@ -156,6 +163,7 @@ impl ApiState {
             default_toleration_seconds: 300,
             nodes: None,
             policy: Arc::default(),
+            signer,
         }
     }
 }
@@ -173,6 +181,18 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/apis", get(discovery::groups))
         .route("/apis/{group}", get(discovery::group))
         .route("/apis/{group}/{version}", get(discovery::group_resources))
+        .route(
+            "/.well-known/openid-configuration",
+            get(|State(state): State<Arc<ApiState>>| async move {
+                axum::Json(state.signer.discovery())
+            }),
+        )
+        .route(
+            "/openid/v1/jwks",
+            get(
+                |State(state): State<Arc<ApiState>>| async move { axum::Json(state.signer.jwks()) },
+            ),
+        )
         .route("/openapi/v2", get(openapi::v2))
         .route("/openapi/v3", get(openapi::index))
         .route("/openapi/v3/{*path}", get(openapi::document_handler))
@@ -337,7 +357,8 @@ impl Server {
             source,
         })?;
         let store = Store::open(&store_path, options)?;
-        let mut state = ApiState::new(store.clone(), tokens, advertised, shutdown.clone());
+        let signer = TokenSigner::load_or_create(&pki_dir)?;
+        let mut state = ApiState::new(store.clone(), tokens, signer, advertised, shutdown.clone());
         state.default_toleration_seconds = config.default_toleration_seconds;
         state.nodes = Some(NodeClient::issue(&ca)?);
         let state = Arc::new(state);

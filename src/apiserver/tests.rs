@@ -38,6 +38,7 @@ impl Harness {
         let state = Arc::new(ApiState::new(
             store,
             tokens,
+            super::TokenSigner::generate().unwrap(),
             "127.0.0.1:6443".into(),
             CancellationToken::new(),
         ));

@@ -53,6 +53,7 @@ pub enum Subresource {
     PortForward,
     Eviction,
     Finalize,
+    Token,
 }
 
 impl Subresource {
@@ -66,6 +67,7 @@ impl Subresource {
             Subresource::Attach => "attach",
             Subresource::PortForward => "portforward",
             Subresource::Eviction => "eviction",
+            Subresource::Token => "token",
             Subresource::Finalize => "finalize",
         }
     }
@@ -76,6 +78,7 @@ impl Subresource {
             Subresource::Scale => Some(("autoscaling", "v1", "Scale")),
             Subresource::Binding => Some(("", "v1", "Binding")),
             Subresource::Eviction => Some(("policy", "v1", "Eviction")),
+            Subresource::Token => Some(("authentication.k8s.io", "v1", "TokenRequest")),
             Subresource::Log | Subresource::Exec | Subresource::Attach => Some(("", "v1", "Pod")),
             Subresource::PortForward => Some(("", "v1", "Pod")),
             Subresource::Status | Subresource::Finalize => None,
@@ -86,7 +89,7 @@ impl Subresource {
     pub fn verbs(self) -> &'static [&'static str] {
         match self {
             Subresource::Status | Subresource::Scale => &["get", "patch", "update"],
-            Subresource::Binding | Subresource::Eviction => &["create"],
+            Subresource::Binding | Subresource::Eviction | Subresource::Token => &["create"],
             Subresource::Log => &["get"],
             Subresource::Exec | Subresource::Attach | Subresource::PortForward => {
                 &["create", "get"]

@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::core::v1::ServiceAccount;
 
-use super::{Kind, Resource, Typed};
+use super::{Kind, Resource, Subresource, Typed};
 use crate::validation::{self, ErrorList};
 
 pub struct ServiceAccounts;
@@ -24,7 +24,7 @@ pub static RESOURCE: Resource = Resource {
     short_names: &["sa"],
     categories: &[],
     namespaced: true,
-    subresources: &[],
+    subresources: &[Subresource::Token],
     field_labels: &[],
     generation: false,
     returns_deleted_object: true,

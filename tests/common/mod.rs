@@ -226,6 +226,12 @@ impl Kubectl {
         self.ok_with(&server.kubeconfig, args)
     }
 
+    /// Runs kubectl with `kubeconfig` rather than a server's admin kubeconfig.
+    pub fn run_with(&self, kubeconfig: &Path, args: &[&str]) -> Run {
+        let cache = tempfile::tempdir().expect("cache directory");
+        self.run_in(kubeconfig, cache.path(), args, None)
+    }
+
     /// Like [`Kubectl::ok`], for a server known by its kubeconfig.
     pub fn ok_with(&self, kubeconfig: &Path, args: &[&str]) -> String {
         let cache = tempfile::tempdir().expect("cache directory");

@@ -8,6 +8,7 @@ mod escalation;
 pub(crate) mod read;
 mod reviews;
 mod subresources;
+mod token;
 mod write;
 
 use std::sync::Arc;

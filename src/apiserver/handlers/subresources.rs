@@ -40,6 +40,7 @@ pub async fn serve(
         }
         (Subresource::Binding, Verb::Create) => bind(state, request).await,
         (Subresource::Eviction, Verb::Create) => evict(state, request).await,
+        (Subresource::Token, Verb::Create) => super::token::request(state, request).await,
         _ => Err(ApiError::MethodNotAllowed),
     }
 }
