@@ -30,6 +30,7 @@ fn the_data_directory_holds_certificates_kubeconfig_tokens_and_store() {
         "pki/ca.key",
         "pki/admin.crt",
         "pki/admin.key",
+        "pki/sa.key",
         "admin.kubeconfig",
         "tokens.csv",
         "store.redb",
@@ -236,6 +237,7 @@ fn keys_tokens_and_the_store_are_readable_by_their_owner_only() {
     let private = [
         "pki/ca.key",
         "pki/admin.key",
+        "pki/sa.key",
         "admin.kubeconfig",
         "tokens.csv",
         "store.redb",

@@ -103,6 +103,8 @@ impl TokenSigner {
             .map_err(|_| TokenError::Key)?;
             crate::private_files::write(&path, document.as_ref()).map_err(io)?;
         }
+        // One left readable by others (by a copy, say) is narrowed before it is used.
+        crate::private_files::restrict_file(&path).map_err(io)?;
         let bytes = std::fs::read(&path).map_err(io)?;
         TokenSigner::from_pkcs8(&bytes)
     }
