@@ -1271,3 +1271,16 @@ async fn the_bootstrap_policy_and_system_priority_classes_exist_from_the_first_s
         .collect();
     assert_eq!(names, ["system-cluster-critical", "system-node-critical"]);
 }
+
+#[tokio::test]
+async fn a_new_pod_runs_as_the_default_service_account_unless_it_names_one() {
+    let h = Harness::new().await;
+    let created = h.create_ok(PODS, pod("plain", None)).await;
+    assert_eq!(created["spec"]["serviceAccountName"], "default");
+    assert_eq!(created["spec"]["serviceAccount"], "default");
+    let mut named = pod("named", None);
+    named["spec"]["serviceAccountName"] = json!("ci");
+    let created = h.create_ok(PODS, named).await;
+    assert_eq!(created["spec"]["serviceAccountName"], "ci");
+    assert_eq!(created["spec"]["serviceAccount"], "ci");
+}

@@ -171,6 +171,24 @@ pub async fn allocate<'s>(
     Ok(Some(guard))
 }
 
+/// The part of upstream's ServiceAccount admission that names the account: a new pod that
+/// names none runs as `default` (`serviceAccount`, the field's deprecated twin, says the same).
+/// The token volume that admission also mounts is not added yet.
+pub fn default_service_account(r: &Resource, pod: &mut Value) {
+    if r.group != "" || r.plural != "pods" {
+        return;
+    }
+    let spec = &mut pod["spec"];
+    let named = spec["serviceAccountName"]
+        .as_str()
+        .filter(|n| !n.is_empty())
+        .or_else(|| spec["serviceAccount"].as_str().filter(|n| !n.is_empty()))
+        .unwrap_or("default")
+        .to_owned();
+    spec["serviceAccountName"] = json!(named);
+    spec["serviceAccount"] = json!(named);
+}
+
 /// Upstream's DefaultTolerationSeconds admission: a new pod that does not tolerate a not-ready
 /// or unreachable node gets a toleration of `seconds` for each, so the node lifecycle
 /// controller evicts it that long after its node stops answering.

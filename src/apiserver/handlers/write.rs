@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use super::admission::{admit, allocate, check_namespace, default_tolerations, place};
+use super::admission::{
+    admit, allocate, check_namespace, default_service_account, default_tolerations, place,
+};
 use super::{Answer, Request};
 use crate::apiserver::storage::resource_version;
 use crate::apiserver::{ApiError, ApiState, meta};
@@ -48,6 +50,7 @@ pub async fn create_object(
     // it, as upstream's handlers record it: an allocated address is nobody's field.
     record_ownership(request, &mut object, None, ownership, applied);
     default_tolerations(r, &mut object, state.default_toleration_seconds);
+    default_service_account(r, &mut object);
     check_namespace(state, r, &object).await?;
     super::escalation::check(state, request, &object, None).await?;
     let _reserved = allocate(state, r, &mut object, None).await?;
