@@ -12,8 +12,6 @@ mod rbac;
 mod storage;
 mod workloads;
 
-use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{ConfigMap, Event, ServiceAccount};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 
 pub use self::admission::{mutating_webhook_configuration, validating_webhook_configuration};
@@ -27,19 +25,6 @@ pub use self::workloads::{
     cron_job, daemon_set, deployment, job, job_selector, pod_template, replica_set,
     replication_controller, stateful_set,
 };
-
-/// Upstream gives an empty map for missing data, which serializes as nothing at all; there is
-/// nothing to apply.
-pub fn config_map(_: &mut ConfigMap) {}
-
-/// ServiceAccounts have no defaults.
-pub fn service_account(_: &mut ServiceAccount) {}
-
-/// core/v1 Events have no defaults.
-pub fn event(_: &mut Event) {}
-
-/// Leases have no defaults.
-pub fn lease(_: &mut Lease) {}
 
 /// A priority class lets its pods preempt lower ones unless it says `Never`.
 pub fn priority_class(class: &mut PriorityClass) {
