@@ -9,12 +9,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::FutureExt as _;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::policy::Policy;
-use crate::store::{EventKind, Revision, Store, StoreError};
+use crate::store::{Event, EventKind, Revision, Store, StoreError};
 
 /// Where the four RBAC kinds are kept: `/rbac.authorization.k8s.io/<plural>/...`.
 const PREFIX: &str = "/rbac.authorization.k8s.io/";
@@ -50,6 +51,10 @@ impl PolicyCache {
 
     /// Waits until the cache holds its first listing, or a few seconds.
     pub async fn loaded(&self) {
+        // Every request asks; once the listing is in, the answer needs no waiting.
+        if *self.seen.borrow() > 0 {
+            return;
+        }
         let mut seen = self.seen.subscribe();
         let _ = tokio::time::timeout(FIRST_LISTING, seen.wait_for(|seen| *seen > 0)).await;
     }
@@ -95,14 +100,13 @@ impl PolicyCache {
         self.publish(&objects, page.revision);
         let mut events = store.watch(PREFIX, page.revision).await?;
         while let Some(event) = events.next().await {
-            let event = event?;
-            match event.kind {
-                EventKind::Deleted => objects.remove(&event.key),
-                EventKind::Created | EventKind::Updated => {
-                    objects.insert(event.key.clone(), event.value.clone())
-                }
-            };
-            self.publish(&objects, event.revision);
+            // A burst of changes (an installer's manifest, the bootstrap policy) makes one
+            // policy, not one per change.
+            let mut revision = apply(&mut objects, &*event?);
+            while let Some(Some(event)) = events.next().now_or_never() {
+                revision = apply(&mut objects, &*event?);
+            }
+            self.publish(&objects, revision);
         }
         Ok(())
     }
@@ -123,6 +127,17 @@ impl PolicyCache {
             });
         }
     }
+}
+
+/// Applies one change to the objects held; the revision it brings them to.
+fn apply(objects: &mut BTreeMap<String, Bytes>, event: &Event) -> Revision {
+    match event.kind {
+        EventKind::Deleted => objects.remove(&event.key),
+        EventKind::Created | EventKind::Updated => {
+            objects.insert(event.key.clone(), event.value.clone())
+        }
+    };
+    event.revision
 }
 
 /// Builds a policy from the stored objects, skipping any that do not decode.

@@ -15,6 +15,9 @@ use super::meta::{Selector, immutable, label_selector, non_negative, object_meta
 use super::names::{NameRule, is_valid_percent};
 use super::pod_spec::pod_template;
 
+/// Upstream's words for a template its selector does not select.
+pub(super) const SELECTOR_MISMATCH: &str = "`selector` does not match template `labels`";
+
 /// Validates a Deployment on create (`old` is `None`) or update.
 pub fn deployment(new: &Deployment, old: Option<&Deployment>) -> ErrorList {
     let path = Path::new("spec");
@@ -138,10 +141,22 @@ fn selector_and_template(
         errs.push(FieldError::invalid(
             &template_path.child("metadata").child("labels"),
             go::string_map(labels),
-            "`selector` does not match template `labels`",
+            SELECTOR_MISMATCH,
         ));
     }
     errs.extend(pod_template(template, &template_path));
+    errs.extend(restarts_always(template, &template_path, "ReplicaSet"));
+    errs
+}
+
+/// Controllers that keep their pods running need templates that restart them and never give
+/// them a deadline.
+pub(super) fn restarts_always(
+    template: &PodTemplateSpec,
+    template_path: &Path,
+    kind: &str,
+) -> ErrorList {
+    let mut errs = ErrorList::new();
     let spec = template.spec.as_ref();
     let restart_policy = spec
         .and_then(|s| s.restart_policy.as_deref())
@@ -156,7 +171,7 @@ fn selector_and_template(
     if spec.is_some_and(|s| s.active_deadline_seconds.is_some()) {
         errs.push(FieldError::forbidden(
             &template_path.child("spec").child("activeDeadlineSeconds"),
-            "activeDeadlineSeconds in ReplicaSet is not Supported",
+            format!("activeDeadlineSeconds in {kind} is not Supported"),
         ));
     }
     errs

@@ -19,8 +19,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 
 use super::apps::{
-    int_or_percent_value, is_missing, percent, positive_int_or_percent, selector_unchanged,
-    unset_is_zero,
+    SELECTOR_MISMATCH, int_or_percent_value, is_missing, percent, positive_int_or_percent,
+    restarts_always, selector_unchanged, unset_is_zero,
 };
 use super::field::{ErrorList, FieldError, Path};
 use super::go::{self, Rendered};
@@ -34,7 +34,6 @@ use super::text;
 
 /// Upstream's wording, which names the fields an update may change.
 const STATEFUL_SET_SPEC_FIXED: &str = "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden";
-const SELECTOR_MISMATCH: &str = "`selector` does not match template `labels`";
 
 /// Validates a StatefulSet on create (`old` is `None`) or update.
 ///
@@ -249,30 +248,6 @@ fn stateful_set_template(
         }
     }
     errs.extend(restarts_always(template, &template_path, "StatefulSet"));
-    errs
-}
-
-/// Controllers that keep their pods running need templates that restart them and never give
-/// them a deadline.
-fn restarts_always(template: &PodTemplateSpec, template_path: &Path, kind: &str) -> ErrorList {
-    let mut errs = ErrorList::new();
-    let spec = template.spec.as_ref();
-    let restart_policy = spec
-        .and_then(|s| s.restart_policy.as_deref())
-        .unwrap_or_default();
-    if restart_policy != "Always" {
-        errs.push(FieldError::not_supported(
-            &template_path.child("spec").child("restartPolicy"),
-            restart_policy,
-            &["Always"],
-        ));
-    }
-    if spec.is_some_and(|s| s.active_deadline_seconds.is_some()) {
-        errs.push(FieldError::forbidden(
-            &template_path.child("spec").child("activeDeadlineSeconds"),
-            format!("activeDeadlineSeconds in {kind} is not Supported"),
-        ));
-    }
     errs
 }
 

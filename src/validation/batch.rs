@@ -297,7 +297,7 @@ fn selector(spec: &JobSpec, path: &Path) -> ErrorList {
         errs.push(FieldError::invalid(
             &path.child("template").child("metadata").child("labels"),
             go::string_map(labels),
-            "`selector` does not match template `labels`",
+            super::apps::SELECTOR_MISMATCH,
         ));
     }
     errs

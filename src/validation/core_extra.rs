@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as QuantityString;
 
+use super::apps::restarts_always;
 use super::field::{ErrorList, FieldError, Path};
 use super::go::{self, Rendered};
 use super::meta::{FIELD_IMMUTABLE, non_negative, object_meta, object_meta_revalidated};
@@ -448,68 +449,64 @@ impl Bounds<'_> {
     fn check(&self, name: &str, path: &Path) -> ErrorList {
         let mut errs = ErrorList::new();
         let at = |field: &str| path.child(field).key(name);
-        if let (Some(min), Some(max)) = (self.min, self.max)
-            && min.quantity > max.quantity
-        {
-            errs.push(FieldError::invalid(
-                &at("min"),
-                min.value(),
-                format!(
-                    "min value {} is greater than max value {}",
-                    min.text, max.text
-                ),
-            ));
-        }
-        if let Some(request) = self.request {
-            if let Some(min) = self.min.filter(|min| min.quantity > request.quantity) {
+        // Each pair that must be in order: the lower and the higher amount with the names
+        // upstream's messages give them, the field the error is reported at, and whether it
+        // shows the lower amount (else the higher).
+        let ordered = [
+            (self.min, "min value", self.max, "max value", "min", true),
+            (
+                self.min,
+                "min value",
+                self.request,
+                "default request value",
+                "defaultRequest",
+                false,
+            ),
+            (
+                self.request,
+                "default request value",
+                self.max,
+                "max value",
+                "defaultRequest",
+                true,
+            ),
+            (
+                self.request,
+                "default request value",
+                self.default,
+                "default limit value",
+                "defaultRequest",
+                true,
+            ),
+            (
+                self.min,
+                "min value",
+                self.default,
+                "default value",
+                "default",
+                true,
+            ),
+            (
+                self.default,
+                "default value",
+                self.max,
+                "max value",
+                "default",
+                false,
+            ),
+        ];
+        for (low, low_name, high, high_name, field, shows_low) in ordered {
+            let (Some(low), Some(high)) = (low, high) else {
+                continue;
+            };
+            if low.quantity > high.quantity {
+                let shown = if shows_low { low } else { high };
                 errs.push(FieldError::invalid(
-                    &at("defaultRequest"),
-                    request.value(),
+                    &at(field),
+                    shown.value(),
                     format!(
-                        "min value {} is greater than default request value {}",
-                        min.text, request.text
-                    ),
-                ));
-            }
-            if let Some(max) = self.max.filter(|max| request.quantity > max.quantity) {
-                errs.push(FieldError::invalid(
-                    &at("defaultRequest"),
-                    request.value(),
-                    format!(
-                        "default request value {} is greater than max value {}",
-                        request.text, max.text
-                    ),
-                ));
-            }
-            if let Some(default) = self.default.filter(|d| request.quantity > d.quantity) {
-                errs.push(FieldError::invalid(
-                    &at("defaultRequest"),
-                    request.value(),
-                    format!(
-                        "default request value {} is greater than default limit value {}",
-                        request.text, default.text
-                    ),
-                ));
-            }
-        }
-        if let Some(default) = self.default {
-            if let Some(min) = self.min.filter(|min| min.quantity > default.quantity) {
-                errs.push(FieldError::invalid(
-                    &at("default"),
-                    min.value(),
-                    format!(
-                        "min value {} is greater than default value {}",
-                        min.text, default.text
-                    ),
-                ));
-            }
-            if let Some(max) = self.max.filter(|max| default.quantity > max.quantity) {
-                errs.push(FieldError::invalid(
-                    &at("default"),
-                    max.value(),
-                    format!(
-                        "default value {} is greater than max value {}",
-                        default.text, max.text
+                        "{low_name} {} is greater than {high_name} {}",
+                        low.text, high.text
                     ),
                 ));
             }
@@ -609,27 +606,11 @@ fn controller_template(
         errs.push(FieldError::invalid(
             &path.child("metadata").child("labels"),
             go::string_map(labels),
-            "`selector` does not match template `labels`",
+            super::apps::SELECTOR_MISMATCH,
         ));
     }
     errs.extend(pod_template_spec(template, path));
-    let spec = template.spec.as_ref();
-    let restart_policy = spec
-        .and_then(|s| s.restart_policy.as_deref())
-        .unwrap_or_default();
-    if restart_policy != "Always" {
-        errs.push(FieldError::not_supported(
-            &path.child("spec").child("restartPolicy"),
-            restart_policy,
-            &["Always"],
-        ));
-    }
-    if spec.is_some_and(|s| s.active_deadline_seconds.is_some()) {
-        errs.push(FieldError::forbidden(
-            &path.child("spec").child("activeDeadlineSeconds"),
-            "activeDeadlineSeconds in ReplicationController is not Supported",
-        ));
-    }
+    errs.extend(restarts_always(template, path, "ReplicationController"));
     errs
 }
 
