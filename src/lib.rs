@@ -4,6 +4,7 @@ pub mod apiserver;
 pub mod cli;
 pub mod cluster;
 pub mod controllers;
+pub mod crd;
 pub mod deadline;
 pub mod defaults;
 pub mod dns;

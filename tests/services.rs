@@ -474,15 +474,19 @@ fn services_route_and_names_resolve_for_pods_and_the_host() {
     wait_ready(&cluster, &["-l", "app in (store,frontend)"], 2);
     // Ready pods reach the nodes' rules a moment later, as with kube-proxy: until both
     // Services route, the write is refused (or the frontend answers 502) and nothing is kept.
-    eventually("the write through both tiers", Duration::from_secs(10), || {
-        let (ok, stored) = sh(
-            &cluster,
-            "client",
-            "curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -X PUT \
+    eventually(
+        "the write through both tiers",
+        Duration::from_secs(10),
+        || {
+            let (ok, stored) = sh(
+                &cluster,
+                "client",
+                "curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -X PUT \
              --data-binary 'hello from the store' http://frontend/api/kv/greeting",
-        );
-        (ok && stored.trim() == "201").then_some(())
-    });
+            );
+            (ok && stored.trim() == "201").then_some(())
+        },
+    );
     let (ok, greeting) = sh(
         &cluster,
         "client",

@@ -32,6 +32,7 @@ mod server;
 mod service_env;
 mod status;
 pub mod streams;
+mod tokens;
 mod volumes;
 
 pub use agent::{Error, run, run_nodes};

@@ -37,6 +37,7 @@ use crate::runtime::{
 };
 use crate::service_env;
 use crate::status::{self, Observation};
+use crate::tokens::Tokens;
 
 /// How soon a failed sync is tried again.
 const RETRY: Duration = Duration::from_secs(3);
@@ -81,11 +82,12 @@ pub struct Pacing {
 }
 
 /// What every sync shares besides the [`Context`]: the probes of the process's pods, the
-/// recorder of their events, and the volume refresh interval.
+/// recorder of their events, their service account tokens, and the volume refresh interval.
 struct Shared<R> {
     context: Arc<Context<R>>,
     probes: Probes,
     events: Recorder,
+    tokens: Tokens,
     volume_refresh: Duration,
 }
 
@@ -118,6 +120,7 @@ pub async fn run<R: ContainerRuntime>(
         probes: Probes::new(verdict_changes, events.clone()),
         context,
         events,
+        tokens: Tokens::default(),
         volume_refresh: pacing.volume_refresh,
     });
     let context = &shared.context;
@@ -136,6 +139,7 @@ pub async fn run<R: ContainerRuntime>(
         Ok(watcher::Event::Delete(pod)) => {
             if let Some(uid) = pod.metadata.uid.as_deref() {
                 watched.probes.forget(uid);
+                watched.tokens.forget(uid);
             }
             housekeeping.forget(pod);
         }
@@ -147,6 +151,7 @@ pub async fn run<R: ContainerRuntime>(
                 .filter_map(|pod| pod.metadata.uid.clone())
                 .collect();
             watched.probes.retain(|uid| listed.contains(uid));
+            watched.tokens.retain(|uid| listed.contains(uid));
             housekeeping.sweep();
         }
         _ => {}
@@ -226,6 +231,7 @@ async fn reconcile<R: ContainerRuntime>(
         key,
         probes: &shared.probes,
         events: &shared.events,
+        tokens: &shared.tokens,
         volume_refresh: shared.volume_refresh,
         cluster_dns: context.cluster_dns.as_ref(),
         services: &context.services,
@@ -263,6 +269,7 @@ struct PodSync<'a, R> {
     key: PodKey,
     probes: &'a Probes,
     events: &'a Recorder,
+    tokens: &'a Tokens,
     volume_refresh: Duration,
     cluster_dns: Option<&'a ClusterDns>,
     services: &'a reflector::Store<Service>,
@@ -327,22 +334,24 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         if let Some(running) = observed.as_ref().filter(|pod| runs_any(pod))
             && self.refresh_volumes(running).await
         {
-            next = Some(next.map_or(self.volume_refresh, |n| n.min(self.volume_refresh)));
+            let renewal = self.tokens.renewal(&self.key.uid);
+            let refresh = refresh_after(self.volume_refresh, renewal, Timestamp::now());
+            next = Some(next.map_or(refresh, |n| n.min(refresh)));
         }
         self.report(observed.as_ref(), false).await?;
         Ok(next.map_or_else(Action::await_change, Action::requeue))
     }
 
     /// Writes the pod's API volumes again; whether it has any, and so is to be looked at
-    /// again after the refresh interval. A failure keeps what the volume held, as upstream
-    /// does, and is tried again then.
+    /// again after the refresh interval (or at a token's renewal). A failure keeps what the
+    /// volume held, as upstream does, and is tried again then.
     async fn refresh_volumes(&self, observed: &RuntimePod) -> bool {
         let Some(dir) = self.node.runtime.volumes_dir(&self.key) else {
             return false;
         };
         let info = PodInfo::new(self.pod, &self.node.config, Some(observed));
         let client = kube::Client::from(self.api.clone());
-        match resolve::refresh_volumes(&client, &info, &dir).await {
+        match resolve::refresh_volumes(&client, self.tokens, &info, &dir).await {
             Ok(any) => any,
             // Only a pod with such volumes can fail to refresh them.
             Err(error) => {
@@ -422,6 +431,7 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         );
         let prepared = match resolve::prepare(
             &client,
+            self.tokens,
             &info,
             container.spec,
             &service_env,
@@ -492,6 +502,7 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
     async fn release(&self) -> Result<(), SyncError> {
         self.probes.forget(&self.key.uid);
         self.node.pulls.forget(&self.key.uid);
+        self.tokens.forget(&self.key.uid);
         Ok(ignore_not_found(
             self.node.runtime.stop_pod(&self.key, Duration::ZERO).await,
         )?)
@@ -503,6 +514,7 @@ impl<R: ContainerRuntime> PodSync<'_, R> {
         let runtime = &self.node.runtime;
         self.probes.forget(&self.key.uid);
         self.node.pulls.forget(&self.key.uid);
+        self.tokens.forget(&self.key.uid);
         if let Some(observed) = self.observe().await? {
             self.stopping(&observed);
         }
@@ -620,6 +632,15 @@ fn runs_any(pod: &RuntimePod) -> bool {
         .any(|c| matches!(c.state, ContainerState::Running { .. }))
 }
 
+/// How long until a running pod's API volumes are written again: the refresh interval, or
+/// less when one of its tokens is due for renewal before then, so that a renewed token
+/// reaches the containers whatever the interval. A renewal time already past (a renewal that
+/// failed, the cached token kept) waits out the interval.
+fn refresh_after(interval: Duration, renewal: Option<Timestamp>, now: Timestamp) -> Duration {
+    let until_renewal = renewal.and_then(|at| Duration::try_from(now.duration_until(at)).ok());
+    until_renewal.map_or(interval, |until| until.min(interval))
+}
+
 fn ignore_not_found(result: Result<(), RuntimeError>) -> Result<(), RuntimeError> {
     match result {
         Err(RuntimeError::NotFound(_)) => Ok(()),
@@ -694,6 +715,21 @@ mod tests {
             remaining_grace(&unset, at("2025-01-01T00:00:00Z")),
             Duration::from_secs(10)
         );
+    }
+
+    #[test]
+    fn volumes_are_refreshed_by_the_next_token_renewal() {
+        let (now, minute) = (at("2025-01-01T00:00:00Z"), Duration::from_secs(60));
+        assert_eq!(refresh_after(minute, None, now), minute);
+        let soon = at("2025-01-01T00:00:20Z");
+        assert_eq!(
+            refresh_after(minute, Some(soon), now),
+            Duration::from_secs(20)
+        );
+        let later = at("2025-01-01T01:00:00Z");
+        assert_eq!(refresh_after(minute, Some(later), now), minute);
+        let past = at("2024-12-31T23:59:00Z");
+        assert_eq!(refresh_after(minute, Some(past), now), minute);
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! environment (`envFrom`, then `env` with `$(VAR)` expansion and values from ConfigMaps,
 //! Secrets, the pod's fields and the container's resources), the command and arguments
 //! expanded with it, and the files of the volumes it mounts from the API
-//! ([`crate::volumes`]). The ConfigMaps and Secrets are read once per start; the rest is pure.
+//! ([`crate::volumes`]). The ConfigMaps and Secrets are read, and the service account tokens
+//! had from [`Tokens`], once per start; the rest is pure.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVarSource, Pod, Secret, Volume};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -15,6 +17,7 @@ use kube::{Api, Client};
 
 use crate::config::{Capacity, NodeConfig, quantity_nanos};
 use crate::runtime::{Prepared, RuntimePod};
+use crate::tokens::{Projection, TokenError, Tokens};
 use crate::volumes;
 
 /// Why a container cannot start yet. Pod sync leaves it waiting and tries again; a [`Mount`]
@@ -49,6 +52,12 @@ pub enum ResolveError {
     Quantity(String),
     #[error("the file path {0:?} leaves its volume")]
     Path(String),
+    /// The service account token of a `serviceAccountToken` source; upstream's words.
+    #[error("failed to fetch token: {0}")]
+    Token(#[source] Arc<TokenError>),
+    /// A `serviceAccountToken` source whose token was not asked for with the others.
+    #[error("no token was requested for {0:?}")]
+    Unrequested(Projection),
     #[error("writing {path}: {source}")]
     Write {
         path: std::path::PathBuf,
@@ -99,22 +108,47 @@ impl Entries {
     }
 }
 
-/// The ConfigMaps and Secrets a container refers to, as read before it starts: `None` for one
-/// that does not exist.
+/// What a container's environment and volumes read from the API.
+struct Wanted {
+    /// ConfigMaps and Secrets.
+    objects: BTreeSet<(Kind, String)>,
+    /// The pod's service account tokens.
+    tokens: BTreeSet<Projection>,
+}
+
+impl Wanted {
+    fn of_volumes(mounted: &[&Volume]) -> Wanted {
+        Wanted {
+            objects: mounted
+                .iter()
+                .flat_map(|v| volumes::references(v))
+                .collect(),
+            tokens: mounted.iter().flat_map(|v| volumes::tokens(v)).collect(),
+        }
+    }
+}
+
+/// The ConfigMaps and Secrets a container refers to, as read before it starts (`None` for one
+/// that does not exist), and the service account tokens its volumes hold (or why one could not
+/// be had: that volume fails, not the others).
 #[derive(Debug, Default)]
 pub struct Objects {
     found: HashMap<(Kind, String), Option<Entries>>,
+    tokens: HashMap<Projection, Result<String, Arc<TokenError>>>,
 }
 
 impl Objects {
-    /// Reads each of `wanted` from `namespace`; none is read when none is wanted.
+    /// Reads each of `wanted` for `pod`: the objects from its namespace, the tokens from
+    /// `tokens`. Nothing is asked for when nothing is wanted.
     async fn fetch(
         client: &Client,
-        namespace: &str,
-        wanted: BTreeSet<(Kind, String)>,
+        tokens: &Tokens,
+        pod: &Pod,
+        wanted: Wanted,
     ) -> Result<Objects, ResolveError> {
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
         let mut found = HashMap::new();
-        for (kind, name) in wanted {
+        for (kind, name) in wanted.objects {
             let read = match kind {
                 Kind::ConfigMap => Api::<ConfigMap>::namespaced(client.clone(), namespace)
                     .get_opt(&name)
@@ -132,7 +166,12 @@ impl Objects {
             })?;
             found.insert((kind, name), entries);
         }
-        Ok(Objects { found })
+        let mut had = HashMap::new();
+        for projection in wanted.tokens {
+            let token = tokens.get(client, pod, &projection).await;
+            had.insert(projection, token.map_err(Arc::new));
+        }
+        Ok(Objects { found, tokens: had })
     }
 
     /// Objects as if read: each kind and name, with its keys or `None` for one missing.
@@ -144,7 +183,22 @@ impl Objects {
             .into_iter()
             .map(|(kind, name, entries)| ((kind, name.to_owned()), entries))
             .collect();
-        Objects { found }
+        Objects {
+            found,
+            ..Objects::default()
+        }
+    }
+
+    /// These objects with the token `projection` asks for, or why it could not be had.
+    #[cfg(test)]
+    pub fn with_token(
+        mut self,
+        projection: Projection,
+        token: Result<&str, TokenError>,
+    ) -> Objects {
+        let token = token.map(str::to_owned).map_err(Arc::new);
+        self.tokens.insert(projection, token);
+        self
     }
 
     /// The object a reference names; `None` when it does not exist and the reference is
@@ -166,6 +220,15 @@ impl Objects {
                 kind,
                 name: name.to_owned(),
             }),
+        }
+    }
+
+    /// The token `projection` asks for.
+    pub fn token(&self, projection: &Projection) -> Result<&str, ResolveError> {
+        match self.tokens.get(projection) {
+            Some(Ok(token)) => Ok(token),
+            Some(Err(error)) => Err(ResolveError::Token(error.clone())),
+            None => Err(ResolveError::Unrequested(projection.clone())),
         }
     }
 }
@@ -236,6 +299,7 @@ impl<'a> PodInfo<'a> {
 /// without one).
 pub async fn prepare(
     client: &Client,
+    tokens: &Tokens,
     info: &PodInfo<'_>,
     container: &Container,
     service_env: &BTreeMap<String, String>,
@@ -244,14 +308,9 @@ pub async fn prepare(
     let no_spec = Default::default();
     let spec = info.pod.spec.as_ref().unwrap_or(&no_spec);
     let mounted = volumes::mounted(spec, container);
-    let mut wanted = env_references(container);
-    wanted.extend(
-        mounted
-            .iter()
-            .flat_map(|volume| volumes::references(volume)),
-    );
-    let namespace = info.pod.metadata.namespace.as_deref().unwrap_or("default");
-    let objects = Objects::fetch(client, namespace, wanted).await?;
+    let mut wanted = Wanted::of_volumes(&mounted);
+    wanted.objects.extend(env_references(container));
+    let objects = Objects::fetch(client, tokens, info.pod, wanted).await?;
     let mut prepared = Prepared {
         volumes: write_volumes(&mounted, info, &objects, volumes_dir).await?,
         ..Prepared::default()
@@ -262,11 +321,12 @@ pub async fn prepare(
 }
 
 /// Writes the running pod's API volumes again from what the API holds now, as a kubelet's
-/// periodic sync does, so that a changed ConfigMap or Secret, or a new label, shows in the
-/// files; a volume whose content is unchanged is left alone. Whether the pod has any such
-/// volume.
+/// periodic sync does, so that a changed ConfigMap or Secret, a new label, or a renewed
+/// token shows in the files; a volume whose content is unchanged is left alone. Whether the
+/// pod has any such volume.
 pub async fn refresh_volumes(
     client: &Client,
+    tokens: &Tokens,
     info: &PodInfo<'_>,
     volumes_dir: &Path,
 ) -> Result<bool, ResolveError> {
@@ -276,12 +336,8 @@ pub async fn refresh_volumes(
     if mounted.is_empty() {
         return Ok(false);
     }
-    let wanted = mounted
-        .iter()
-        .flat_map(|volume| volumes::references(volume))
-        .collect();
-    let namespace = info.pod.metadata.namespace.as_deref().unwrap_or("default");
-    let objects = Objects::fetch(client, namespace, wanted).await?;
+    let wanted = Wanted::of_volumes(&mounted);
+    let objects = Objects::fetch(client, tokens, info.pod, wanted).await?;
     write_volumes(&mounted, info, &objects, Some(volumes_dir)).await?;
     Ok(true)
 }
@@ -688,6 +744,7 @@ mod tests {
                 ),
                 ((Kind::ConfigMap, "gone".to_owned()), None),
             ]),
+            ..Objects::default()
         }
     }
 

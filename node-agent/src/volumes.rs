@@ -1,8 +1,8 @@
 //! The files of a container's volumes that come from the API (`configMap`, `secret`,
-//! `downwardAPI`, and `projected` from those three), and how they are written: as the
-//! kubelet's atomic writer does, into a new timestamped directory to which a `..data` symlink
-//! is then swapped, each top-level path a symlink through `..data`, so that a container reading
-//! the volume never sees half of an update.
+//! `downwardAPI`, and `projected` from those three and service account tokens), and how they
+//! are written: as the kubelet's atomic writer does, into a new timestamped directory to which
+//! a `..data` symlink is then swapped, each top-level path a symlink through `..data`, so that
+//! a container reading the volume never sees half of an update.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Container, DownwardAPIVolumeFile, KeyToPath, PodSpec, Volume};
 
 use crate::resolve::{self, Kind, Objects, PodInfo, ResolveError};
+use crate::tokens::Projection;
 
 /// Upstream's mode of a volume's files when the volume sets none.
 const DEFAULT_MODE: u32 = 0o644;
@@ -87,13 +88,25 @@ pub fn references(volume: &Volume) -> Vec<(Kind, String)> {
     found
 }
 
+/// What `volume`'s `serviceAccountToken` sources ask for.
+pub fn tokens(volume: &Volume) -> Vec<Projection> {
+    let sources = volume
+        .projected
+        .iter()
+        .flat_map(|p| p.sources.iter().flatten());
+    sources
+        .filter_map(|source| source.service_account_token.as_ref())
+        .map(Projection::of)
+        .collect()
+}
+
 fn secret_name(name: Option<&str>) -> String {
     name.unwrap_or_default().to_owned()
 }
 
 /// The files `volume` holds, from the `objects` read for the container and the pod in
-/// `info`. A `projected` volume's `serviceAccountToken` sources are left out: the API server
-/// issues no tokens yet.
+/// `info`. A `projected` volume's service account token is a file with the volume's mode, as
+/// upstream writes it.
 pub fn files(volume: &Volume, info: &PodInfo, objects: &Objects) -> Result<Files, ResolveError> {
     let mut files = Files::new();
     if let Some(map) = &volume.config_map {
@@ -139,8 +152,9 @@ pub fn files(volume: &Volume, info: &PodInfo, objects: &Objects) -> Result<Files
                 keyed.add(&mut files, objects, mode)?;
             } else if let Some(downward) = &source.downward_api {
                 add_downward(&mut files, downward.items.as_deref(), info, mode)?;
-            } else if source.service_account_token.is_some() {
-                tracing::info!(volume = %volume.name, "a serviceAccountToken source is skipped: the API server issues no tokens yet");
+            } else if let Some(token) = &source.service_account_token {
+                let data = objects.token(&Projection::of(token))?;
+                add(&mut files, &token.path, data.as_bytes().to_vec(), mode)?;
             } else {
                 tracing::info!(volume = %volume.name, "a projected source of an unsupported kind is skipped");
             }
@@ -374,11 +388,19 @@ fn remove(path: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::config::Capacity;
+    use crate::tokens::TokenError;
     use k8s_openapi::api::core::v1::Pod;
     use serde_json::json;
 
     fn volume(value: serde_json::Value) -> Volume {
         serde_json::from_value(value).unwrap()
+    }
+
+    fn projection(audience: &str, expiration_seconds: i64) -> Projection {
+        Projection {
+            audience: audience.to_owned(),
+            expiration_seconds,
+        }
     }
 
     fn pod() -> Pod {
@@ -519,7 +541,6 @@ mod tests {
                 {"configMap": {"name": "settings", "items": [{"key": "a", "path": "a"}]}},
                 {"secret": {"name": "creds"}},
                 {"downwardAPI": {"items": [{"path": "ns", "fieldRef": {"fieldPath": "metadata.namespace"}}]}},
-                {"serviceAccountToken": {"path": "token"}},
             ]}}),
         );
         let files = with_pod(|info| files(&projected, info, &objects())).unwrap();
@@ -538,6 +559,46 @@ mod tests {
                 (Kind::Secret, "creds".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn a_token_source_is_a_file_of_its_token_with_the_volume_mode() {
+        let projected = volume(
+            json!({"name": "kube-api-access", "projected": {"defaultMode": 0o440, "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                {"serviceAccountToken": {"audience": "vault", "path": "vault/token"}},
+                {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}]}},
+            ]}}),
+        );
+        let (own, vault) = (projection("", 3607), projection("vault", 3600));
+        assert_eq!(tokens(&projected), [own.clone(), vault.clone()]);
+        let issued = objects()
+            .with_token(own.clone(), Ok("own.jwt"))
+            .with_token(vault.clone(), Ok("vault.jwt"));
+        let written = with_pod(|info| files(&projected, info, &issued)).unwrap();
+        assert_eq!(
+            listed(&written),
+            [
+                ("namespace".to_owned(), "default".to_owned(), 0o440),
+                ("token".to_owned(), "own.jwt".to_owned(), 0o440),
+                ("vault/token".to_owned(), "vault.jwt".to_owned(), 0o440),
+            ]
+        );
+
+        // A token that could not be had fails the volume, in upstream's words; one never
+        // asked for fails it too.
+        let refused = TokenError::Refused("serviceaccounts \"robot\" not found".to_owned());
+        let failed = objects()
+            .with_token(own.clone(), Err(refused))
+            .with_token(vault.clone(), Ok("vault.jwt"));
+        let error = with_pod(|info| files(&projected, info, &failed)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "failed to fetch token: serviceaccounts \"robot\" not found"
+        );
+        let unrequested = objects().with_token(own, Ok("own.jwt"));
+        let error = with_pod(|info| files(&projected, info, &unrequested));
+        assert!(matches!(error, Err(ResolveError::Unrequested(p)) if p == vault));
     }
 
     #[test]

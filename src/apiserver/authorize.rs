@@ -105,7 +105,7 @@ pub async fn decide(
         }
     }
     state.policy.loaded().await;
-    match state.policy.policy().authorize(user, attributes) {
+    match state.policy.get().authorize(user, attributes) {
         Decision::Allow(reason) => Ok(reason),
         Decision::NoOpinion => Err(refusal),
     }

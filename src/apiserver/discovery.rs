@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 use super::{ApiError, ApiState};
-use crate::registry::{self, Resource};
+use crate::registry::{Resource, Served};
 
 const VERBS: [&str; 8] = [
     "create",
@@ -54,8 +54,8 @@ fn json_response(body: &Value, content_type: &str) -> Response {
     response
 }
 
-fn aggregated(groups: &[&str], version: &str) -> Response {
-    let items: Vec<Value> = groups.iter().map(|g| group_discovery(g)).collect();
+fn aggregated(served: &Served, groups: &[&str], version: &str) -> Response {
+    let items: Vec<Value> = groups.iter().map(|g| group_discovery(served, g)).collect();
     let body = json!({
         "kind": "APIGroupDiscoveryList",
         "apiVersion": format!("apidiscovery.k8s.io/{version}"),
@@ -70,7 +70,7 @@ fn aggregated(groups: &[&str], version: &str) -> Response {
 /// `/api`: the core group's versions.
 pub async fn core(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Response {
     if let Some(version) = aggregated_version(&headers) {
-        return aggregated(&[""], version);
+        return aggregated(&state.served().served, &[""], version);
     }
     let body = json!({
         "kind": "APIVersions",
@@ -81,15 +81,17 @@ pub async fn core(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Res
 }
 
 /// `/apis`: every named group.
-pub async fn groups(headers: HeaderMap) -> Response {
-    let named: Vec<&str> = group_names()
+pub async fn groups(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Response {
+    let crds = state.served();
+    let served = &crds.served;
+    let named: Vec<&str> = group_names(served)
         .into_iter()
         .filter(|g| !g.is_empty())
         .collect();
     if let Some(version) = aggregated_version(&headers) {
-        return aggregated(&named, version);
+        return aggregated(served, &named, version);
     }
-    let groups: Vec<Value> = named.iter().map(|g| api_group(g)).collect();
+    let groups: Vec<Value> = named.iter().map(|g| api_group(served, g)).collect();
     json_response(
         &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
         "application/json",
@@ -97,31 +99,36 @@ pub async fn groups(headers: HeaderMap) -> Response {
 }
 
 /// `/apis/<group>`.
-pub async fn group(Path(group): Path<String>) -> Result<Response, ApiError> {
-    if group.is_empty() || !group_names().contains(&group.as_str()) {
+pub async fn group(
+    State(state): State<Arc<ApiState>>,
+    Path(group): Path<String>,
+) -> Result<Response, ApiError> {
+    let crds = state.served();
+    if group.is_empty() || !group_names(&crds.served).contains(&group.as_str()) {
         return Err(ApiError::NoSuchPath);
     }
-    let mut body = api_group(&group);
+    let mut body = api_group(&crds.served, &group);
     body["kind"] = json!("APIGroup");
     body["apiVersion"] = json!("v1");
     Ok(json_response(&body, "application/json"))
 }
 
 /// `/api/v1`.
-pub async fn core_resources() -> Result<Response, ApiError> {
-    resource_list("", "v1")
+pub async fn core_resources(State(state): State<Arc<ApiState>>) -> Result<Response, ApiError> {
+    resource_list(&state.served().served, "", "v1")
 }
 
 /// `/apis/<group>/<version>`.
 pub async fn group_resources(
+    State(state): State<Arc<ApiState>>,
     Path((group, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    resource_list(&group, &version)
+    resource_list(&state.served().served, &group, &version)
 }
 
-fn resource_list(group: &str, version: &str) -> Result<Response, ApiError> {
+fn resource_list(served: &Served, group: &str, version: &str) -> Result<Response, ApiError> {
     let mut resources = Vec::new();
-    for r in registry::in_group_version(group, version) {
+    for r in served.in_group_version(group, version) {
         resources.push(api_resource(r));
         for sub in r.subresources {
             let mut entry = json!({
@@ -151,9 +158,9 @@ fn resource_list(group: &str, version: &str) -> Result<Response, ApiError> {
     Ok(json_response(&body, "application/json"))
 }
 
-fn group_names() -> Vec<&'static str> {
+fn group_names(served: &Served) -> Vec<&'static str> {
     let mut names = Vec::new();
-    for (group, _) in registry::group_versions() {
+    for (group, _) in served.group_versions() {
         if !names.contains(&group) {
             names.push(group);
         }
@@ -161,16 +168,17 @@ fn group_names() -> Vec<&'static str> {
     names
 }
 
-fn versions_of(group: &str) -> Vec<&'static str> {
-    registry::group_versions()
+fn versions_of(served: &Served, group: &str) -> Vec<&'static str> {
+    served
+        .group_versions()
         .into_iter()
         .filter(|(g, _)| *g == group)
         .map(|(_, v)| v)
         .collect()
 }
 
-fn api_group(group: &str) -> Value {
-    let versions: Vec<Value> = versions_of(group)
+fn api_group(served: &Served, group: &str) -> Value {
+    let versions: Vec<Value> = versions_of(served, group)
         .iter()
         .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
         .collect();
@@ -194,11 +202,12 @@ fn api_resource(r: &Resource) -> Value {
     entry
 }
 
-fn group_discovery(group: &str) -> Value {
-    let versions: Vec<Value> = versions_of(group)
+fn group_discovery(served: &Served, group: &str) -> Value {
+    let versions: Vec<Value> = versions_of(served, group)
         .iter()
         .map(|version| {
-            let resources: Vec<Value> = registry::in_group_version(group, version)
+            let resources: Vec<Value> = served
+                .in_group_version(group, version)
                 .map(resource_discovery)
                 .collect();
             json!({"version": version, "resources": resources, "freshness": "Current"})

@@ -12,7 +12,7 @@ mod discovery;
 mod error;
 pub(crate) mod handlers;
 mod impersonate;
-mod meta;
+pub(crate) mod meta;
 mod node_client;
 mod node_proxy;
 mod openapi;
@@ -48,6 +48,7 @@ pub use serve::TlsError;
 pub use storage::Objects;
 pub use tokens::{TokenError, TokenSigner};
 
+use crate::crd;
 use crate::kubeconfig::{self, KubeconfigError};
 use crate::pki::{Authority, CertAndKey, PkiError};
 use crate::rbac::PolicyCache;
@@ -139,8 +140,10 @@ pub struct ApiState {
     /// Reaches nodes' own ports for logs, exec, attach and port-forward; none in tests that
     /// serve the router alone.
     pub nodes: Option<NodeClient>,
-    /// The RBAC policy the authorizer reads, kept in step with the store by [`PolicyCache::run`].
+    /// The RBAC policy the authorizer reads, kept in step with the store.
     pub policy: Arc<PolicyCache>,
+    /// The resources the stored CRDs define, kept in step with the store.
+    pub crds: Arc<crd::Catalog>,
     /// Signs and checks service account tokens.
     pub signer: TokenSigner,
 }
@@ -162,8 +165,28 @@ impl ApiState {
             shutdown,
             default_toleration_seconds: 300,
             nodes: None,
-            policy: Arc::default(),
+            policy: Arc::new(crate::rbac::policy_cache()),
+            crds: Arc::new(crd::catalog()),
             signer,
+        }
+    }
+
+    /// What the server serves now, custom resources included.
+    pub fn served(&self) -> Arc<crd::Crds> {
+        self.crds.get()
+    }
+
+    /// Reads again the mirrors that follow `group`, so that a write to it (a role, a CRD) is in
+    /// force by the time its client hears of it.
+    pub async fn refresh_mirrors(&self, group: &str) {
+        let store = self.objects.store();
+        let refreshed = match group {
+            crate::rbac::GROUP => self.policy.refresh(store).await,
+            crd::GROUP => self.crds.refresh(store).await,
+            _ => return,
+        };
+        if let Err(error) = refreshed {
+            tracing::warn!(%error, group, "reading the store again after a write failed");
         }
     }
 }
@@ -308,7 +331,7 @@ pub struct Server {
     pub state: Arc<ApiState>,
     task: JoinHandle<()>,
     compaction: JoinHandle<()>,
-    policy: JoinHandle<()>,
+    mirrors: JoinHandle<()>,
     controllers: JoinHandle<()>,
 }
 
@@ -362,13 +385,14 @@ impl Server {
         state.default_toleration_seconds = config.default_toleration_seconds;
         state.nodes = Some(NodeClient::issue(&ca)?);
         let state = Arc::new(state);
-        let policy = tokio::spawn(state.policy.clone().run(store.clone(), shutdown.clone()));
+        let mirrors = tokio::spawn(follow_store(state.clone(), shutdown.clone()));
         bootstrap::run(&state, host, addr.port())
             .await
             .map_err(ServerError::Bootstrap)?;
         // Nothing is served, and no controller starts, before the authorizer holds the
-        // bootstrap policy.
+        // bootstrap policy and the catalog the stored CRDs.
         state.policy.refresh(&store).await?;
+        state.crds.refresh(&store).await?;
         let task = tokio::spawn(serve::serve(
             listener,
             tls,
@@ -400,7 +424,7 @@ impl Server {
             state,
             task,
             compaction,
-            policy,
+            mirrors,
             controllers,
         })
     }
@@ -409,9 +433,26 @@ impl Server {
     pub async fn wait(self) {
         let _ = self.task.await;
         let _ = self.compaction.await;
-        let _ = self.policy.await;
+        let _ = self.mirrors.await;
         let _ = self.controllers.await;
     }
+}
+
+/// Keeps the server's own views of the store current until `shutdown`: the RBAC policy, the
+/// CRD catalog, and the CRDs' status and cleanup, which the API server itself looks after as
+/// upstream's does. The CRD controller writes as the server's own loopback identity.
+async fn follow_store(state: Arc<ApiState>, shutdown: CancellationToken) {
+    let store = state.objects.store().clone();
+    let loopback = User {
+        name: "system:apiserver".into(),
+        groups: vec![authorize::MASTERS.into()],
+    };
+    let client = local_client(state.clone(), loopback);
+    tokio::join!(
+        state.policy.clone().run(store.clone(), shutdown.clone()),
+        state.crds.clone().run(store, shutdown.clone()),
+        crd::run(state.crds.clone(), client, shutdown),
+    );
 }
 
 /// The host clients are told to use: the advertise address, else the bind address, with

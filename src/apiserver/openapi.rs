@@ -6,27 +6,44 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use axum::extract::Path;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::ApiError;
+use super::{ApiError, ApiState};
 use crate::registry::{self, Resource};
 
-/// The documents, built on first use: the schemas never change while the server runs.
-fn documents() -> &'static BTreeMap<String, Vec<u8>> {
+/// The built-in kinds' documents, built on first use: their schemas never change while the
+/// server runs.
+fn built_in() -> &'static BTreeMap<String, Vec<u8>> {
     static DOCUMENTS: OnceLock<BTreeMap<String, Vec<u8>>> = OnceLock::new();
-    DOCUMENTS.get_or_init(|| {
-        registry::group_versions()
-            .into_iter()
-            .map(|(group, version)| {
-                let path = document_path(group, version);
-                let body = serde_json::to_vec(&document(group, version)).unwrap_or_default();
-                (path, body)
-            })
-            .collect()
-    })
+    DOCUMENTS.get_or_init(|| documents(registry::RESOURCES.iter().copied()))
+}
+
+/// The documents of the group-versions of `resources`.
+fn documents(resources: impl IntoIterator<Item = &'static Resource>) -> BTreeMap<String, Vec<u8>> {
+    let mut groups: BTreeMap<String, Vec<&Resource>> = BTreeMap::new();
+    for r in resources {
+        groups
+            .entry(document_path(r.group, r.version))
+            .or_default()
+            .push(r);
+    }
+    groups
+        .into_iter()
+        .map(|(path, resources)| {
+            let body = serde_json::to_vec(&document(&resources)).unwrap_or_default();
+            (path, body)
+        })
+        .collect()
+}
+
+/// The documents of the custom resources served now, which change with their CRDs.
+fn custom(state: &ApiState) -> BTreeMap<String, Vec<u8>> {
+    documents(state.served().served.custom().iter().copied())
 }
 
 fn document_path(group: &str, version: &str) -> String {
@@ -82,9 +99,11 @@ fn v2_protobuf() -> Vec<u8> {
 }
 
 /// `/openapi/v3`: where each group-version's document is.
-pub async fn index() -> Response {
-    let paths: Map<String, Value> = documents()
+pub async fn index(State(state): State<Arc<ApiState>>) -> Response {
+    let custom = custom(&state);
+    let paths: Map<String, Value> = built_in()
         .iter()
+        .chain(&custom)
         .map(|(path, body)| {
             let url = format!("/openapi/v3/{path}?hash={}", hash(body));
             (path.clone(), json!({"serverRelativeURL": url}))
@@ -94,11 +113,16 @@ pub async fn index() -> Response {
 }
 
 /// `/openapi/v3/<path>`: one group-version's document.
-pub async fn document_handler(Path(path): Path<String>) -> Result<Response, ApiError> {
-    let body = documents()
-        .get(path.trim_matches('/'))
-        .ok_or(ApiError::NoSuchPath)?;
-    Ok(json_response(body.clone()))
+pub async fn document_handler(
+    State(state): State<Arc<ApiState>>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    let path = path.trim_matches('/');
+    if let Some(body) = built_in().get(path) {
+        return Ok(json_response(body.clone()));
+    }
+    let body = custom(&state).remove(path).ok_or(ApiError::NoSuchPath)?;
+    Ok(json_response(body))
 }
 
 fn json_response(body: Vec<u8>) -> Response {
@@ -110,17 +134,16 @@ fn json_response(body: Vec<u8>) -> Response {
     response
 }
 
-fn document(group: &str, version: &str) -> Value {
+/// One group-version's document: its kinds' schemas and their patch operations.
+fn document(resources: &[&Resource]) -> Value {
     let mut generator = schemars::generate::SchemaSettings::openapi3().into_generator();
     let mut paths = Map::new();
-    let mut kinds = Vec::new();
-    for r in registry::in_group_version(group, version) {
-        let schema = r.strategy.schema(&mut generator);
-        kinds.push((r, schema));
+    for r in resources {
+        r.strategy.schema(&mut generator);
         paths.insert(patch_path(r), patch_operation(r));
     }
     let mut schemas = generator.take_definitions(true);
-    for (r, _) in &kinds {
+    for r in resources {
         let name = r.strategy.schema_name();
         if let Some(Value::Object(schema)) = schemas.get_mut(&name) {
             schema.insert(

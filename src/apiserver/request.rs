@@ -4,7 +4,7 @@
 use axum::http::Method;
 
 use super::ApiError;
-use crate::registry::{self, Resource, Subresource};
+use crate::registry::{Resource, Served, Subresource};
 
 /// The verb of a resource request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +33,10 @@ pub struct RequestInfo {
 const NAMESPACE_SUBRESOURCES: [&str; 2] = ["status", "finalize"];
 
 impl RequestInfo {
-    /// Resolves `parts` (the path after `/api/v1` or `/apis/<group>/<version>`).
+    /// Resolves `parts` (the path after `/api/v1` or `/apis/<group>/<version>`) among the
+    /// resources `served`.
     pub fn resolve(
+        served: &Served,
         method: &Method,
         group: &str,
         version: &str,
@@ -59,7 +61,9 @@ impl RequestInfo {
             [plural, name, sub] => (*plural, Some((*name).to_owned()), Some(*sub)),
             _ => return Err(ApiError::NoSuchPath),
         };
-        let resource = registry::find(group, version, plural).ok_or(ApiError::NoSuchPath)?;
+        let resource = served
+            .find(group, version, plural)
+            .ok_or(ApiError::NoSuchPath)?;
         let subresource = match subresource {
             Some(sub) => Some(resource.subresource(sub).ok_or(ApiError::NoSuchPath)?),
             None => None,
@@ -123,7 +127,7 @@ mod tests {
 
     fn resolve(method: Method, group: &str, path: &str) -> Result<RequestInfo, ApiError> {
         let parts: Vec<&str> = path.split('/').collect();
-        RequestInfo::resolve(&method, group, "v1", &parts, false)
+        RequestInfo::resolve(&Served::default(), &method, group, "v1", &parts, false)
     }
 
     #[test]

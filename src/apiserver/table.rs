@@ -7,8 +7,11 @@ use super::codec::{IncludeObject, partial_metadata};
 use crate::printers;
 use crate::registry::Resource;
 
-/// The column definitions of a resource's Table.
+/// The column definitions of a resource's Table: its kind's own, or the built-in printer's.
 pub fn column_definitions(resource: &Resource) -> Vec<Value> {
+    if let Some(columns) = resource.strategy.columns() {
+        return columns;
+    }
     printers::columns(resource.group, resource.plural)
         .iter()
         .map(|c| {
@@ -30,7 +33,10 @@ pub fn row(
     include: IncludeObject,
     now: jiff::Timestamp,
 ) -> Value {
-    let cells = printers::cells(resource.group, resource.plural, object, now);
+    let cells = resource
+        .strategy
+        .cells(object, now)
+        .unwrap_or_else(|| printers::cells(resource.group, resource.plural, object, now));
     let mut row = json!({ "cells": cells });
     match include {
         IncludeObject::Object => row["object"] = object.clone(),

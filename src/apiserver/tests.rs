@@ -42,12 +42,7 @@ impl Harness {
             "127.0.0.1:6443".into(),
             CancellationToken::new(),
         ));
-        tokio::spawn(
-            state
-                .policy
-                .clone()
-                .run(state.objects.store().clone(), CancellationToken::new()),
-        );
+        tokio::spawn(super::follow_store(state.clone(), CancellationToken::new()));
         bootstrap::run(&state, "127.0.0.1".parse().unwrap(), 6443)
             .await
             .unwrap();
@@ -205,6 +200,7 @@ async fn discovery_lists_groups_resources_and_subresources() {
             "rbac.authorization.k8s.io",
             "storage.k8s.io",
             "admissionregistration.k8s.io",
+            "apiextensions.k8s.io",
             "scheduling.k8s.io",
             "coordination.k8s.io",
             "node.k8s.io",
@@ -1283,4 +1279,60 @@ async fn a_new_pod_runs_as_the_default_service_account_unless_it_names_one() {
     let created = h.create_ok(PODS, named).await;
     assert_eq!(created["spec"]["serviceAccountName"], "ci");
     assert_eq!(created["spec"]["serviceAccount"], "ci");
+}
+
+#[tokio::test]
+async fn a_new_pod_mounts_its_api_access_unless_it_or_its_account_says_not_to() {
+    let h = Harness::new().await;
+    let mount_path = "/var/run/secrets/kubernetes.io/serviceaccount";
+    let mut init = pod("mounted", None);
+    init["spec"]["initContainers"] = json!([{"name": "init", "image": "busybox"}]);
+    let created = h.create_ok(PODS, init).await;
+    let volume = &created["spec"]["volumes"][0];
+    let name = volume["name"].as_str().unwrap();
+    assert!(
+        name.starts_with("kube-api-access-") && name.len() == 21,
+        "{name}"
+    );
+    let sources = &volume["projected"]["sources"];
+    assert_eq!(sources[0]["serviceAccountToken"]["expirationSeconds"], 3607);
+    assert_eq!(sources[1]["configMap"]["name"], "kube-root-ca.crt");
+    assert_eq!(
+        sources[2]["downwardAPI"]["items"][0]["fieldRef"]["fieldPath"],
+        "metadata.namespace"
+    );
+    for list in ["initContainers", "containers"] {
+        let mount = &created["spec"][list][0]["volumeMounts"][0];
+        assert_eq!(
+            mount,
+            &json!({"name": name, "readOnly": true, "mountPath": mount_path})
+        );
+    }
+
+    // A container with a mount of its own there keeps it, and no volume is added for nobody.
+    let mut own = pod("own", None);
+    own["spec"]["volumes"] = json!([{"name": "mine", "emptyDir": {}}]);
+    own["spec"]["containers"][0]["volumeMounts"] =
+        json!([{"name": "mine", "mountPath": mount_path}]);
+    let created = h.create_ok(PODS, own).await;
+    assert_eq!(created["spec"]["volumes"].as_array().unwrap().len(), 1);
+
+    let mut off = pod("off", None);
+    off["spec"]["automountServiceAccountToken"] = json!(false);
+    let created = h.create_ok(PODS, off).await;
+    assert_eq!(created["spec"].get("volumes"), None);
+
+    let account = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "quiet"}, "automountServiceAccountToken": false});
+    h.create_ok("/api/v1/namespaces/default/serviceaccounts", account)
+        .await;
+    let mut quiet = pod("quiet", None);
+    quiet["spec"]["serviceAccountName"] = json!("quiet");
+    let created = h.create_ok(PODS, quiet.clone()).await;
+    assert_eq!(created["spec"].get("volumes"), None);
+    // The pod's own word wins over its account's.
+    quiet["metadata"]["name"] = json!("loud");
+    quiet["spec"]["automountServiceAccountToken"] = json!(true);
+    let created = h.create_ok(PODS, quiet).await;
+    assert_eq!(created["spec"]["volumes"].as_array().unwrap().len(), 1);
 }

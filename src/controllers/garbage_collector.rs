@@ -2,10 +2,11 @@
 //! Foreground propagation policies that deletes leave to it as finalizers.
 //!
 //! It keeps an ownership graph of every object's metadata, fed by a metadata watcher per
-//! resource, in the manner of upstream's graph builder. A change marks the objects it concerns
-//! as dirty; each dirty object is then reconciled once (never two at a time): an owner being
-//! deleted with `orphan` has its dependents released, one with `foregroundDeletion` has them
-//! deleted first, and a dependent none of whose owners exist any more is deleted.
+//! built-in resource, in the manner of upstream's graph builder (custom resources are not
+//! followed yet). A change marks the objects it concerns as dirty; each dirty object is then
+//! reconciled once (never two at a time): an owner being deleted with `orphan` has its
+//! dependents released, one with `foregroundDeletion` has them deleted first, and a dependent
+//! none of whose owners exist any more is deleted.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
@@ -20,7 +21,6 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::api_resource;
 use crate::registry::{self, Resource};
 
 const ORPHAN: &str = "orphan";
@@ -173,7 +173,7 @@ pub async fn run(client: Client, shutdown: CancellationToken) {
     let mut failures: BTreeMap<String, u32> = BTreeMap::new();
     let (retry_tx, mut retries) = mpsc::unbounded_channel::<String>();
     loop {
-        if synced.len() == registry::stored().count() {
+        if synced.len() == registry::BUILT_IN.stored().count() {
             while workers.len() < WORKERS {
                 let Some(uid) = dirty.iter().find(|u| !running.contains(*u)).cloned() else {
                     break;
@@ -231,7 +231,7 @@ async fn watch(
     resource: &'static Resource,
     events: mpsc::Sender<(usize, watcher::Event<Meta>)>,
 ) {
-    let api: Api<Meta> = Api::all_with(client, &api_resource(resource));
+    let api: Api<Meta> = Api::all_with(client, &resource.api_resource());
     // The graph needs owners, finalizers and deletion; managedFields would only weigh.
     let mut stream = watcher::watcher(api, watcher::Config::default())
         .modify(|meta| meta.metadata.managed_fields = None)
@@ -362,7 +362,7 @@ async fn reconcile_inner(client: &Client, work: Work) -> Result<(), Error> {
 }
 
 fn api_for(client: &Client, node: &Node) -> Api<DynamicObject> {
-    let resource = api_resource(node.resource);
+    let resource = node.resource.api_resource();
     match &node.namespace {
         Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
         None => Api::all_with(client.clone(), &resource),
@@ -376,7 +376,8 @@ async fn owner_exists(
     dependent: &Node,
     owner: &OwnerReference,
 ) -> Result<bool, Error> {
-    let resource = registry::find_kind(&owner.api_version, &owner.kind)
+    let resource = registry::BUILT_IN
+        .find_kind(&owner.api_version, &owner.kind)
         .ok_or_else(|| Error::UnknownOwnerKind(owner.api_version.clone(), owner.kind.clone()))?;
     let namespace = dependent.namespace.clone().filter(|_| resource.namespaced);
     let probe = Node {

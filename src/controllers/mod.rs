@@ -25,13 +25,11 @@ use std::time::Duration;
 pub use node_ipam::Cidr;
 
 use kube::Client;
-use kube::api::ApiResource;
 use mkc_supervisor::supervise;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::apiserver::User;
-use crate::registry::Resource;
 
 /// Every controller, by the name `--controllers` uses.
 pub const ALL: &[&str] = &[
@@ -294,17 +292,6 @@ pub async fn run(
         {
             tracing::error!(error = %err, "a controller stopped after a panic");
         }
-    }
-}
-
-/// The kube-rs description of a served resource, for dynamic clients.
-fn api_resource(resource: &Resource) -> ApiResource {
-    ApiResource {
-        group: resource.group.to_owned(),
-        version: resource.version.to_owned(),
-        api_version: resource.api_version(),
-        kind: resource.kind.to_owned(),
-        plural: resource.plural.to_owned(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The namespace controller: a namespace being deleted has everything in it deleted, and when
+//! The namespace controller: a namespace being deleted has everything in it deleted (every
+//! namespaced resource discovery lists, custom ones included), and when
 //! nothing is left its `kubernetes` finalizer is removed through `namespaces/<name>/finalize`,
 //! which lets the API server remove the namespace itself.
 
@@ -7,14 +8,13 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
+use kube::discovery::{Discovery, Scope, verbs};
 use kube::runtime::controller::Action;
 use kube::{Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
 use super::ReconcileError as Error;
-use super::api_resource;
 use super::informers::Informers;
-use crate::registry;
 
 const FINALIZER: &str = "kubernetes";
 /// How soon a namespace whose contents are still going away is looked at again.
@@ -53,12 +53,22 @@ async fn reconcile(namespace: Arc<Namespace>, ctx: Arc<Context>) -> Result<Actio
     Ok(Action::await_change())
 }
 
-/// Deletes what is left in the namespace and returns how many objects remain.
+/// Deletes what is left in the namespace and returns how many objects remain. What there is
+/// to delete is read from discovery, as upstream's controller reads it, so custom resources
+/// go with the built-in ones.
 async fn delete_contents(client: &Client, namespace: &str) -> Result<usize, Error> {
+    let discovery = Discovery::new(client.clone()).run_aggregated().await?;
     let mut remaining = 0;
-    for resource in registry::stored().filter(|r| r.namespaced) {
-        let api: Api<DynamicObject> =
-            Api::namespaced_with(client.clone(), namespace, &api_resource(resource));
+    let deletable = discovery
+        .groups()
+        .flat_map(|group| group.recommended_resources())
+        .filter(|(_, capabilities)| {
+            capabilities.scope == Scope::Namespaced
+                && capabilities.supports_operation(verbs::LIST)
+                && capabilities.supports_operation(verbs::DELETE)
+        });
+    for (resource, _) in deletable {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
         let objects = api.list_metadata(&ListParams::default()).await?;
         for object in objects.items {
             remaining += 1;

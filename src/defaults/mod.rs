@@ -4,6 +4,7 @@
 //! strategies that clients rely on (`namespace_finalizer`, `job_selector`).
 
 mod admission;
+mod apiextensions;
 mod autoscaling;
 mod core;
 mod network;
@@ -15,6 +16,10 @@ mod workloads;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 
 pub use self::admission::{mutating_webhook_configuration, validating_webhook_configuration};
+pub use self::apiextensions::{
+    custom_resource_definition, prepare_create as prepare_custom_resource_definition,
+    prepare_update as prepare_custom_resource_definition_update,
+};
 pub use self::autoscaling::horizontal_pod_autoscaler;
 pub use self::core::{limit_range, namespace, namespace_finalizer, node, secret};
 pub use self::network::{endpoint_slice, endpoints, network_policy, service};

@@ -18,7 +18,7 @@ pub(super) fn since(time: Option<Timestamp>, now: Timestamp) -> String {
 
 /// The duration in upstream's `HumanDuration` form. A duration down to one second negative
 /// counts as "0s", tolerating clocks slightly apart; anything more negative is `<invalid>`.
-pub(super) fn human(duration: SignedDuration) -> String {
+pub(crate) fn human(duration: SignedDuration) -> String {
     let seconds = duration.as_secs();
     if seconds < -1 {
         return "<invalid>".to_owned();

@@ -12,7 +12,7 @@ mod rules;
 /// The RBAC API group.
 pub const GROUP: &str = "rbac.authorization.k8s.io";
 
-pub use cache::PolicyCache;
+pub use cache::{PolicyCache, policy_cache};
 pub use node::{NodeCheck, check as check_node, node_name};
 pub use policy::{Decision, Policy};
 pub use rules::{Attributes, Target, allows, compact, covers, uncovered};

@@ -12,6 +12,7 @@ mod cluster;
 mod configmaps;
 mod controllerrevisions;
 mod cronjobs;
+mod customresourcedefinitions;
 mod daemonsets;
 mod deployments;
 mod endpoints;
@@ -31,6 +32,7 @@ mod replicasets;
 mod replicationcontrollers;
 mod reviews;
 mod secrets;
+mod served;
 mod serviceaccounts;
 mod services;
 mod statefulsets;
@@ -38,8 +40,9 @@ mod storage;
 mod strategy;
 
 pub use namespaces::SYSTEM_NAMESPACES;
+pub use served::{BUILT_IN, Served, version_priority};
 pub use services::{Allocation, ServiceAllocator};
-pub use strategy::{Kind, Strategy, Typed};
+pub use strategy::{Admitted, Kind, Strategy, Typed, unknown_fields};
 
 /// A subresource reachable under `<resource>/<name>/<subresource>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,13 +168,24 @@ impl Resource {
         }
     }
 
+    /// The resource as kube's dynamic API names it, for controllers that reach it by name.
+    pub fn api_resource(&self) -> kube::api::ApiResource {
+        kube::api::ApiResource {
+            group: self.group.to_owned(),
+            version: self.version.to_owned(),
+            api_version: self.api_version(),
+            kind: self.kind.to_owned(),
+            plural: self.plural.to_owned(),
+        }
+    }
+
     /// The store key of one object.
     pub fn key(&self, namespace: Option<&str>, name: &str) -> String {
         format!("{}{name}", self.prefix(namespace))
     }
 }
 
-/// Every resource the server serves, in discovery order (groups in upstream's order).
+/// The built-in resources, in discovery order (groups in upstream's order).
 pub static RESOURCES: &[&Resource] = &[
     &namespaces::RESOURCE,
     &pods::RESOURCE,
@@ -216,6 +230,7 @@ pub static RESOURCES: &[&Resource] = &[
     &storage::CSI_NODES,
     &admission::MUTATING_WEBHOOK_CONFIGURATIONS,
     &admission::VALIDATING_WEBHOOK_CONFIGURATIONS,
+    &customresourcedefinitions::RESOURCE,
     &cluster::PRIORITY_CLASSES,
     &leases::RESOURCE,
     &cluster::RUNTIME_CLASSES,
@@ -224,45 +239,8 @@ pub static RESOURCES: &[&Resource] = &[
     &cluster::PRIORITY_LEVEL_CONFIGURATIONS,
 ];
 
-/// The resources whose objects are stored (every one but the reviews).
-pub fn stored() -> impl Iterator<Item = &'static Resource> {
-    RESOURCES.iter().copied().filter(|r| !r.create_only)
-}
-
-/// The group/versions served, in the order discovery lists them (core first).
-pub fn group_versions() -> Vec<(&'static str, &'static str)> {
-    let mut seen = Vec::new();
-    for r in RESOURCES {
-        if !seen.contains(&(r.group, r.version)) {
-            seen.push((r.group, r.version));
-        }
-    }
-    seen
-}
-
-/// Looks a resource up by group, version and plural name.
+/// Looks a built-in resource up by group, version and plural name; what a server serves,
+/// custom resources included, is its [`Served`].
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Resource> {
-    RESOURCES
-        .iter()
-        .copied()
-        .find(|r| r.group == group && r.version == version && r.plural == plural)
-}
-
-/// Looks a resource up by its kind's apiVersion and kind.
-pub fn find_kind(api_version: &str, kind: &str) -> Option<&'static Resource> {
-    RESOURCES
-        .iter()
-        .copied()
-        .find(|r| r.kind == kind && r.api_version() == api_version)
-}
-
-/// The resources of one group/version.
-pub fn in_group_version<'a>(
-    group: &'a str,
-    version: &'a str,
-) -> impl Iterator<Item = &'static Resource> + 'a {
-    RESOURCES
-        .iter()
-        .copied()
-        .filter(move |r| r.group == group && r.version == version)
+    BUILT_IN.find(group, version, plural)
 }

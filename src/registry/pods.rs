@@ -1,8 +1,11 @@
-//! Pods: created Pending with their QoS class; bound to a node through `pods/binding`.
+//! Pods: created Pending with their QoS class; bound to a node through `pods/binding`; a
+//! bound pod's deletion waits for its node to stop it.
 
 use k8s_openapi::api::core::v1::{Container, Pod, PodStatus};
+use serde_json::{Value, json};
 
 use super::{Kind, Resource, Subresource, Typed};
+use crate::apiserver::meta;
 use crate::validation::{self, ErrorList};
 
 pub struct Pods;
@@ -26,6 +29,43 @@ impl Kind for Pods {
     fn validate(object: &Pod, old: Option<&Pod>) -> ErrorList {
         validation::pod(object, old)
     }
+
+    fn begin_deletion(object: &mut Value, grace_period: Option<i64>) -> bool {
+        graceful_deletion(object, grace_period)
+    }
+}
+
+/// A pod running on a node stays until that node has stopped it, for at most its grace period:
+/// the node agent finishes the deletion with a zero grace period. Unbound and finished pods,
+/// and a zero grace period, delete at once.
+fn graceful_deletion(pod: &mut Value, requested: Option<i64>) -> bool {
+    let bound = pod["spec"]["nodeName"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty());
+    let finished = matches!(
+        pod["status"]["phase"].as_str(),
+        Some("Succeeded" | "Failed")
+    );
+    let grace = requested
+        .or_else(|| pod["spec"]["terminationGracePeriodSeconds"].as_i64())
+        .unwrap_or(30)
+        .max(0);
+    if !bound || finished || grace == 0 {
+        return false;
+    }
+    // An ongoing graceful deletion may only be shortened.
+    let current = pod["metadata"]["deletionGracePeriodSeconds"].as_i64();
+    if current.is_some_and(|c| c <= grace) {
+        return true;
+    }
+    let deadline = crate::deadline::after(jiff::Timestamp::now(), grace);
+    let meta = meta::metadata(pod);
+    meta.insert(
+        "deletionTimestamp".into(),
+        json!(meta::format_time(deadline)),
+    );
+    meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
+    true
 }
 
 /// Upstream's QoS class: Guaranteed when every container's CPU and memory limits equal its

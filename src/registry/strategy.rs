@@ -21,8 +21,20 @@ pub trait Kind: Send + Sync + 'static {
     /// Resets what a client may not choose at creation, such as the status.
     fn prepare_create(_object: &mut Self::Object) {}
 
+    /// What an update sets whatever the client sent (upstream's PrepareForUpdate beyond
+    /// keeping the status, which the handlers do for every kind).
+    fn prepare_update(_object: &mut Self::Object) {}
+
     /// Upstream's validation; `old` is the stored object on updates.
     fn validate(object: &Self::Object, old: Option<&Self::Object>) -> ErrorList;
+
+    /// What a delete of the kind must do before the object may go (upstream's
+    /// `CheckGracefulDelete` and the registries' own delete steps): a pod on a node is given
+    /// its grace period, a CRD its cleanup finalizer. Returns whether the object stays for a
+    /// grace period; finalizers hold it by themselves.
+    fn begin_deletion(_object: &mut Value, _grace_period: Option<i64>) -> bool {
+        false
+    }
 }
 
 /// Declares a [`Kind`] from upstream's defaults, creation rules and validation of one type.
@@ -61,8 +73,8 @@ pub struct Admitted {
 
 /// The kind-specific steps of a write, on JSON.
 pub trait Strategy: Send + Sync {
-    /// Decodes `object` into the kind's type, applies defaults (and on create the creation
-    /// rules), and encodes it back. Fails with the decoder's message on a type mismatch.
+    /// Decodes `object` into the kind's type, applies defaults and the creation or update
+    /// rules, and encodes it back. Fails with the decoder's message on a type mismatch.
     fn admit(&self, object: &Value, create: bool) -> Result<Admitted, String>;
 
     /// Validates an admitted object against upstream's rules.
@@ -73,6 +85,28 @@ pub trait Strategy: Send + Sync {
 
     /// The kind's name among the OpenAPI definitions (`io.k8s.api.apps.v1.Deployment`).
     fn schema_name(&self) -> String;
+
+    /// See [`Kind::begin_deletion`].
+    fn begin_deletion(&self, _object: &mut Value, _grace_period: Option<i64>) -> bool {
+        false
+    }
+
+    /// The Table columns of a kind that brings its own (custom resources' printer columns);
+    /// the built-in kinds' are in [`crate::printers`].
+    fn columns(&self) -> Option<Vec<Value>> {
+        None
+    }
+
+    /// One object's Table cells, for a kind that brings its own columns.
+    fn cells(&self, _object: &Value, _now: jiff::Timestamp) -> Option<Vec<Value>> {
+        None
+    }
+
+    /// Whether strategic merge patches apply: upstream refuses them for custom resources,
+    /// whose lists have no merge keys a client could know.
+    fn strategic_merge(&self) -> bool {
+        true
+    }
 }
 
 /// The [`Strategy`] of a [`Kind`].
@@ -88,14 +122,14 @@ impl<K: Kind> Strategy for Typed<K> {
         K::defaults(&mut typed);
         if create {
             K::prepare_create(&mut typed);
+        } else {
+            K::prepare_update(&mut typed);
         }
         let admitted = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
         // Defaults only add fields, so whatever the input has and the output lacks is unknown.
-        let mut unknown_fields = Vec::new();
-        collect_unknown(object, &admitted, &mut String::new(), &mut unknown_fields);
         Ok(Admitted {
+            unknown_fields: unknown_fields(object, &admitted),
             object: admitted,
-            unknown_fields,
         })
     }
 
@@ -114,6 +148,18 @@ impl<K: Kind> Strategy for Typed<K> {
     fn schema_name(&self) -> String {
         K::Object::schema_name().into_owned()
     }
+
+    fn begin_deletion(&self, object: &mut Value, grace_period: Option<i64>) -> bool {
+        K::begin_deletion(object, grace_period)
+    }
+}
+
+/// The paths of the non-null fields of `input` that `known` (its decoded and encoded form)
+/// lacks, as strict field validation names them: `spec.foo`, `spec.list[0].bar`.
+pub fn unknown_fields(input: &Value, known: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_unknown(input, known, &mut String::new(), &mut out);
+    out
 }
 
 use serde::Deserialize as _;

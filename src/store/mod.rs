@@ -7,6 +7,7 @@
 //! are grouped into one durable commit by a single writer thread ([`writer`]), and every commit
 //! is broadcast to watchers ([`watch`]), which replay the log first when they start in the past.
 
+pub mod mirror;
 mod tables;
 mod watch;
 mod writer;

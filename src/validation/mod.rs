@@ -6,6 +6,7 @@
 //! expected to be defaulted first, as upstream validates defaulted objects.
 
 mod admission;
+mod apiextensions;
 mod apps;
 mod apps_sets;
 mod authorization;
@@ -22,7 +23,7 @@ mod field;
 #[cfg(test)]
 mod fixtures;
 mod flowcontrol;
-mod go;
+pub(crate) mod go;
 mod meta;
 mod names;
 mod net;
@@ -42,6 +43,7 @@ mod url;
 mod volume;
 
 pub use self::admission::{mutating_webhook_configuration, validating_webhook_configuration};
+pub use self::apiextensions::custom_resource_definition;
 pub use self::apps::{deployment, replica_set};
 pub use self::apps_sets::{controller_revision, daemon_set, stateful_set};
 pub use self::authorization::{

@@ -255,6 +255,17 @@ impl Kubectl {
         run.stdout
     }
 
+    /// Runs kubectl feeding `stdin`, expecting failure, and returns stderr.
+    pub fn fails_stdin(&self, server: &TestServer, args: &[&str], stdin: &str) -> String {
+        let run = self.run_stdin(server, args, stdin);
+        assert!(
+            !run.ok,
+            "kubectl {} {:?} should fail but printed:\n{}",
+            self.version, args, run.stdout
+        );
+        run.stderr
+    }
+
     /// Runs kubectl expecting failure and returns stderr.
     pub fn fails(&self, server: &TestServer, args: &[&str]) -> String {
         let run = self.run(server, args);

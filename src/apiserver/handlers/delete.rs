@@ -216,7 +216,8 @@ fn check_preconditions(r: &Resource, current: &Value, options: &Options) -> Resu
 }
 
 /// Marks `object` as being deleted when something must happen first, and says whether it
-/// stays: a finalizer (including one a propagation policy adds) or a graceful pod deletion.
+/// stays: a finalizer (including one a propagation policy or the kind adds) or the kind's
+/// grace period.
 fn begin_deletion(r: &Resource, object: &mut Value, options: &Options) -> bool {
     match options.propagation.as_deref() {
         Some("Orphan") => {
@@ -227,7 +228,7 @@ fn begin_deletion(r: &Resource, object: &mut Value, options: &Options) -> bool {
         }
         _ => {}
     }
-    let graceful = graceful_pod_deletion(r, object, options.grace_period);
+    let graceful = r.strategy.begin_deletion(object, options.grace_period);
     let held = graceful || holds_finalizers(object);
     if held && !meta::is_deleting(object) {
         let meta = meta::metadata(object);
@@ -238,40 +239,4 @@ fn begin_deletion(r: &Resource, object: &mut Value, options: &Options) -> bool {
         object["status"]["phase"] = json!("Terminating");
     }
     held
-}
-
-/// A pod running on a node stays until that node has stopped it, for at most its grace period:
-/// the node agent finishes the deletion with a zero grace period. Unbound and finished pods,
-/// and a zero grace period, delete at once.
-fn graceful_pod_deletion(r: &Resource, pod: &mut Value, requested: Option<i64>) -> bool {
-    if r.kind != "Pod" || !r.group.is_empty() {
-        return false;
-    }
-    let bound = pod["spec"]["nodeName"]
-        .as_str()
-        .is_some_and(|n| !n.is_empty());
-    let finished = matches!(
-        pod["status"]["phase"].as_str(),
-        Some("Succeeded" | "Failed")
-    );
-    let grace = requested
-        .or_else(|| pod["spec"]["terminationGracePeriodSeconds"].as_i64())
-        .unwrap_or(30)
-        .max(0);
-    if !bound || finished || grace == 0 {
-        return false;
-    }
-    // An ongoing graceful deletion may only be shortened.
-    let current = pod["metadata"]["deletionGracePeriodSeconds"].as_i64();
-    if current.is_some_and(|c| c <= grace) {
-        return true;
-    }
-    let deadline = crate::deadline::after(jiff::Timestamp::now(), grace);
-    let meta = meta::metadata(pod);
-    meta.insert(
-        "deletionTimestamp".into(),
-        json!(meta::format_time(deadline)),
-    );
-    meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
-    true
 }

@@ -52,7 +52,7 @@ pub async fn check(
                 return Ok(());
             }
             state.policy.loaded().await;
-            let policy = state.policy.policy();
+            let policy = state.policy.get();
             match policy.rules_of(&role, namespace) {
                 Some(rules) => rules.to_vec(),
                 None => {
@@ -72,7 +72,7 @@ pub async fn check(
         _ => return Ok(()),
     };
     state.policy.loaded().await;
-    let held = state.policy.policy().rules_for(user, namespace);
+    let held = state.policy.get().rules_for(user, namespace);
     let missing = rbac::uncovered(&held, &granted);
     if missing.is_empty() {
         return Ok(());

@@ -174,7 +174,15 @@ async fn handle(
     accept: Accept,
 ) -> Result<Response, ApiError> {
     let (group, version, parts) = split_path(uri.path())?;
-    let info = RequestInfo::resolve(&method, group, version, &parts, params.watch)?;
+    let served = state.served();
+    let info = RequestInfo::resolve(
+        &served.served,
+        &method,
+        group,
+        version,
+        &parts,
+        params.watch,
+    )?;
     let body = read_body(body).await?;
     let request = Request {
         info,
@@ -213,13 +221,8 @@ async fn handle(
         (_, Some(sub)) => subresources::serve(&state, &request, sub).await?,
         (Verb::Watch, None) => return Err(ApiError::MethodNotAllowed),
     };
-    if request.info.resource.group == crate::rbac::GROUP
-        && !matches!(request.info.verb, Verb::Get | Verb::List)
-    {
-        // The authorizer is to know of the change before the client does.
-        if let Err(error) = state.policy.refresh(state.objects.store()).await {
-            tracing::warn!(%error, "reading the RBAC policy again failed");
-        }
+    if !matches!(request.info.verb, Verb::Get | Verb::List) {
+        state.refresh_mirrors(request.info.resource.group).await;
     }
     Ok(answer.into_response(request.accept))
 }

@@ -141,7 +141,7 @@ async fn access(
 /// decided by more than RBAC, so their answer is marked incomplete, as upstream marks it.
 async fn rules(state: &ApiState, user: &User, namespace: &str) -> SubjectRulesReviewStatus {
     state.policy.loaded().await;
-    let held = state.policy.policy().rules_for(user, namespace);
+    let held = state.policy.get().rules_for(user, namespace);
     let mut status = SubjectRulesReviewStatus {
         incomplete: crate::rbac::node_name(&user.name, &user.groups).is_some(),
         ..Default::default()

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::admission::{
-    admit, allocate, check_namespace, default_service_account, default_tolerations, place,
+    admit, allocate, check_namespace, default_tolerations, place, service_account,
 };
 use super::{Answer, Request};
 use crate::apiserver::storage::resource_version;
@@ -50,7 +50,7 @@ pub async fn create_object(
     // it, as upstream's handlers record it: an allocated address is nobody's field.
     record_ownership(request, &mut object, None, ownership, applied);
     default_tolerations(r, &mut object, state.default_toleration_seconds);
-    default_service_account(r, &mut object);
+    service_account(state, r, &mut object).await?;
     check_namespace(state, r, &object).await?;
     super::escalation::check(state, request, &object, None).await?;
     let _reserved = allocate(state, r, &mut object, None).await?;
@@ -264,6 +264,11 @@ pub async fn patch_part(
     let r = request.info.resource;
     let (ns, name) = (request.info.namespace(), request.info.name());
     let patch_type = request.content_type();
+    if patch_type == STRATEGIC_PATCH && !r.strategy.strategic_merge() {
+        return Err(ApiError::UnsupportedMediaType(
+            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        ));
+    }
     let body = parse_patch(&patch_type, &request.body)?;
     let pinned = body["metadata"]["resourceVersion"].as_str().is_some();
     for _ in 0..8 {
