@@ -332,6 +332,13 @@ fn clients_use_custom_resources_like_built_in_ones() {
         ],
     );
 
+    // A namespace's custom resources go with it.
+    k.ok(&s, &["create", "namespace", "doomed"]);
+    k.ok_stdin(&s, &["apply", "-n", "doomed", "-f", "-"], CRONTAB);
+    k.ok(&s, &["delete", "namespace", "doomed", "--timeout=20s"]);
+    let left = k.ok(&s, &["get", "ct", "-A", "-o", "name"]);
+    assert_eq!(left, "", "custom resources outlived their namespace");
+
     // Python: CustomObjectsApi's create, read, list, patch, status and delete.
     let script = r#"
 import os

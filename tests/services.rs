@@ -351,6 +351,21 @@ fn services_route_and_names_resolve_for_pods_and_the_host() {
         );
         assert!(ok && version.contains("\"gitVersion\""), "{pod}: {version}");
     }
+    // In-cluster configuration as client libraries read it: the pod's mounted token is its
+    // service account's, which RBAC lets list nothing here.
+    let (_, refused) = sh(
+        &cluster,
+        "client",
+        "d=/var/run/secrets/kubernetes.io/serviceaccount; \
+         curl -sS --max-time 5 --cacert $d/ca.crt -H \"Authorization: Bearer $(cat $d/token)\" \
+         https://kubernetes.default.svc/api/v1/namespaces/$(cat $d/namespace)/pods",
+    );
+    assert!(
+        refused.contains(
+            r#"pods is forbidden: User \"system:serviceaccount:default:default\" cannot list resource \"pods\""#
+        ),
+        "{refused}"
+    );
 
     // From the host: the NodePort on every node's address, the LoadBalancer's address.
     let nodes = cluster.json(&["get", "nodes"]);

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::{ApiError, ApiState};
+use crate::crd::Crds;
 use crate::registry::{self, Resource};
 
 /// The built-in kinds' documents, built on first use: their schemas never change while the
@@ -41,9 +42,10 @@ fn documents(resources: impl IntoIterator<Item = &'static Resource>) -> BTreeMap
         .collect()
 }
 
-/// The documents of the custom resources served now, which change with their CRDs.
-fn custom(state: &ApiState) -> BTreeMap<String, Vec<u8>> {
-    documents(state.served().served.custom().iter().copied())
+/// The documents of the custom resources of one moment, which change with their CRDs.
+fn custom(crds: &Crds) -> &BTreeMap<String, Vec<u8>> {
+    crds.openapi
+        .get_or_init(|| documents(crds.served.custom().iter().copied()))
 }
 
 fn document_path(group: &str, version: &str) -> String {
@@ -100,10 +102,10 @@ fn v2_protobuf() -> Vec<u8> {
 
 /// `/openapi/v3`: where each group-version's document is.
 pub async fn index(State(state): State<Arc<ApiState>>) -> Response {
-    let custom = custom(&state);
+    let crds = state.served();
     let paths: Map<String, Value> = built_in()
         .iter()
-        .chain(&custom)
+        .chain(custom(&crds))
         .map(|(path, body)| {
             let url = format!("/openapi/v3/{path}?hash={}", hash(body));
             (path.clone(), json!({"serverRelativeURL": url}))
@@ -121,8 +123,9 @@ pub async fn document_handler(
     if let Some(body) = built_in().get(path) {
         return Ok(json_response(body.clone()));
     }
-    let body = custom(&state).remove(path).ok_or(ApiError::NoSuchPath)?;
-    Ok(json_response(body))
+    let crds = state.served();
+    let body = custom(&crds).get(path).ok_or(ApiError::NoSuchPath)?;
+    Ok(json_response(body.clone()))
 }
 
 fn json_response(body: Vec<u8>) -> Response {

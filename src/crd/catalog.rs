@@ -7,8 +7,8 @@
 //! resource is made once per distinct definition and kept for the life of the process: an
 //! unchanged CRD read again reuses it, and only a changed one adds a new, small record.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, CustomResourceDefinitionNames, CustomResourceDefinitionVersion,
@@ -39,6 +39,9 @@ pub fn catalog() -> Catalog {
 pub struct Crds {
     pub served: Served,
     pub definitions: Vec<Definition>,
+    /// The OpenAPI documents of the custom group-versions by path, made on first use: large
+    /// schemas are encoded once per change of the CRDs, not once per request.
+    pub openapi: OnceLock<BTreeMap<String, Vec<u8>>>,
 }
 
 /// What the catalog concluded about one CRD, for the task that keeps its status and removes
@@ -110,6 +113,7 @@ fn derive(objects: &Objects, made: &Made) -> Crds {
     Crds {
         served: Served::new(resources),
         definitions,
+        openapi: OnceLock::new(),
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use k8s_openapi::api::admissionregistration::v1::{
     MatchCondition, MutatingWebhook, MutatingWebhookConfiguration, RuleWithOperations,
-    ServiceReference, ValidatingWebhook, ValidatingWebhookConfiguration, WebhookClientConfig,
+    ValidatingWebhook, ValidatingWebhookConfiguration, WebhookClientConfig,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
@@ -20,11 +20,9 @@ use super::field::{ErrorList, FieldError, Path};
 use super::go;
 use super::meta::label_selector;
 use super::meta::object_meta_of_write;
-use super::names::{
-    NameRule, is_dns1035_label, is_dns1123_subdomain, is_qualified_name, is_valid_port_num,
-};
+use super::names::{NameRule, is_dns1035_label, is_dns1123_subdomain, is_qualified_name};
 use super::opt_slice;
-use super::url::GoUrl;
+use super::webhook;
 
 /// The AdmissionReview versions the API server can send; a webhook must accept one of them.
 const ACCEPTED_REVIEW_VERSIONS: [&str; 2] = ["v1", "v1beta1"];
@@ -39,8 +37,6 @@ const REINVOCATION_POLICIES: [&str; 2] = ["IfNeeded", "Never"];
 const SCOPES: [&str; 3] = ["*", "Cluster", "Namespaced"];
 const MAX_MATCH_CONDITIONS: usize = 64;
 /// The port defaulting gives a service reference without one.
-const DEFAULT_SERVICE_PORT: i32 = 443;
-const URL_FORM: &str = "; desired format: https://host[/path]";
 
 /// Validates a ValidatingWebhookConfiguration on create (`old` is `None`) or update.
 pub fn validating_webhook_configuration(
@@ -485,129 +481,13 @@ fn admission_review_versions(
 
 /// The API server calls a webhook either at a URL or through a service of the cluster.
 fn client_config(config: &WebhookClientConfig, path: &Path) -> ErrorList {
-    match (&config.url, &config.service) {
-        (Some(url), None) => webhook_url(url, &path.child("url")),
-        (None, Some(service)) => webhook_service(service, &path.child("service")),
-        _ => vec![FieldError::required(
-            path,
-            "exactly one of url or service is required",
-        )],
-    }
-}
-
-/// A URL is only ever called over TLS and carries neither credentials, a query nor a fragment.
-fn webhook_url(raw: &str, path: &Path) -> ErrorList {
-    let url = match GoUrl::parse(raw) {
-        Ok(url) => url,
-        Err(err) => {
-            return vec![FieldError::required(
-                path,
-                format!("url must be a valid URL: {err}{URL_FORM}"),
-            )];
-        }
-    };
-    let mut errs = ErrorList::new();
-    if url.scheme != "https" {
-        errs.push(FieldError::invalid(
-            path,
-            &url.scheme,
-            format!("'https' is the only allowed URL scheme{URL_FORM}"),
-        ));
-    }
-    if url.host.is_empty() {
-        errs.push(FieldError::invalid(
-            path,
-            &url.host,
-            format!("host must be specified{URL_FORM}"),
-        ));
-    }
-    if let Some(user) = &url.user {
-        errs.push(FieldError::invalid(
-            path,
-            user,
-            "user information is not permitted in the URL",
-        ));
-    }
-    if !url.fragment.is_empty() {
-        errs.push(FieldError::invalid(
-            path,
-            &url.fragment,
-            "fragments are not permitted in the URL",
-        ));
-    }
-    if !url.raw_query.is_empty() {
-        errs.push(FieldError::invalid(
-            path,
-            &url.raw_query,
-            "query parameters are not permitted in the URL",
-        ));
-    }
-    errs
-}
-
-/// A service reference needs a name, a namespace and a valid port, and a path whose segments
-/// are DNS subdomains.
-///
-/// Upstream's caller hands the service's name to the parameter meant for its namespace and the
-/// namespace to the one meant for its name, so a missing name is reported at `namespace` and a
-/// missing namespace at `name`; that is kept so the messages match kube-apiserver's.
-fn webhook_service(service: &ServiceReference, path: &Path) -> ErrorList {
-    let mut errs = ErrorList::new();
-    if service.namespace.is_empty() {
-        errs.push(FieldError::required(&path.child("name"), ""));
-    }
-    if service.name.is_empty() {
-        errs.push(FieldError::required(&path.child("namespace"), ""));
-    }
-    let port = service.port.unwrap_or(DEFAULT_SERVICE_PORT);
-    let port_errs = is_valid_port_num(i64::from(port));
-    if !port_errs.is_empty() {
-        errs.push(FieldError::invalid(
-            &path.child("port"),
-            port,
-            format!("port is not valid: {}", port_errs.join(", ")),
-        ));
-    }
-    let url_path = match service.path.as_deref() {
-        None | Some("" | "/") => return errs,
-        Some(url_path) => url_path,
-    };
-    let path_field = path.child("path");
-    if url_path == "//" {
-        errs.push(FieldError::invalid(
-            &path_field,
-            url_path,
-            "segment[0] may not be empty",
-        ));
-        return errs;
-    }
-    if !url_path.starts_with('/') {
-        errs.push(FieldError::invalid(
-            &path_field,
-            url_path,
-            "must start with a '/'",
-        ));
-    }
-    // Upstream drops the first character whether or not it is the leading slash.
-    let first = url_path.chars().next().map_or(0, char::len_utf8);
-    let segments = &url_path[first..];
-    let segments = segments.strip_suffix('/').unwrap_or(segments);
-    for (i, segment) in segments.split('/').enumerate() {
-        if segment.is_empty() {
-            errs.push(FieldError::invalid(
-                &path_field,
-                url_path,
-                format!("segment[{i}] may not be empty"),
-            ));
-            continue;
-        }
-        errs.extend(
-            is_dns1123_subdomain(segment)
-                .into_iter()
-                .map(|m| FieldError::invalid(&path_field, url_path, format!("segment[{i}]: {m}"))),
-        );
-    }
-    errs
+    let service = config.service.as_ref().map(|s| webhook::Service {
+        namespace: &s.namespace,
+        name: &s.name,
+        path: s.path.as_deref(),
+        port: s.port,
+    });
+    webhook::client_config(config.url.as_deref(), service, path)
 }
 
 /// Match conditions further filter the requests a webhook receives; each needs an expression

@@ -21,16 +21,16 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceColumnDefinition, CustomResourceConversion, CustomResourceDefinition,
     CustomResourceDefinitionNames, CustomResourceDefinitionSpec, CustomResourceDefinitionVersion,
     CustomResourceSubresources, CustomResourceValidation, JSONSchemaProps, JSONSchemaPropsOrArray,
-    JSONSchemaPropsOrBool, JSONSchemaPropsOrStringArray, SelectableField, ServiceReference,
-    ValidationRule,
+    JSONSchemaPropsOrBool, JSONSchemaPropsOrStringArray, SelectableField, ValidationRule,
 };
 use serde_json::Value;
 
 use super::field::{ErrorList, FieldError, Path};
 use super::go::{self, Rendered};
 use super::meta::{immutable, object_meta};
-use super::names::{NameRule, is_dns1035_label, is_dns1123_subdomain, is_valid_port_num};
+use super::names::{NameRule, is_dns1035_label, is_dns1123_subdomain};
 use super::url::GoUrl;
+use super::webhook;
 use super::{opt_slice, text};
 
 const NAME_MISMATCH: &str = "must be spec.names.plural+\".\"+spec.group";
@@ -83,8 +83,6 @@ const APPROVAL_ANNOTATION: &str = "api-approved.kubernetes.io";
 const APPROVAL_POLICY: &str = "see https://github.com/kubernetes/enhancements/pull/1111";
 const MAX_SELECTABLE_FIELDS: usize = 8;
 /// The port defaulting gives a service reference without one.
-const DEFAULT_SERVICE_PORT: i32 = 443;
-const URL_FORM: &str = "; desired format: https://host[/path]";
 /// The detail of the core group's finalizer rule, which the apiextensions group does not apply
 /// (its own `customresourcecleanup.apiextensions.k8s.io` would break it).
 const KUBE_FINALIZER_DETAIL: &str =
@@ -831,16 +829,19 @@ fn conversion_rules(
                 &config_path,
                 "required when strategy is set to Webhook",
             )),
-            Some(config) => match (&config.url, &config.service) {
-                (Some(url), None) => errs.extend(webhook_url(url, &config_path.child("url"))),
-                (None, Some(service)) => {
-                    errs.extend(webhook_service(service, &config_path.child("service")))
-                }
-                _ => errs.push(FieldError::required(
+            Some(config) => {
+                let service = config.service.as_ref().map(|s| webhook::Service {
+                    namespace: &s.namespace,
+                    name: &s.name,
+                    path: s.path.as_deref(),
+                    port: s.port,
+                });
+                errs.extend(webhook::client_config(
+                    config.url.as_deref(),
+                    service,
                     &config_path,
-                    "exactly one of url or service is required",
-                )),
-            },
+                ));
+            }
         }
         errs.extend(review_versions_rules(
             review_versions,
@@ -855,128 +856,6 @@ fn conversion_rules(
         if !review_versions.is_empty() {
             errs.push(FieldError::forbidden(&versions_path, not_webhook));
         }
-    }
-    errs
-}
-
-/// A webhook URL is only ever called over TLS and carries neither credentials, a query nor a
-/// fragment.
-fn webhook_url(raw: &str, path: &Path) -> ErrorList {
-    let url = match GoUrl::parse(raw) {
-        Ok(url) => url,
-        Err(err) => {
-            return vec![FieldError::required(
-                path,
-                format!("url must be a valid URL: {err}{URL_FORM}"),
-            )];
-        }
-    };
-    let mut errs = ErrorList::new();
-    if url.scheme != "https" {
-        errs.push(FieldError::invalid(
-            path,
-            &url.scheme,
-            format!("'https' is the only allowed URL scheme{URL_FORM}"),
-        ));
-    }
-    if url.host.is_empty() {
-        errs.push(FieldError::invalid(
-            path,
-            &url.host,
-            format!("host must be specified{URL_FORM}"),
-        ));
-    }
-    if let Some(user) = &url.user {
-        errs.push(FieldError::invalid(
-            path,
-            user,
-            "user information is not permitted in the URL",
-        ));
-    }
-    if !url.fragment.is_empty() {
-        errs.push(FieldError::invalid(
-            path,
-            &url.fragment,
-            "fragments are not permitted in the URL",
-        ));
-    }
-    if !url.raw_query.is_empty() {
-        errs.push(FieldError::invalid(
-            path,
-            &url.raw_query,
-            "query parameters are not permitted in the URL",
-        ));
-    }
-    errs
-}
-
-/// A service reference needs a name, a namespace and a valid port, and a path whose segments
-/// are DNS subdomains.
-///
-/// Upstream's caller hands the service's name to the parameter meant for its namespace and the
-/// namespace to the one meant for its name, so a missing namespace is reported at `name` and a
-/// missing name at `namespace`; that is kept so the messages match kube-apiserver's.
-fn webhook_service(service: &ServiceReference, path: &Path) -> ErrorList {
-    let mut errs = ErrorList::new();
-    if service.namespace.is_empty() {
-        errs.push(FieldError::required(
-            &path.child("name"),
-            "service name is required",
-        ));
-    }
-    if service.name.is_empty() {
-        errs.push(FieldError::required(
-            &path.child("namespace"),
-            "service namespace is required",
-        ));
-    }
-    let port = service.port.unwrap_or(DEFAULT_SERVICE_PORT);
-    let port_errs = is_valid_port_num(i64::from(port));
-    if !port_errs.is_empty() {
-        errs.push(FieldError::invalid(
-            &path.child("port"),
-            port,
-            format!("port is not valid: {}", port_errs.join(", ")),
-        ));
-    }
-    let url_path = match service.path.as_deref() {
-        None | Some("" | "/") => return errs,
-        Some(url_path) => url_path,
-    };
-    let path_field = path.child("path");
-    if url_path == "//" {
-        errs.push(FieldError::invalid(
-            &path_field,
-            url_path,
-            "segment[0] may not be empty",
-        ));
-        return errs;
-    }
-    if !url_path.starts_with('/') {
-        errs.push(FieldError::invalid(
-            &path_field,
-            url_path,
-            "must start with a '/'",
-        ));
-    }
-    // Upstream drops the first character whether or not it is the leading slash.
-    let first = url_path.chars().next().map_or(0, char::len_utf8);
-    let segments = &url_path[first..];
-    let segments = segments.strip_suffix('/').unwrap_or(segments);
-    for (i, segment) in segments.split('/').enumerate() {
-        if segment.is_empty() {
-            errs.push(FieldError::invalid(
-                &path_field,
-                url_path,
-                format!("segment[{i}] may not be empty"),
-            ));
-            continue;
-        }
-        errs.extend(
-            is_dns1123_subdomain(segment)
-                .into_iter()
-                .map(|m| FieldError::invalid(&path_field, url_path, format!("segment[{i}]: {m}"))),
-        );
     }
     errs
 }

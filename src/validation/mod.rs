@@ -41,6 +41,7 @@ mod storage;
 mod storage_core;
 mod url;
 mod volume;
+mod webhook;
 
 pub use self::admission::{mutating_webhook_configuration, validating_webhook_configuration};
 pub use self::apiextensions::custom_resource_definition;

@@ -41,7 +41,9 @@ fn server_binary() -> PathBuf {
 /// How long any awaited state may take to arrive.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// A running `mkc server` without controllers, killed when dropped.
+/// A running `mkc server`, killed when dropped, with only the controllers every pod relies on:
+/// the `default` service account and the `kube-root-ca.crt` config map its API access volume
+/// mounts.
 pub struct TestServer {
     child: Child,
     pub dir: tempfile::TempDir,
@@ -60,7 +62,8 @@ impl TestServer {
         let mut child = Command::new(&binary)
             .args(["server", "--data-dir"])
             .arg(dir.path())
-            .args(["--bind", "127.0.0.1:0", "--controllers", ""])
+            .args(["--bind", "127.0.0.1:0"])
+            .args(["--controllers", "serviceaccount,root-ca-cert-publisher"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
