@@ -805,7 +805,7 @@ mod tests {
         assert_eq!(
             check(config),
             vec![
-                "webhooks[0].clientConfig.service.namespace: Required value",
+                "webhooks[0].clientConfig.service.namespace: Required value: service namespace is required",
                 "webhooks[0].clientConfig.service.port: Invalid value: 0: port is not valid: must be between 1 and 65535, inclusive",
                 "webhooks[0].clientConfig.service.path: Invalid value: \"hook//x/\": must start with a '/'",
                 "webhooks[0].clientConfig.service.path: Invalid value: \"hook//x/\": segment[1] may not be empty",
