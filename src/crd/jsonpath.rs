@@ -914,7 +914,7 @@ fn plain_form(digits: &str, exponent: i32) -> String {
 fn go_float(x: f64) -> String {
     let (digits, exponent) = shortest_digits(x);
     let sign = if x.is_sign_negative() { "-" } else { "" };
-    if exponent < -4 || exponent >= 6 {
+    if !(-4..6).contains(&exponent) {
         format!("{sign}{}", exponent_form(&digits, exponent))
     } else {
         format!("{sign}{}", plain_form(&digits, exponent))

@@ -1258,7 +1258,7 @@ fn go_float(f: f64) -> String {
 /// Go's `encoding/json` of a float64: exponent form below 1e-6 and from 1e21, written `1e-7`.
 fn go_json_float(f: f64) -> String {
     let magnitude = f.abs();
-    if magnitude != 0.0 && (magnitude < 1e-6 || magnitude >= 1e21) {
+    if magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude) {
         let text = go_exponent_form(f);
         return match text.split_once("e-0") {
             Some((mantissa, digit)) if digit.len() == 1 => format!("{mantissa}e-{digit}"),
@@ -1542,12 +1542,12 @@ fn is_mac(s: &str) -> bool {
     let groups = b.len() + 1;
     if b[2] == b':' || b[2] == b'-' {
         let separator = b[2];
-        groups % 3 == 0
+        groups.is_multiple_of(3)
             && octets_ok(groups / 3)
             && (0..groups / 3)
                 .all(|i| hex_pair(3 * i) && b.get(3 * i + 2).is_none_or(|&c| c == separator))
     } else if b[4] == b'.' {
-        groups % 5 == 0
+        groups.is_multiple_of(5)
             && octets_ok(2 * groups / 5)
             && (0..groups / 5).all(|i| {
                 hex_pair(5 * i)
@@ -1586,7 +1586,7 @@ fn is_isbn10(s: &str) -> bool {
         Some(&c) => digit(c),
         None => return false,
     };
-    (body + 10 * check) % 11 == 0
+    (body + 10 * check).is_multiple_of(11)
 }
 
 fn is_isbn13(s: &str) -> bool {
@@ -1624,7 +1624,7 @@ fn is_credit_card(s: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Go's `time.Parse("2006-01-02", s)`.
@@ -1644,7 +1644,7 @@ fn is_date(s: &str) -> bool {
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     match month {
         2 if leap => 29,
         2 => 28,

@@ -36,7 +36,6 @@ const OPERATIONS: [&str; 5] = ["*", "CONNECT", "CREATE", "DELETE", "UPDATE"];
 const REINVOCATION_POLICIES: [&str; 2] = ["IfNeeded", "Never"];
 const SCOPES: [&str; 3] = ["*", "Cluster", "Namespaced"];
 const MAX_MATCH_CONDITIONS: usize = 64;
-/// The port defaulting gives a service reference without one.
 
 /// Validates a ValidatingWebhookConfiguration on create (`old` is `None`) or update.
 pub fn validating_webhook_configuration(

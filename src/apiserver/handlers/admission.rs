@@ -189,7 +189,7 @@ pub async fn service_account(
     r: &Resource,
     pod: &mut Value,
 ) -> Result<(), ApiError> {
-    if r.group != "" || r.plural != "pods" {
+    if !r.group.is_empty() || r.plural != "pods" {
         return Ok(());
     }
     let spec = &mut pod["spec"];
