@@ -98,6 +98,7 @@ fn only_https_with_a_certificate_or_an_issued_token_gets_in() {
     assert_eq!(curl(&server, "/readyz", &[]).0, 200);
     let (code, version) = curl(&server, "/version", &[]);
     assert_eq!(code, 200);
+    assert_eq!(curl(&server, "/version/", &[]), (200, version.clone()));
     assert!(
         version.contains("\"gitVersion\":\"v1.33.0+mkc\""),
         "{version}"
@@ -119,6 +120,37 @@ fn only_https_with_a_certificate_or_an_issued_token_gets_in() {
         "200",
         "plain HTTP is not served"
     );
+}
+
+/// A refusal made before the body is read still reaches an HTTP/2 client that sends one:
+/// unauthenticated (401) and for a resource that does not exist (404), every time.
+#[test]
+fn refusals_reach_http2_clients_that_send_a_body() {
+    let server = TestServer::start_with(&["--controllers", ""]);
+    let token = server
+        .read("tokens.csv")
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let auth = format!("Authorization: Bearer {token}");
+    let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}"#;
+    let post = [
+        "--http2",
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        body,
+    ];
+    for _ in 0..10 {
+        let (code, _) = curl(&server, "/api/v1/namespaces/default/configmaps", &post);
+        assert_eq!(code, 401);
+        let with_token = [&post[..], &["-H", &auth]].concat();
+        let (code, answer) = curl(&server, "/api/v1/namespaces/default/nopes", &with_token);
+        assert_eq!(code, 404, "{answer}");
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::{ApiError, ApiState};
 
@@ -187,8 +187,10 @@ async fn service_account(state: &ApiState, token: &str) -> Option<User> {
 
 /// Paths upstream serves without authentication.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/healthz" | "/livez" | "/readyz" | "/version")
-        || path.starts_with("/healthz/")
+    matches!(
+        path,
+        "/healthz" | "/livez" | "/readyz" | "/version" | "/version/"
+    ) || path.starts_with("/healthz/")
         || path.starts_with("/livez/")
         || path.starts_with("/readyz/")
 }
@@ -226,7 +228,7 @@ pub async fn authenticate(
             request.extensions_mut().insert(User::anonymous());
             next.run(request).await
         }
-        None => ApiError::Unauthorized.into_response(),
+        None => super::handlers::refuse(request.into_body(), ApiError::Unauthorized).await,
     }
 }
 
@@ -251,6 +253,7 @@ mod tests {
         assert!(is_public("/healthz"));
         assert!(is_public("/readyz/ping"));
         assert!(is_public("/version"));
+        assert!(is_public("/version/"));
         assert!(!is_public("/api/v1/pods"));
         assert!(!is_public("/versionx"));
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use k8s_openapi::api::core::v1::Pod;
 
 use super::{ApiError, ApiState, QualifiedResource, User};
@@ -164,7 +164,10 @@ pub async fn authorize(
         .unwrap_or_else(User::anonymous);
     match decide(&state, &user, &attributes).await {
         Ok(_) => next.run(request).await,
-        Err(reason) => denied(&user, &attributes, &reason).into_response(),
+        Err(reason) => {
+            let refusal = denied(&user, &attributes, &reason);
+            super::handlers::refuse(request.into_body(), refusal).await
+        }
     }
 }
 

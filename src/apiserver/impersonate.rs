@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::authorize::{decide, denied};
 use super::{ApiError, ApiState, User};
@@ -34,14 +34,14 @@ pub async fn impersonate(
         return next.run(request).await;
     }
     let Some(requester) = request.extensions().get::<User>().cloned() else {
-        return ApiError::Unauthorized.into_response();
+        return super::handlers::refuse(request.into_body(), ApiError::Unauthorized).await;
     };
     match impersonated(&state, &requester, request.headers()).await {
         Ok(user) => {
             request.extensions_mut().insert(user);
             next.run(request).await
         }
-        Err(error) => error.into_response(),
+        Err(error) => super::handlers::refuse(request.into_body(), error).await,
     }
 }
 

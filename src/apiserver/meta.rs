@@ -128,10 +128,11 @@ pub fn carry_system_fields(new: &mut Value, old: &Value) {
     meta.remove("selfLink");
 }
 
-/// Bumps `metadata.generation` when the spec changed, as workload strategies upstream do.
-pub fn bump_generation(new: &mut Value, old: &Value) {
+/// Bumps `metadata.generation` when the write `changed` what generation counts (the kind's
+/// strategy says what that is), else keeps it.
+pub fn bump_generation(new: &mut Value, old: &Value, changed: bool) {
     let generation = old["metadata"]["generation"].as_i64().unwrap_or(0);
-    let next = if new["spec"] != old["spec"] {
+    let next = if changed {
         generation + 1
     } else {
         generation.max(1)
@@ -179,13 +180,13 @@ mod tests {
     }
 
     #[test]
-    fn generation_counts_spec_changes_only() {
+    fn generation_moves_only_with_a_change_that_counts() {
         let old = json!({"metadata": {"generation": 3}, "spec": {"replicas": 1}});
         let mut same = json!({"metadata": {}, "spec": {"replicas": 1}, "status": {"x": 1}});
-        bump_generation(&mut same, &old);
+        bump_generation(&mut same, &old, false);
         assert_eq!(same["metadata"]["generation"], 3);
         let mut changed = json!({"metadata": {}, "spec": {"replicas": 2}});
-        bump_generation(&mut changed, &old);
+        bump_generation(&mut changed, &old, true);
         assert_eq!(changed["metadata"]["generation"], 4);
     }
 

@@ -196,6 +196,7 @@ impl ApiState {
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/version", get(version))
+        .route("/version/", get(version))
         .route("/healthz", get(health))
         .route("/livez", get(health))
         .route("/readyz", get(health))

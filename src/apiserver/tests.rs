@@ -154,7 +154,7 @@ async fn requests_without_credentials_get_401_except_health_and_version() {
     let reply = h.send(anonymous("/api/v1/namespaces")).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.body["reason"], "Unauthorized");
-    for path in ["/healthz", "/livez", "/readyz", "/version"] {
+    for path in ["/healthz", "/livez", "/readyz", "/version", "/version/"] {
         assert_eq!(
             h.send(anonymous(path)).await.status,
             StatusCode::OK,

@@ -227,6 +227,7 @@ fn make(
         rules,
         columns,
         namespaced,
+        status_subresource: subresources.contains(&Subresource::Status),
         schema_name: format!(
             "{}.{}.{}",
             reversed_group.join("."),

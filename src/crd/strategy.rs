@@ -23,6 +23,8 @@ pub struct CustomStrategy {
     pub(super) rules: Rules,
     pub(super) columns: PrinterColumns,
     pub(super) namespaced: bool,
+    /// Whether the status is written through its own subresource.
+    pub(super) status_subresource: bool,
     /// The OpenAPI definition's name, as upstream names it: the group reversed, then the
     /// version and kind (`io.cert-manager.v1.Certificate`).
     pub(super) schema_name: String,
@@ -104,7 +106,57 @@ impl Strategy for CustomStrategy {
     fn strategic_merge(&self) -> bool {
         false
     }
+
+    /// Everything but the metadata counts, as upstream's custom resource strategy counts it
+    /// (the status, when it has its own subresource, is the stored one on a main write and is
+    /// not counted on a status write).
+    fn generation_changed(&self, new: &Value, old: &Value) -> bool {
+        let counted = |object: &Value| {
+            let mut counted = object.as_object().cloned().unwrap_or_default();
+            counted.remove("metadata");
+            if self.status_subresource {
+                counted.remove("status");
+            }
+            counted
+        };
+        counted(new) != counted(old)
+    }
 }
 
 const API_VERSION: &str = "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources";
 const KIND: &str = "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validation::Path;
+
+    fn strategy(status_subresource: bool) -> CustomStrategy {
+        let schema: JSONSchemaProps = serde_json::from_value(
+            json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
+        )
+        .unwrap();
+        CustomStrategy {
+            rules: Rules::compile(&schema, &Path::new("schema")).unwrap(),
+            schema,
+            columns: PrinterColumns::new(&[]).unwrap(),
+            namespaced: true,
+            status_subresource,
+            schema_name: "com.example.v1.Widget".into(),
+        }
+    }
+
+    #[test]
+    fn generation_counts_all_but_metadata_and_a_subresource_status() {
+        let old = json!({"metadata": {"generation": 1}, "spec": {"a": 1}, "data": "x", "status": {"s": 1}});
+        let relabelled = json!({"metadata": {"labels": {"l": "v"}}, "spec": {"a": 1}, "data": "x", "status": {"s": 1}});
+        let data = json!({"metadata": {}, "spec": {"a": 1}, "data": "y", "status": {"s": 1}});
+        let status = json!({"metadata": {}, "spec": {"a": 1}, "data": "x", "status": {"s": 2}});
+        for subresource in [true, false] {
+            let s = strategy(subresource);
+            assert!(!s.generation_changed(&relabelled, &old));
+            assert!(s.generation_changed(&data, &old));
+            assert_eq!(s.generation_changed(&status, &old), !subresource);
+        }
+    }
+}

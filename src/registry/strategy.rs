@@ -102,6 +102,12 @@ pub trait Strategy: Send + Sync {
         None
     }
 
+    /// Whether an update changed what `metadata.generation` counts: the spec, as upstream's
+    /// built-in strategies count it.
+    fn generation_changed(&self, new: &Value, old: &Value) -> bool {
+        new["spec"] != old["spec"]
+    }
+
     /// Whether strategic merge patches apply: upstream refuses them for custom resources,
     /// whose lists have no merge keys a client could know.
     fn strategic_merge(&self) -> bool {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 
@@ -173,6 +173,8 @@ async fn handle(
     params: Params,
     accept: Accept,
 ) -> Result<Response, ApiError> {
+    // Read before anything can refuse the request, as [`refuse`] explains.
+    let body = read_body(body).await?;
     let (group, version, parts) = split_path(uri.path())?;
     let served = state.served();
     let info = RequestInfo::resolve(
@@ -183,7 +185,6 @@ async fn handle(
         &parts,
         params.watch,
     )?;
-    let body = read_body(body).await?;
     let request = Request {
         info,
         user,
@@ -237,6 +238,14 @@ fn split_path(path: &str) -> Result<(&str, &str, Vec<&str>), ApiError> {
         }
         _ => Err(ApiError::NoSuchPath),
     }
+}
+
+/// Answers `error` once the request's body (up to [`MAX_BODY`] bytes) has arrived, for
+/// refusals made before a handler reads it: over HTTP/2 a stream answered while its body is
+/// still arriving is reset, and the client may never see the answer.
+pub async fn refuse(body: Body, error: impl IntoResponse) -> Response {
+    let _ = http_body_util::Limited::new(body, MAX_BODY).collect().await;
+    error.into_response()
 }
 
 /// Reads the body, refusing more than [`MAX_BODY`] bytes with 413.

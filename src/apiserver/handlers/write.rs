@@ -154,7 +154,8 @@ pub async fn store_update(
         &mut warnings,
     )?;
     if r.generation {
-        meta::bump_generation(&mut next, current);
+        let changed = r.strategy.generation_changed(&next, current);
+        meta::bump_generation(&mut next, current, changed);
     }
     record_ownership(request, &mut next, Some(current), ownership, applied);
     super::escalation::check(state, request, &next, Some(current)).await?;
