@@ -6,8 +6,9 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::docker_cluster::eventually;
 use common::{Kubectl, TestServer, kubectls};
 use serde_json::{Value, json};
 
@@ -84,17 +85,6 @@ metadata:
 spec:
   cronSpec: "* * * * */5"
 "#;
-
-fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(found) = check() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "{what} did not happen");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn json_of(k: &Kubectl, s: &TestServer, args: &[&str]) -> Value {
     let mut args = args.to_vec();
@@ -290,7 +280,7 @@ fn a_crd_serves_its_resource(k: &Kubectl, s: &TestServer) {
         "{gone}"
     );
     k.ok_stdin(s, &["apply", "-f", "-"], CRD);
-    let left = eventually("the CRD served again", || {
+    let left = eventually("the CRD served again", Duration::from_secs(10), || {
         let run = k.run(s, &["get", "ct", "-o", "name"]);
         run.ok.then_some(run.stdout)
     });
@@ -299,23 +289,7 @@ fn a_crd_serves_its_resource(k: &Kubectl, s: &TestServer) {
 
 #[test]
 fn a_crd_serves_its_resource_to_the_oldest_and_newest_kubectl() {
-    let all = kubectls();
-    let ends = [all.first().cloned(), all.last().cloned()];
-    let handles: Vec<_> = ends
-        .into_iter()
-        .flatten()
-        .map(|kubectl| {
-            std::thread::spawn(move || {
-                let server = TestServer::start_with(&["--controllers", "namespace"]);
-                a_crd_serves_its_resource(&kubectl, &server);
-            })
-        })
-        .collect();
-    let failures = handles.into_iter().filter_map(|h| h.join().err()).count();
-    assert_eq!(
-        failures, 0,
-        "{failures} kubectl versions failed (see above)"
-    );
+    common::for_oldest_and_newest(&["--controllers", "namespace"], a_crd_serves_its_resource);
 }
 
 #[test]

@@ -8,27 +8,15 @@ use std::time::{Duration, Instant};
 
 use common::{Kubectl, TestServer, kubectls};
 
-/// The oldest and newest kubectl, each against a server of its own.
+/// The oldest and newest kubectl, each against a server of its own with the controllers RBAC
+/// relies on.
 fn for_oldest_and_newest(check: fn(&Kubectl, &TestServer)) {
-    let all = kubectls();
-    let ends = [all.first().cloned(), all.last().cloned()];
-    let handles: Vec<_> = ends
-        .into_iter()
-        .flatten()
-        .map(|kubectl| {
-            std::thread::spawn(move || {
-                let server = TestServer::start_with(&[
-                    "--controllers",
-                    "garbage-collector,namespace,clusterrole-aggregation",
-                ]);
-                check(&kubectl, &server);
-            })
-        })
-        .collect();
-    let failures = handles.into_iter().filter_map(|h| h.join().err()).count();
-    assert_eq!(
-        failures, 0,
-        "{failures} kubectl versions failed (see above)"
+    common::for_oldest_and_newest(
+        &[
+            "--controllers",
+            "garbage-collector,namespace,clusterrole-aggregation",
+        ],
+        check,
     );
 }
 

@@ -20,12 +20,11 @@ use super::field::{ErrorList, FieldError, Path};
 use super::go;
 use super::meta::label_selector;
 use super::meta::object_meta_of_write;
-use super::names::{NameRule, is_dns1035_label, is_dns1123_subdomain, is_qualified_name};
+use super::names::{NameRule, is_dns1123_subdomain, is_qualified_name};
 use super::opt_slice;
 use super::webhook;
 
 /// The AdmissionReview versions the API server can send; a webhook must accept one of them.
-const ACCEPTED_REVIEW_VERSIONS: [&str; 2] = ["v1", "v1beta1"];
 // The enumerations below are sorted, as upstream lists them in its messages.
 const FAILURE_POLICIES: [&str; 2] = ["Fail", "Ignore"];
 const MATCH_POLICIES: [&str; 2] = ["Equivalent", "Exact"];
@@ -158,7 +157,7 @@ impl Options {
                 h.admission_review_versions.is_empty()
                     || h.admission_review_versions
                         .iter()
-                        .any(|v| ACCEPTED_REVIEW_VERSIONS.contains(&v.as_str()))
+                        .any(|v| webhook::ACCEPTED_REVIEW_VERSIONS.contains(&v.as_str()))
             }),
             require_unique_names: old.iter().all(|h| names.insert(h.name)),
         }
@@ -441,41 +440,11 @@ fn admission_review_versions(
     require_recognized: bool,
     path: &Path,
 ) -> ErrorList {
-    let accepted = ACCEPTED_REVIEW_VERSIONS.join(", ");
-    if versions.is_empty() {
-        return vec![FieldError::required(
-            path,
-            format!("must specify one of {accepted}"),
-        )];
-    }
-    let mut errs = ErrorList::new();
-    let mut seen = HashSet::new();
-    let mut has_accepted = false;
-    for (i, version) in versions.iter().enumerate() {
-        let version_path = path.index(i);
-        if !seen.insert(version.as_str()) {
-            errs.push(FieldError::invalid(
-                &version_path,
-                version,
-                "duplicate version",
-            ));
-            continue;
-        }
-        errs.extend(
-            is_dns1035_label(version)
-                .into_iter()
-                .map(|m| FieldError::invalid(&version_path, version, m)),
-        );
-        has_accepted |= ACCEPTED_REVIEW_VERSIONS.contains(&version.as_str());
-    }
-    if require_recognized && !has_accepted {
-        errs.push(FieldError::invalid(
-            path,
-            go::strings(Some(versions)),
-            format!("must include at least one of {accepted}"),
-        ));
-    }
-    errs
+    let none = format!(
+        "must specify one of {}",
+        webhook::ACCEPTED_REVIEW_VERSIONS.join(", ")
+    );
+    webhook::review_versions(versions, require_recognized, &none, path)
 }
 
 /// The API server calls a webhook either at a URL or through a service of the cluster.

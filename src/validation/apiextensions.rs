@@ -37,7 +37,6 @@ const NAME_MISMATCH: &str = "must be spec.names.plural+\".\"+spec.group";
 const SCOPES: [&str; 2] = ["Cluster", "Namespaced"];
 const CONVERSION_STRATEGIES: [&str; 2] = ["None", "Webhook"];
 /// The ConversionReview versions the API server can send; a webhook must accept one of them.
-const ACCEPTED_REVIEW_VERSIONS: [&str; 2] = ["v1", "v1beta1"];
 // The enumerations below are sorted, as upstream lists them in its messages.
 const OPENAPI_TYPES: [&str; 6] = ["array", "boolean", "integer", "number", "object", "string"];
 const COLUMN_TYPES: [&str; 5] = ["boolean", "date", "integer", "number", "string"];
@@ -159,7 +158,7 @@ impl Options {
             require_recognized_review_version: review_versions.is_empty()
                 || review_versions
                     .iter()
-                    .any(|v| ACCEPTED_REVIEW_VERSIONS.contains(&v.as_str())),
+                    .any(|v| webhook::ACCEPTED_REVIEW_VERSIONS.contains(&v.as_str())),
             require_immutable_names: established(old),
             require_open_api_schema: old.spec.versions.iter().all(|v| {
                 v.schema
@@ -863,40 +862,7 @@ fn conversion_rules(
 /// The webhook must accept a ConversionReview version this server sends (unless a stored
 /// definition already did not); each version is listed once and is a DNS-1035 label.
 fn review_versions_rules(versions: &[String], require_recognized: bool, path: &Path) -> ErrorList {
-    if versions.is_empty() {
-        return vec![FieldError::required(path, "")];
-    }
-    let mut errs = ErrorList::new();
-    let mut seen = HashSet::new();
-    let mut has_accepted = false;
-    for (i, version) in versions.iter().enumerate() {
-        let version_path = path.index(i);
-        if !seen.insert(version.as_str()) {
-            errs.push(FieldError::invalid(
-                &version_path,
-                version,
-                "duplicate version",
-            ));
-            continue;
-        }
-        errs.extend(
-            is_dns1035_label(version)
-                .into_iter()
-                .map(|m| FieldError::invalid(&version_path, version, m)),
-        );
-        has_accepted |= ACCEPTED_REVIEW_VERSIONS.contains(&version.as_str());
-    }
-    if require_recognized && !has_accepted {
-        errs.push(FieldError::invalid(
-            path,
-            go::strings(Some(versions)),
-            format!(
-                "must include at least one of {}",
-                ACCEPTED_REVIEW_VERSIONS.join(", ")
-            ),
-        ));
-    }
-    errs
+    webhook::review_versions(versions, require_recognized, "", path)
 }
 
 /// Stored versions are those objects may still be stored in: the storage version must be among

@@ -1,9 +1,16 @@
 //! Where the API server calls a webhook (admission, CRD conversion): upstream's shared checks
 //! of a client config's URL or service reference.
 
+use std::collections::HashSet;
+
 use super::field::{ErrorList, FieldError, Path};
-use super::names::{is_dns1123_subdomain, is_valid_port_num};
+use super::go;
+use super::names::{is_dns1035_label, is_dns1123_subdomain, is_valid_port_num};
 use super::url::GoUrl;
+
+/// The review versions (AdmissionReview, ConversionReview) the API server can send; a webhook
+/// must accept one of them.
+pub(super) const ACCEPTED_REVIEW_VERSIONS: [&str; 2] = ["v1", "v1beta1"];
 
 /// The port of a service reference that names none.
 const DEFAULT_SERVICE_PORT: i32 = 443;
@@ -158,6 +165,51 @@ fn service(service: &Service<'_>, path: &Path) -> ErrorList {
                 .into_iter()
                 .map(|m| FieldError::invalid(&path_field, url_path, format!("segment[{i}]: {m}"))),
         );
+    }
+    errs
+}
+
+/// The webhook must accept a review version this server sends (unless a stored object
+/// already did not); each version is listed once and is a DNS-1035 label. `none` is the
+/// detail of the error for an empty list, which admission and conversion word differently.
+pub(super) fn review_versions(
+    versions: &[String],
+    require_recognized: bool,
+    none: &str,
+    path: &Path,
+) -> ErrorList {
+    if versions.is_empty() {
+        return vec![FieldError::required(path, none)];
+    }
+    let mut errs = ErrorList::new();
+    let mut seen = HashSet::new();
+    let mut has_accepted = false;
+    for (i, version) in versions.iter().enumerate() {
+        let version_path = path.index(i);
+        if !seen.insert(version.as_str()) {
+            errs.push(FieldError::invalid(
+                &version_path,
+                version,
+                "duplicate version",
+            ));
+            continue;
+        }
+        errs.extend(
+            is_dns1035_label(version)
+                .into_iter()
+                .map(|m| FieldError::invalid(&version_path, version, m)),
+        );
+        has_accepted |= ACCEPTED_REVIEW_VERSIONS.contains(&version.as_str());
+    }
+    if require_recognized && !has_accepted {
+        errs.push(FieldError::invalid(
+            path,
+            go::strings(Some(versions)),
+            format!(
+                "must include at least one of {}",
+                ACCEPTED_REVIEW_VERSIONS.join(", ")
+            ),
+        ));
     }
     errs
 }

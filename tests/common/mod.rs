@@ -278,6 +278,30 @@ impl Kubectl {
     }
 }
 
+/// Runs `check` with the oldest and the newest kubectl, each against a server of its own
+/// started with `server_args`, in parallel; fails if either fails.
+pub fn for_oldest_and_newest(server_args: &[&str], check: fn(&Kubectl, &TestServer)) {
+    let all = kubectls();
+    let ends = [all.first().cloned(), all.last().cloned()];
+    let handles: Vec<_> = ends
+        .into_iter()
+        .flatten()
+        .map(|kubectl| {
+            let args: Vec<String> = server_args.iter().map(|a| a.to_string()).collect();
+            std::thread::spawn(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let server = TestServer::start_with(&args);
+                check(&kubectl, &server);
+            })
+        })
+        .collect();
+    let failures = handles.into_iter().filter_map(|h| h.join().err()).count();
+    assert_eq!(
+        failures, 0,
+        "{failures} kubectl versions failed (see above)"
+    );
+}
+
 /// A `kube` client for the server, over HTTPS with the admin's certificate.
 pub async fn client(server: &TestServer) -> kube::Client {
     let kubeconfig = kube::config::Kubeconfig::read_from(&server.kubeconfig).expect("kubeconfig");

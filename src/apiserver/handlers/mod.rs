@@ -244,7 +244,8 @@ fn split_path(path: &str) -> Result<(&str, &str, Vec<&str>), ApiError> {
 /// refusals made before a handler reads it: over HTTP/2 a stream answered while its body is
 /// still arriving is reset, and the client may never see the answer.
 pub async fn refuse(body: Body, error: impl IntoResponse) -> Response {
-    let _ = http_body_util::Limited::new(body, MAX_BODY).collect().await;
+    // A body too large or broken changes nothing about the refusal.
+    let _ = read_body(body).await;
     error.into_response()
 }
 
