@@ -266,3 +266,68 @@ fn leak_all(texts: &[String]) -> &'static [&'static str] {
             .into_boxed_slice(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn crd(group: &str, plural: &str, kind: &str, created: &str) -> (String, bytes::Bytes) {
+        let crd = json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": format!("{plural}.{group}"), "creationTimestamp": created},
+            "spec": {"group": group, "scope": "Namespaced",
+                "names": {"plural": plural, "singular": plural.trim_end_matches('s'), "kind": kind,
+                    "listKind": format!("{kind}List")},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object",
+                        "x-kubernetes-preserve-unknown-fields": true}}}]},
+        });
+        (
+            format!("{PREFIX}{plural}.{group}"),
+            serde_json::to_vec(&crd).unwrap().into(),
+        )
+    }
+
+    #[test]
+    fn the_older_crd_keeps_a_contested_name_and_only_accepted_ones_are_served() {
+        let objects: Objects = [
+            crd("example.com", "widgets", "Widget", "2026-01-02T00:00:00Z"),
+            crd("example.com", "gadgets", "Widget", "2026-01-01T00:00:00Z"),
+            crd("other.com", "widgets", "Widget", "2026-01-03T00:00:00Z"),
+        ]
+        .into_iter()
+        .collect();
+        let crds = derive(&objects, &Made::default());
+        let accepted = |name: &str| {
+            let definition = crds.definitions.iter().find(|d| d.name() == name).unwrap();
+            definition.accepted.clone().map(|names| names.plural)
+        };
+        assert_eq!(accepted("gadgets.example.com"), Ok("gadgets".into()));
+        assert_eq!(
+            accepted("widgets.example.com"),
+            Err("\"Widget\" is already in use".into())
+        );
+        assert_eq!(accepted("widgets.other.com"), Ok("widgets".into()));
+        assert!(crds.served.find("example.com", "v1", "gadgets").is_some());
+        assert!(crds.served.find("example.com", "v1", "widgets").is_none());
+        assert!(crds.served.find("other.com", "v1", "widgets").is_some());
+    }
+
+    #[test]
+    fn an_unchanged_definition_is_served_by_the_same_resource() {
+        let objects: Objects = [crd(
+            "example.com",
+            "widgets",
+            "Widget",
+            "2026-01-01T00:00:00Z",
+        )]
+        .into_iter()
+        .collect();
+        let made = Made::default();
+        let first = derive(&objects, &made);
+        let again = derive(&objects, &made);
+        let resource = |crds: &Crds| crds.served.find("example.com", "v1", "widgets").unwrap();
+        assert!(std::ptr::eq(resource(&first), resource(&again)));
+    }
+}
