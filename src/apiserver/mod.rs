@@ -20,6 +20,7 @@ mod params;
 mod request;
 mod selectors;
 mod serve;
+mod service_client;
 mod status;
 mod storage;
 mod table;
