@@ -4,6 +4,7 @@
 //! [`Server::start`] prepares the data directory (certificates, kubeconfig, token file, store),
 //! creates what every cluster has from its first start, binds, and serves until cancelled.
 
+mod admission;
 mod auth;
 mod authorize;
 mod bootstrap;
@@ -145,6 +146,8 @@ pub struct ApiState {
     pub policy: Arc<PolicyCache>,
     /// The resources the stored CRDs define, kept in step with the store.
     pub crds: Arc<crd::Catalog>,
+    /// The admission webhooks the stored configurations register, kept in step with the store.
+    pub webhooks: Arc<admission::Configurations>,
     /// Signs and checks service account tokens.
     pub signer: TokenSigner,
 }
@@ -168,6 +171,7 @@ impl ApiState {
             nodes: None,
             policy: Arc::new(crate::rbac::policy_cache()),
             crds: Arc::new(crd::catalog()),
+            webhooks: Arc::new(admission::configurations()),
             signer,
         }
     }
@@ -184,6 +188,7 @@ impl ApiState {
         let refreshed = match group {
             crate::rbac::GROUP => self.policy.refresh(store).await,
             crd::GROUP => self.crds.refresh(store).await,
+            admission::GROUP => self.webhooks.refresh(store).await,
             _ => return,
         };
         if let Err(error) = refreshed {
@@ -395,6 +400,7 @@ impl Server {
         // bootstrap policy and the catalog the stored CRDs.
         state.policy.refresh(&store).await?;
         state.crds.refresh(&store).await?;
+        state.webhooks.refresh(&store).await?;
         let task = tokio::spawn(serve::serve(
             listener,
             tls,
@@ -441,7 +447,7 @@ impl Server {
 }
 
 /// Keeps the server's own views of the store current until `shutdown`: the RBAC policy, the
-/// CRD catalog, and the CRDs' status and cleanup, which the API server itself looks after as
+/// CRD catalog, the admission webhooks, and the CRDs' status and cleanup, which the API server itself looks after as
 /// upstream's does. The CRD controller writes as the server's own loopback identity.
 async fn follow_store(state: Arc<ApiState>, shutdown: CancellationToken) {
     let store = state.objects.store().clone();
@@ -452,7 +458,8 @@ async fn follow_store(state: Arc<ApiState>, shutdown: CancellationToken) {
     let client = local_client(state.clone(), loopback);
     tokio::join!(
         state.policy.clone().run(store.clone(), shutdown.clone()),
-        state.crds.clone().run(store, shutdown.clone()),
+        state.crds.clone().run(store.clone(), shutdown.clone()),
+        state.webhooks.clone().run(store, shutdown.clone()),
         crd::run(state.crds.clone(), client, shutdown),
     );
 }

@@ -23,8 +23,8 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use super::storage::Objects;
 use super::ApiError;
+use super::storage::Objects;
 use crate::registry;
 
 /// How long a connection may take to open, whatever the caller's own deadline.
@@ -258,8 +258,7 @@ pub async fn send(
         .connect(name, tcp)
         .await
         .map_err(|e| connect_error(format!("tls: {e}")))?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
     tokio::spawn(async move {
         if let Err(error) = connection.with_upgrades().await {
             tracing::debug!(%error, "connection into the cluster ended");

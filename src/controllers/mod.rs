@@ -16,7 +16,7 @@ mod pace;
 mod pod_gc;
 mod pods;
 mod replicaset;
-mod selector;
+pub(crate) mod selector;
 mod service_lb;
 
 use std::collections::BTreeSet;

@@ -89,6 +89,24 @@ static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
     Arc::new(env)
 });
 
+/// Evaluates `source` over untyped JSON `variables`, for the CEL that is not tied to a schema:
+/// admission webhooks' `matchConditions`. Anything but `true` or `false` is an error.
+pub fn holds(source: &str, variables: &[(&str, &Value)]) -> Result<bool, String> {
+    let program = ENV
+        .compile(source)
+        .map_err(|errors| parse_issues(source, &errors))?;
+    let mut context = Context::with_env(Arc::clone(&*ENV));
+    for (name, value) in variables {
+        let value = ::cel::to_value(value).map_err(|e| e.to_string())?;
+        context.add_variable_from_value(*name, value);
+    }
+    match program.execute(&context) {
+        Ok(CelValue::Bool(holds)) => Ok(holds),
+        Ok(other) => Err(format!("expected a boolean, got {other:?}")),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
 /// The CEL rules of one version's schema, compiled once when the CRD is registered.
 ///
 /// It mirrors the schema (properties, items, additionalProperties) so that each value of a custom

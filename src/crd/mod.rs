@@ -4,7 +4,7 @@
 //! CRDs' status in step and removes a deleted CRD's objects.
 
 mod catalog;
-mod cel;
+pub(crate) mod cel;
 mod columns;
 mod controller;
 mod jsonpath;

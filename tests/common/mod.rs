@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod docker_cluster;
+pub mod https;
 pub mod images;
 
 use std::io::{BufRead, BufReader};

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::read::{Filter, select};
 use super::write::holds_finalizers;
 use super::{Answer, Request};
+use crate::apiserver::admission::{self, Attributes, Operation};
 use crate::apiserver::status::{Details, Status};
 use crate::apiserver::storage::resource_version;
 use crate::apiserver::{ApiError, ApiState, codec, meta};
@@ -74,10 +75,9 @@ impl Options {
 /// DELETE of one object.
 pub async fn delete(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
     let options = Options::from_request(request)?;
-    let r = request.info.resource;
     delete_object(
         state,
-        r,
+        request,
         request.info.namespace(),
         request.info.name(),
         &options,
@@ -95,7 +95,7 @@ pub async fn delete_collection(state: &ApiState, request: &Request) -> Result<An
     for object in &listing.items {
         match delete_object(
             state,
-            r,
+            request,
             meta::namespace(object),
             meta::name(object),
             &options,
@@ -119,47 +119,53 @@ pub async fn delete_collection(state: &ApiState, request: &Request) -> Result<An
 /// answered, or a Status naming it, as its resource decides.
 async fn delete_object(
     state: &ApiState,
-    r: &Resource,
+    request: &Request,
     ns: Option<&str>,
     name: &str,
     options: &Options,
 ) -> Result<Answer, ApiError> {
-    let held_answer = |object: Value| Answer {
+    let r = request.info.resource;
+    let mut warnings = Vec::new();
+    let held_answer = |object: Value, warnings: &[String]| Answer {
         code: if options.accepted_if_held {
             StatusCode::ACCEPTED
         } else {
             StatusCode::OK
         },
+        warnings: warnings.to_vec(),
         ..Answer::ok(object)
     };
     for _ in 0..8 {
         let current = state.objects.get(r, ns, name).await?;
         check_preconditions(r, &current, options)?;
+        warnings.clear();
+        let attributes = Attributes::new(request, Operation::Delete, ns, name, Some(&current));
+        admission::admit_delete(state, &attributes, &mut warnings).await?;
         let mut next = current.clone();
         let held = begin_deletion(r, &mut next, options);
         if options.dry_run {
             return Ok(if held {
-                held_answer(next)
+                held_answer(next, &warnings)
             } else {
-                gone(r, next)
+                gone(r, next, &warnings)
             });
         }
         let expected = Some(resource_version(&current)?);
         let outcome = if held {
             if next == current {
-                return Ok(held_answer(current));
+                return Ok(held_answer(current, &warnings));
             }
             state
                 .objects
                 .update(r, next, expected)
                 .await
-                .map(held_answer)
+                .map(|kept| held_answer(kept, &warnings))
         } else {
             state
                 .objects
                 .delete(r, ns, name, expected)
                 .await
-                .map(|last| gone(r, last))
+                .map(|last| gone(r, last, &warnings))
         };
         match outcome {
             Err(ApiError::Conflict { .. }) => continue,
@@ -170,7 +176,15 @@ async fn delete_object(
 }
 
 /// The answer to a delete that removed `last`.
-fn gone(r: &Resource, last: Value) -> Answer {
+fn gone(r: &Resource, last: Value, warnings: &[String]) -> Answer {
+    let answer = gone_body(r, last);
+    Answer {
+        warnings: warnings.to_vec(),
+        ..answer
+    }
+}
+
+fn gone_body(r: &Resource, last: Value) -> Answer {
     if r.returns_deleted_object {
         return Answer::ok(last);
     }

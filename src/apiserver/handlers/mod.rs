@@ -2,9 +2,9 @@
 //! its parameters and body read, and it is handed to the read, write, delete, subresource or
 //! watch handler.
 
-mod admission;
 mod delete;
 mod escalation;
+mod prepare;
 pub(crate) mod read;
 mod reviews;
 mod subresources;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::admission::{admit, place};
+use super::prepare::{decode, place, validate};
 use super::{Answer, Request};
 use crate::apiserver::authorize::decide;
 use crate::apiserver::{ApiError, ApiState, User};
@@ -23,13 +23,14 @@ pub async fn create(state: &ApiState, request: &Request) -> Result<Answer, ApiEr
     let mut object = request.object()?;
     place(request, &mut object)?;
     let mut warnings = Vec::new();
-    let object = admit(
+    let object = decode(
         r,
         &object,
-        None,
+        true,
         request.params.field_validation,
         &mut warnings,
     )?;
+    validate(r, &object, None)?;
     let answered = match r.plural {
         "selfsubjectaccessreviews" => {
             let mut review: SelfSubjectAccessReview = typed(object)?;

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::admission::place;
+use super::prepare::place;
 use super::write::{Ownership, Part, patch_part, store_update};
 use super::{Answer, Request};
 use crate::apiserver::request::Verb;

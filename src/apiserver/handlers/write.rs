@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use super::admission::{
-    admit, allocate, check_namespace, default_tolerations, place, service_account,
-};
+use super::prepare::{allocate, decode, place, validate};
 use super::{Answer, Request};
+use crate::apiserver::admission::{self, Attributes, Operation};
+use crate::apiserver::params::FieldValidation;
 use crate::apiserver::storage::resource_version;
 use crate::apiserver::{ApiError, ApiState, meta};
 use crate::patch;
@@ -39,19 +39,29 @@ pub async fn create_object(
     let applied = object["metadata"]["managedFields"].clone();
     meta::initialise(&mut object, r.generation);
     let mut warnings = Vec::new();
-    let mut object = admit(
+    let mut object = decode(
         r,
         &object,
-        None,
+        true,
         request.params.field_validation,
         &mut warnings,
     )?;
     // Ownership is recorded on the defaulted object, before admission and allocation change
     // it, as upstream's handlers record it: an allocated address is nobody's field.
     record_ownership(request, &mut object, None, ownership, applied);
-    default_tolerations(r, &mut object, state.default_toleration_seconds);
-    service_account(state, r, &mut object).await?;
-    check_namespace(state, r, &object).await?;
+    let name = meta::name(&object).to_owned();
+    let attributes = Attributes::new(
+        request,
+        Operation::Create,
+        request.info.namespace(),
+        &name,
+        None,
+    );
+    let redecode =
+        |patched: &Value| decode(r, patched, true, FieldValidation::Ignore, &mut Vec::new());
+    admission::mutate(state, &attributes, &mut object, &redecode, &mut warnings).await?;
+    validate(r, &object, None)?;
+    admission::validate(state, &attributes, Some(&object), &mut warnings).await?;
     super::escalation::check(state, request, &object, None).await?;
     let _reserved = allocate(state, r, &mut object, None).await?;
     let stored = if request.params.dry_run {
@@ -146,18 +156,34 @@ pub async fn store_update(
     let mut next = merge_part(r, new, current, part);
     meta::carry_system_fields(&mut next, current);
     let mut warnings = Vec::new();
-    let mut next = admit(
+    let mut next = decode(
         r,
         &next,
-        Some(current),
+        false,
         request.params.field_validation,
         &mut warnings,
     )?;
+    record_ownership(request, &mut next, Some(current), ownership, applied);
+    let attributes = Attributes::new(
+        request,
+        Operation::Update,
+        meta::namespace(current),
+        meta::name(current),
+        Some(current),
+    );
+    let redecode = |patched: &Value| {
+        let mut patched = patched.clone();
+        // What webhooks may not change, as for any update.
+        meta::carry_system_fields(&mut patched, current);
+        decode(r, &patched, false, FieldValidation::Ignore, &mut Vec::new())
+    };
+    admission::mutate(state, &attributes, &mut next, &redecode, &mut warnings).await?;
     if r.generation {
         let changed = r.strategy.generation_changed(&next, current);
         meta::bump_generation(&mut next, current, changed);
     }
-    record_ownership(request, &mut next, Some(current), ownership, applied);
+    validate(r, &next, Some(current))?;
+    admission::validate(state, &attributes, Some(&next), &mut warnings).await?;
     super::escalation::check(state, request, &next, Some(current)).await?;
     let _reserved = allocate(state, r, &mut next, Some(current)).await?;
     let answer = |body| Answer {

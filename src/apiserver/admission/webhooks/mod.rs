@@ -1,0 +1,299 @@
+//! Admission webhooks (admissionregistration.k8s.io/v1): every write a webhook's rules,
+//! selectors and match conditions cover is sent to it as an AdmissionReview. Mutating webhooks
+//! run one after another, each seeing the last one's patch, and those that ask to are called
+//! again when a later one changed the object; validating webhooks run together and any of
+//! them can refuse. A webhook that cannot be called refuses the write unless its failure
+//! policy is `Ignore`.
+
+mod configurations;
+mod review;
+mod rules;
+
+use futures::future::join_all;
+use serde_json::Value;
+
+use configurations::Webhook;
+pub use configurations::{Configurations, configurations};
+use review::{ReviewError, Verdict};
+use rules::Target;
+
+use super::Attributes;
+use crate::apiserver::{ApiError, ApiState};
+use crate::registry::Resource;
+
+/// Runs the mutating webhooks that apply, in order, patching `object` with their answers;
+/// `decode` reads a patched object back as its kind does (defaults included).
+pub async fn mutate(
+    state: &ApiState,
+    attributes: &Attributes<'_>,
+    object: &mut Value,
+    decode: &(dyn Fn(&Value) -> Result<Value, ApiError> + Sync),
+    warnings: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    let webhooks = state.webhooks.get();
+    // The object as each webhook last saw it, for the second round.
+    let mut seen: Vec<(&Webhook, Value)> = Vec::new();
+    for webhook in &webhooks.mutating {
+        if mutate_once(state, webhook, attributes, object, decode, warnings).await? {
+            seen.push((webhook, object.clone()));
+        }
+    }
+    // Upstream's reinvocation: a webhook that asks for it is called once more when a later
+    // webhook changed the object after it saw it.
+    for (webhook, saw) in seen {
+        if webhook.reinvoke && saw != *object {
+            mutate_once(state, webhook, attributes, object, decode, warnings).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Calls one mutating webhook if it applies and applies its patch; whether it was called.
+async fn mutate_once(
+    state: &ApiState,
+    webhook: &Webhook,
+    attributes: &Attributes<'_>,
+    object: &mut Value,
+    decode: &(dyn Fn(&Value) -> Result<Value, ApiError> + Sync),
+    warnings: &mut Vec<String>,
+) -> Result<bool, ApiError> {
+    let Some(target) = applies(state, webhook, attributes, Some(object)).await? else {
+        return Ok(false);
+    };
+    let sent = in_version(object, target);
+    let called = review::call(&state.objects, webhook, attributes, target, Some(&sent)).await;
+    let Some(verdict) = judged(webhook, called)? else {
+        return Ok(true);
+    };
+    warnings.extend(verdict.warnings.iter().cloned());
+    if !verdict.allowed {
+        return Err(denied(webhook, &verdict));
+    }
+    // A delete has no object to patch; its patches are ignored as upstream ignores them.
+    if let Some(patch) = verdict.patch.filter(|_| attributes.operation.has_object()) {
+        let patched = crate::patch::json(&sent, &patch)
+            .map_err(|e| failed(webhook, &format!("the patch cannot be applied: {e}")))?;
+        let mut patched = patched;
+        patched["apiVersion"] = object["apiVersion"].clone();
+        *object = decode(&patched)?;
+    }
+    Ok(true)
+}
+
+/// Runs the validating webhooks that apply, all at once; the first refusal (in their order)
+/// is the answer. `object` is the new object, none for a delete.
+pub async fn validate(
+    state: &ApiState,
+    attributes: &Attributes<'_>,
+    object: Option<&Value>,
+    warnings: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    let webhooks = state.webhooks.get();
+    let calls = webhooks.validating.iter().map(|webhook| async move {
+        let Some(target) = applies(state, webhook, attributes, object).await? else {
+            return Ok(None);
+        };
+        let sent = object.map(|o| in_version(o, target));
+        let called = review::call(&state.objects, webhook, attributes, target, sent.as_ref()).await;
+        judged(webhook, called).map(|verdict| verdict.map(|v| (webhook, v)))
+    });
+    for outcome in join_all(calls).await {
+        let Some((webhook, verdict)) = outcome? else {
+            continue;
+        };
+        warnings.extend(verdict.warnings.iter().cloned());
+        if !verdict.allowed {
+            return Err(denied(webhook, &verdict));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `webhook` is sent this request, and as which version of the resource: the
+/// request's own when a rule names it, else (with `matchPolicy: Equivalent`) another version
+/// of the same resource that a rule names.
+async fn applies(
+    state: &ApiState,
+    webhook: &Webhook,
+    attributes: &Attributes<'_>,
+    object: Option<&Value>,
+) -> Result<Option<Target<'static>>, ApiError> {
+    let r = attributes.resource;
+    if exempt(r) {
+        return Ok(None);
+    }
+    let subresource = attributes.subresource.map(|s| s.name()).unwrap_or_default();
+    let target = |r: &'static Resource| Target {
+        group: r.group,
+        version: r.version,
+        resource: r.plural,
+        subresource,
+        namespaced: r.namespaced,
+    };
+    let operation = attributes.operation;
+    let chosen = if rules::any_matches(&webhook.rules, operation, target(r)) {
+        target(r)
+    } else if webhook.equivalent {
+        let served = state.served();
+        let equivalent = served
+            .served
+            .all()
+            .filter(|o| o.group == r.group && o.plural == r.plural && o.version != r.version)
+            .map(target)
+            .find(|t| rules::any_matches(&webhook.rules, operation, *t));
+        match equivalent {
+            Some(t) => t,
+            None => return Ok(None),
+        }
+    } else {
+        return Ok(None);
+    };
+    if !rules::object_selected(&webhook.object_selector, object, attributes.old) {
+        return Ok(None);
+    }
+    if !namespace_selected(state, webhook, attributes, object).await? {
+        return Ok(None);
+    }
+    if !conditions_hold(webhook, attributes, object)? {
+        return Ok(None);
+    }
+    Ok(Some(chosen))
+}
+
+/// The configurations of admission itself are never sent to webhooks, so a broken webhook
+/// cannot keep itself from being removed.
+fn exempt(r: &Resource) -> bool {
+    r.group == super::GROUP
+}
+
+/// Whether the namespace selector admits the request: a namespaced object is judged by its
+/// namespace's labels, a Namespace by its own, any other cluster-scoped object always passes.
+async fn namespace_selected(
+    state: &ApiState,
+    webhook: &Webhook,
+    attributes: &Attributes<'_>,
+    object: Option<&Value>,
+) -> Result<bool, ApiError> {
+    let selector = &webhook.namespace_selector;
+    if rules::is_empty(selector) {
+        return Ok(true);
+    }
+    let r = attributes.resource;
+    let labels = if r.group.is_empty() && r.plural == "namespaces" {
+        object.or(attributes.old).map(rules::labels)
+    } else if let Some(ns) = attributes.namespace.filter(|_| r.namespaced) {
+        let namespaces =
+            crate::registry::find("", "v1", "namespaces").ok_or(ApiError::NoSuchPath)?;
+        state
+            .objects
+            .find(namespaces, None, ns)
+            .await?
+            .as_ref()
+            .map(rules::labels)
+    } else {
+        return Ok(true);
+    };
+    Ok(crate::controllers::selector::matches(
+        selector,
+        labels.as_ref(),
+    ))
+}
+
+/// Whether every `matchConditions` expression holds; one that cannot be evaluated counts as a
+/// failure to call the webhook.
+fn conditions_hold(
+    webhook: &Webhook,
+    attributes: &Attributes<'_>,
+    object: Option<&Value>,
+) -> Result<bool, ApiError> {
+    if webhook.match_conditions.is_empty() {
+        return Ok(true);
+    }
+    let null = Value::Null;
+    let request = serde_json::json!({
+        "operation": attributes.operation.name(),
+        "name": attributes.name,
+        "namespace": attributes.namespace.unwrap_or_default(),
+        "userInfo": {"username": attributes.user.name, "groups": attributes.user.groups},
+        "dryRun": attributes.dry_run,
+        "resource": {"group": attributes.resource.group, "version": attributes.resource.version, "resource": attributes.resource.plural},
+    });
+    let variables = [
+        ("object", object.unwrap_or(&null)),
+        ("oldObject", attributes.old.unwrap_or(&null)),
+        ("request", &request),
+    ];
+    for condition in &webhook.match_conditions {
+        match crate::crd::cel::holds(&condition.expression, &variables) {
+            Ok(true) => {}
+            Ok(false) => return Ok(false),
+            Err(error) if webhook.ignore_failure => {
+                tracing::warn!(webhook = %webhook.name, condition = %condition.name, %error, "a match condition failed; the webhook is passed over");
+                return Ok(false);
+            }
+            Err(error) => {
+                return Err(failed(
+                    webhook,
+                    &format!("match condition {:?} failed: {error}", condition.name),
+                ));
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// The object in the version the webhook is sent. Every version of a resource mkc serves is
+/// the same object (CRDs convert with `None`), so only the apiVersion changes.
+fn in_version(object: &Value, target: Target) -> Value {
+    let mut sent = object.clone();
+    sent["apiVersion"] = Value::from(match target.group {
+        "" => target.version.to_owned(),
+        group => format!("{group}/{}", target.version),
+    });
+    sent
+}
+
+/// The verdict of a call, or none when a failed call is passed over by `failurePolicy:
+/// Ignore`.
+fn judged(
+    webhook: &Webhook,
+    called: Result<Verdict, ReviewError>,
+) -> Result<Option<Verdict>, ApiError> {
+    match called {
+        Ok(verdict) => Ok(Some(verdict)),
+        Err(error) if webhook.ignore_failure => {
+            tracing::warn!(webhook = %webhook.name, %error, "a webhook failed; its failure policy passes it over");
+            Ok(None)
+        }
+        Err(error) => Err(failed(webhook, &error.to_string())),
+    }
+}
+
+fn failed(webhook: &Webhook, error: &str) -> ApiError {
+    ApiError::Internal(format!(
+        "Internal error occurred: failed calling webhook \"{}\": {error}",
+        webhook.name
+    ))
+}
+
+/// A webhook's refusal, as upstream words it and with the code the webhook gave (at least
+/// 400).
+fn denied(webhook: &Webhook, verdict: &Verdict) -> ApiError {
+    let status = &verdict.status;
+    let by = format!("admission webhook \"{}\" denied the request", webhook.name);
+    let message = match (status["message"].as_str(), status["reason"].as_str()) {
+        (Some(m), _) if !m.is_empty() => format!("{by}: {m}"),
+        (_, Some(r)) if !r.is_empty() => format!("{by}: {r}"),
+        _ => format!("{by} without explanation"),
+    };
+    let code = status["code"]
+        .as_u64()
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| *c >= 400)
+        .unwrap_or(400);
+    ApiError::Refused {
+        code,
+        reason: status["reason"].as_str().unwrap_or_default().to_owned(),
+        message,
+    }
+}
