@@ -1,6 +1,9 @@
 //! The cluster's certificates: a CA made on first start and kept in the data directory, the API
 //! server's serving certificate (issued afresh at every start, so its names always match the
 //! addresses it serves on), and client certificates whose subject names the user and groups.
+//! The front proxy (the API server calling aggregated APIs on a user's behalf) has a CA of its
+//! own, as upstream's clusters do, so that extension API servers trust its certificate for
+//! that and nothing else.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -38,13 +41,25 @@ pub struct Authority {
 }
 
 const CA_NAME: &str = "mkc-ca";
+/// The front proxy's CA, under kubeadm's file name and common name.
+pub const FRONT_PROXY_CA: &str = "front-proxy-ca";
 const YEARS_VALID: i16 = 10;
 
 impl Authority {
     /// Reads the CA from `dir` (`ca.crt`, `ca.key`), or creates and saves one there.
     pub fn load_or_create(dir: &Path) -> Result<Authority, PkiError> {
-        let cert_path = dir.join("ca.crt");
-        let key_path = dir.join("ca.key");
+        Authority::load_or_create_as(dir, "ca", CA_NAME)
+    }
+
+    /// Reads the CA kept in `dir` as `<stem>.crt` and `<stem>.key`, or creates one named
+    /// `common_name` and saves it there.
+    pub fn load_or_create_as(
+        dir: &Path,
+        stem: &str,
+        common_name: &str,
+    ) -> Result<Authority, PkiError> {
+        let cert_path = dir.join(format!("{stem}.crt"));
+        let key_path = dir.join(format!("{stem}.key"));
         if cert_path.exists() && key_path.exists() {
             let cert_pem = read(&cert_path)?;
             let key =
@@ -59,7 +74,7 @@ impl Authority {
                 })?;
             return Ok(Authority { cert_pem, issuer });
         }
-        let authority = Authority::generate()?;
+        let authority = Authority::generate_as(common_name)?;
         write_private(&key_path, &authority.key_pem())?;
         write(&cert_path, &authority.cert_pem)?;
         Ok(authority)
@@ -68,8 +83,12 @@ impl Authority {
     /// A new CA held in memory only: `mkc up` makes a cluster's CA this way and hands it to the
     /// control plane's data directory, so the host keeps no state of its own.
     pub fn generate() -> Result<Authority, PkiError> {
+        Authority::generate_as(CA_NAME)
+    }
+
+    fn generate_as(common_name: &str) -> Result<Authority, PkiError> {
         let key = KeyPair::generate()?;
-        let mut params = params(CA_NAME, None);
+        let mut params = params(common_name, None);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
@@ -111,7 +130,16 @@ impl Authority {
     /// A client certificate for `user` in `group`, the way Kubernetes reads them: the common
     /// name is the user, the organization the group.
     pub fn issue_client(&self, user: &str, group: &str) -> Result<CertAndKey, PkiError> {
-        let mut params = params(user, Some(group));
+        self.sign_client(params(user, Some(group)))
+    }
+
+    /// A client certificate naming its holder only, as the front proxy's is: the servers that
+    /// trust it check the name it carries, not groups.
+    pub fn issue_client_named(&self, name: &str) -> Result<CertAndKey, PkiError> {
+        self.sign_client(params(name, None))
+    }
+
+    fn sign_client(&self, mut params: CertificateParams) -> Result<CertAndKey, PkiError> {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         self.sign(params)
     }
@@ -245,6 +273,34 @@ mod tests {
         assert_eq!(cn, ["alice"]);
         assert_eq!(orgs, ["system:masters"]);
         assert_ne!(cert.issuer(), cert.subject());
+    }
+
+    #[test]
+    fn a_second_ca_is_kept_apart_and_its_clients_carry_no_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = Authority::load_or_create(dir.path()).unwrap();
+        let load = || Authority::load_or_create_as(dir.path(), FRONT_PROXY_CA, FRONT_PROXY_CA);
+        let proxy = load().unwrap();
+        assert_ne!(cluster.cert_pem(), proxy.cert_pem());
+        assert!(dir.path().join("front-proxy-ca.key").is_file());
+        let again = load().unwrap();
+        assert_eq!(proxy.cert_pem(), again.cert_pem());
+        let issued = proxy.issue_client_named("front-proxy-client").unwrap();
+        let der = pem_der(&issued.cert_pem);
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        let cn: Vec<_> = cert
+            .subject()
+            .iter_common_name()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(cn, ["front-proxy-client"]);
+        assert_eq!(cert.subject().iter_organization().count(), 0);
+        let issuer: Vec<_> = cert
+            .issuer()
+            .iter_common_name()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(issuer, [FRONT_PROXY_CA]);
     }
 
     #[test]

@@ -352,6 +352,25 @@ mod tests {
     }
 
     #[test]
+    fn resources_of_groups_served_elsewhere_are_read_the_same_way() {
+        assert_eq!(
+            attrs(Method::GET, "/apis/metrics.k8s.io/v1beta1/nodes"),
+            Attributes::resource("list", "metrics.k8s.io", "nodes", "", "", "")
+        );
+        assert_eq!(
+            attrs(
+                Method::GET,
+                "/apis/metrics.k8s.io/v1beta1/namespaces/d/pods/web"
+            ),
+            Attributes::resource("get", "metrics.k8s.io", "pods", "", "d", "web")
+        );
+        assert_eq!(
+            attrs(Method::GET, "/apis/metrics.k8s.io/v1beta1"),
+            Attributes::non_resource("get", "/apis/metrics.k8s.io/v1beta1")
+        );
+    }
+
+    #[test]
     fn a_namespace_is_its_own_namespace() {
         assert_eq!(
             attrs(Method::GET, "/api/v1/namespaces/kube-system"),

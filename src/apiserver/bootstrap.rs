@@ -1,11 +1,16 @@
 //! What every cluster has from its first start: the system namespaces, the `kubernetes`
 //! Service in `default` with Endpoints and an EndpointSlice pointing at this server, upstream's
-//! bootstrap RBAC policy, and the two system PriorityClasses.
+//! bootstrap RBAC policy, the two system PriorityClasses, the local APIServices of the
+//! built-in group-versions, and the `extension-apiserver-authentication` ConfigMap that tells
+//! extension API servers whom to trust.
 
 use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
+use super::aggregation::{
+    self, EXTRA_HEADER_PREFIX, FRONT_PROXY_CLIENT, GROUP_HEADER, USER_HEADER,
+};
 use super::{ApiError, ApiState, meta};
 use crate::registry::{self, Resource, SYSTEM_NAMESPACES};
 
@@ -20,6 +25,11 @@ pub async fn run(state: &ApiState, host: IpAddr, port: u16) -> Result<(), ApiErr
     for (name, value, description) in SYSTEM_PRIORITY_CLASSES {
         let class = json!({"metadata": {"name": name}, "value": value, "description": description});
         ensure(state, priority_classes, class).await?;
+    }
+    // Made, or put right, at every start, as upstream's `onstart` APIServices are.
+    let apiservices = resource(aggregation::GROUP, "apiservices")?;
+    for service in to_values(aggregation::built_in_api_services())? {
+        refresh(state, apiservices, service, "spec").await?;
     }
     let labels = json!({"component": "apiserver", "provider": "kubernetes"});
     let cluster_ip = state.services.first_ip().to_string();
@@ -57,6 +67,30 @@ pub async fn run(state: &ApiState, host: IpAddr, port: u16) -> Result<(), ApiErr
         "endpoints",
     )
     .await
+}
+
+/// Publishes, as upstream's API server does in kube-system, what extension API servers
+/// (metrics-server, say) read to authenticate requests: the CA of client certificates, and
+/// the front proxy's CA, name and headers, which they trust to assert the user of a request
+/// the API server forwards.
+pub async fn extension_authentication(
+    state: &ApiState,
+    client_ca: &str,
+    front_proxy_ca: &str,
+) -> Result<(), ApiError> {
+    let list = |item: &str| json!([item]).to_string();
+    let config_map = json!({
+        "metadata": {"name": "extension-apiserver-authentication", "namespace": "kube-system"},
+        "data": {
+            "client-ca-file": client_ca,
+            "requestheader-client-ca-file": front_proxy_ca,
+            "requestheader-allowed-names": list(FRONT_PROXY_CLIENT),
+            "requestheader-username-headers": list(USER_HEADER),
+            "requestheader-group-headers": list(GROUP_HEADER),
+            "requestheader-extra-headers-prefix": list(EXTRA_HEADER_PREFIX),
+        },
+    });
+    refresh(state, resource("", "configmaps")?, config_map, "data").await
 }
 
 /// The classes of the pods a cluster cannot do without, highest first.
@@ -125,7 +159,7 @@ async fn ensure(state: &ApiState, r: &Resource, object: Value) -> Result<(), Api
 }
 
 /// Creates `object`, or brings the stored one's `field` up to date (the address may change
-/// between starts).
+/// between starts, and so may certificates and what upstream corrects at start).
 async fn refresh(
     state: &ApiState,
     r: &Resource,

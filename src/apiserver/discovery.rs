@@ -1,6 +1,8 @@
 //! Discovery: what groups, versions and resources the server has, both in the legacy form
 //! (`/api`, `/apis`, `/api/v1`, `/apis/<g>/<v>`) and aggregated (one `APIGroupDiscoveryList`
-//! for `/api` or `/apis`, which kubectl 1.27+ asks for first), all derived from the registry.
+//! for `/api` or `/apis`, which kubectl 1.27+ asks for first), derived from the registry and,
+//! for the group-versions APIServices hand to other servers, from what those servers say
+//! (their `/apis/<g>/<v>` is proxied to them).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -8,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+use super::aggregation::{ListedGroup, ListedVersion};
 use super::{ApiError, ApiState};
 use crate::registry::{Resource, Served};
 
@@ -54,8 +57,16 @@ fn json_response(body: &Value, content_type: &str) -> Response {
     response
 }
 
-fn aggregated(served: &Served, groups: &[&str], version: &str) -> Response {
-    let items: Vec<Value> = groups.iter().map(|g| group_discovery(served, g)).collect();
+fn aggregated(
+    state: &ApiState,
+    served: &Served,
+    groups: &[ListedGroup],
+    version: &str,
+) -> Response {
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|g| group_discovery(state, served, g))
+        .collect();
     let body = json!({
         "kind": "APIGroupDiscoveryList",
         "apiVersion": format!("apidiscovery.k8s.io/{version}"),
@@ -70,7 +81,14 @@ fn aggregated(served: &Served, groups: &[&str], version: &str) -> Response {
 /// `/api`: the core group's versions.
 pub async fn core(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Response {
     if let Some(version) = aggregated_version(&headers) {
-        return aggregated(&state.served().served, &[""], version);
+        let core = ListedGroup {
+            name: String::new(),
+            versions: vec![ListedVersion {
+                version: "v1".into(),
+                aggregated: None,
+            }],
+        };
+        return aggregated(&state, &state.served().served, &[core], version);
     }
     let body = json!({
         "kind": "APIVersions",
@@ -80,18 +98,20 @@ pub async fn core(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Res
     json_response(&body, "application/json")
 }
 
+/// The named groups, this server's and aggregated ones, in discovery's order.
+async fn named_groups(state: &ApiState, served: &Served) -> Vec<ListedGroup> {
+    state.apiservices.loaded().await;
+    super::aggregation::listing(&served.group_versions(), &state.apiservices.get())
+}
+
 /// `/apis`: every named group.
 pub async fn groups(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Response {
     let crds = state.served();
-    let served = &crds.served;
-    let named: Vec<&str> = group_names(served)
-        .into_iter()
-        .filter(|g| !g.is_empty())
-        .collect();
+    let named = named_groups(&state, &crds.served).await;
     if let Some(version) = aggregated_version(&headers) {
-        return aggregated(served, &named, version);
+        return aggregated(&state, &crds.served, &named, version);
     }
-    let groups: Vec<Value> = named.iter().map(|g| api_group(served, g)).collect();
+    let groups: Vec<Value> = named.iter().map(api_group).collect();
     json_response(
         &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
         "application/json",
@@ -104,10 +124,12 @@ pub async fn group(
     Path(group): Path<String>,
 ) -> Result<Response, ApiError> {
     let crds = state.served();
-    if group.is_empty() || !group_names(&crds.served).contains(&group.as_str()) {
-        return Err(ApiError::NoSuchPath);
-    }
-    let mut body = api_group(&crds.served, &group);
+    let named = named_groups(&state, &crds.served).await;
+    let listed = named
+        .iter()
+        .find(|g| g.name == group)
+        .ok_or(ApiError::NoSuchPath)?;
+    let mut body = api_group(listed);
     body["kind"] = json!("APIGroup");
     body["apiVersion"] = json!("v1");
     Ok(json_response(&body, "application/json"))
@@ -158,31 +180,16 @@ fn resource_list(served: &Served, group: &str, version: &str) -> Result<Response
     Ok(json_response(&body, "application/json"))
 }
 
-fn group_names(served: &Served) -> Vec<&'static str> {
-    let mut names = Vec::new();
-    for (group, _) in served.group_versions() {
-        if !names.contains(&group) {
-            names.push(group);
-        }
-    }
-    names
-}
-
-fn versions_of(served: &Served, group: &str) -> Vec<&'static str> {
-    served
-        .group_versions()
-        .into_iter()
-        .filter(|(g, _)| *g == group)
-        .map(|(_, v)| v)
-        .collect()
-}
-
-fn api_group(served: &Served, group: &str) -> Value {
-    let versions: Vec<Value> = versions_of(served, group)
+fn api_group(group: &ListedGroup) -> Value {
+    let versions: Vec<Value> = group
+        .versions
         .iter()
-        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .map(|v| {
+            let version = &v.version;
+            json!({"groupVersion": format!("{}/{version}", group.name), "version": version})
+        })
         .collect();
-    json!({"name": group, "versions": versions, "preferredVersion": versions.first()})
+    json!({"name": group.name, "versions": versions, "preferredVersion": versions.first()})
 }
 
 fn api_resource(r: &Resource) -> Value {
@@ -202,23 +209,41 @@ fn api_resource(r: &Resource) -> Value {
     entry
 }
 
-fn group_discovery(served: &Served, group: &str) -> Value {
-    let versions: Vec<Value> = versions_of(served, group)
+fn group_discovery(state: &ApiState, served: &Served, group: &ListedGroup) -> Value {
+    let versions: Vec<Value> = group
+        .versions
         .iter()
-        .map(|version| {
-            let resources: Vec<Value> = served
-                .in_group_version(group, version)
-                .map(resource_discovery)
-                .collect();
-            json!({"version": version, "resources": resources, "freshness": "Current"})
-        })
+        .map(|listed| version_discovery(state, served, &group.name, listed))
         .collect();
-    let metadata = if group.is_empty() {
+    let metadata = if group.name.is_empty() {
         json!({})
     } else {
-        json!({"name": group})
+        json!({"name": group.name})
     };
     json!({"metadata": metadata, "versions": versions})
+}
+
+/// One version's resources: this server's, or those its server last said it serves; a
+/// version whose server has not said is listed stale, without resources, as upstream lists a
+/// server it cannot reach.
+fn version_discovery(
+    state: &ApiState,
+    served: &Served,
+    group: &str,
+    listed: &ListedVersion,
+) -> Value {
+    let version = listed.version.as_str();
+    let resources: Vec<Value> = match &listed.aggregated {
+        None => served
+            .in_group_version(group, version)
+            .map(resource_discovery)
+            .collect(),
+        Some(name) => match state.backends.discovery.get(name) {
+            Some(resources) => resources.to_vec(),
+            None => return json!({"version": version, "freshness": "Stale"}),
+        },
+    };
+    json!({"version": version, "resources": resources, "freshness": "Current"})
 }
 
 fn resource_discovery(r: &Resource) -> Value {

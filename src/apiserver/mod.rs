@@ -5,6 +5,7 @@
 //! creates what every cluster has from its first start, binds, and serves until cancelled.
 
 mod admission;
+mod aggregation;
 mod auth;
 mod authorize;
 mod bootstrap;
@@ -52,7 +53,7 @@ pub use tokens::{TokenError, TokenSigner};
 
 use crate::crd;
 use crate::kubeconfig::{self, KubeconfigError};
-use crate::pki::{Authority, CertAndKey, PkiError};
+use crate::pki::{Authority, CertAndKey, FRONT_PROXY_CA, PkiError};
 use crate::rbac::PolicyCache;
 use crate::registry::ServiceAllocator;
 use crate::store::{self, Store, StoreError};
@@ -148,6 +149,10 @@ pub struct ApiState {
     pub crds: Arc<crd::Catalog>,
     /// The admission webhooks the stored configurations register, kept in step with the store.
     pub webhooks: Arc<admission::Configurations>,
+    /// The stored APIServices, which tell the group-versions other servers answer for.
+    pub apiservices: Arc<aggregation::Registry>,
+    /// How those servers are reached.
+    pub backends: aggregation::Backends,
     /// Signs and checks service account tokens.
     pub signer: TokenSigner,
 }
@@ -172,6 +177,8 @@ impl ApiState {
             policy: Arc::new(crate::rbac::policy_cache()),
             crds: Arc::new(crd::catalog()),
             webhooks: Arc::new(admission::configurations()),
+            apiservices: Arc::new(aggregation::registry()),
+            backends: aggregation::Backends::default(),
             signer,
         }
     }
@@ -181,14 +188,15 @@ impl ApiState {
         self.crds.get()
     }
 
-    /// Reads again the mirrors that follow `group`, so that a write to it (a role, a CRD) is in
-    /// force by the time its client hears of it.
+    /// Reads again the mirrors that follow `group`, so that a write to it (a role, a CRD, an
+    /// APIService) is in force by the time its client hears of it.
     pub async fn refresh_mirrors(&self, group: &str) {
         let store = self.objects.store();
         let refreshed = match group {
             crate::rbac::GROUP => self.policy.refresh(store).await,
             crd::GROUP => self.crds.refresh(store).await,
             admission::GROUP => self.webhooks.refresh(store).await,
+            aggregation::GROUP => self.apiservices.refresh(store).await,
             _ => return,
         };
         if let Err(error) = refreshed {
@@ -198,7 +206,8 @@ impl ApiState {
 }
 
 /// The routes of the API server. Requests reach handlers only once authenticated, their
-/// impersonation allowed, and authorized.
+/// impersonation allowed, and authorized; those of aggregated group-versions are then
+/// proxied to their servers instead.
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/version", get(version))
@@ -229,6 +238,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/{*rest}", any(handlers::resource))
         .route("/apis/{group}/{version}/{*rest}", any(handlers::resource))
         .fallback(|| async { ApiError::NoSuchPath })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            aggregation::route,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authorize::authorize,
@@ -353,6 +366,14 @@ impl Server {
         let admin = CertAndKey::load_or_issue(&pki_dir, "admin", || {
             ca.issue_client("kubernetes-admin", "system:masters")
         })?;
+        // The front proxy's own CA, as upstream's, so that extension API servers trust its
+        // certificate to assert users and the cluster CA's certificates not to.
+        let front_proxy_ca =
+            Authority::load_or_create_as(&pki_dir, FRONT_PROXY_CA, FRONT_PROXY_CA)?;
+        let proxy_name = aggregation::FRONT_PROXY_CLIENT;
+        let front_proxy = CertAndKey::load_or_issue(&pki_dir, proxy_name, || {
+            front_proxy_ca.issue_client_named(proxy_name)
+        })?;
         let listener =
             TcpListener::bind(config.bind)
                 .await
@@ -391,16 +412,21 @@ impl Server {
         let mut state = ApiState::new(store.clone(), tokens, signer, advertised, shutdown.clone());
         state.default_toleration_seconds = config.default_toleration_seconds;
         state.nodes = Some(NodeClient::issue(&ca)?);
+        state.backends.front_proxy = Some(front_proxy);
         let state = Arc::new(state);
         let mirrors = tokio::spawn(follow_store(state.clone(), shutdown.clone()));
         bootstrap::run(&state, host, addr.port())
             .await
             .map_err(ServerError::Bootstrap)?;
+        bootstrap::extension_authentication(&state, ca.cert_pem(), front_proxy_ca.cert_pem())
+            .await
+            .map_err(ServerError::Bootstrap)?;
         // Nothing is served, and no controller starts, before the authorizer holds the
-        // bootstrap policy and the catalog the stored CRDs.
+        // bootstrap policy, the catalog the stored CRDs and the routing the APIServices.
         state.policy.refresh(&store).await?;
         state.crds.refresh(&store).await?;
         state.webhooks.refresh(&store).await?;
+        state.apiservices.refresh(&store).await?;
         let task = tokio::spawn(serve::serve(
             listener,
             tls,
@@ -447,8 +473,9 @@ impl Server {
 }
 
 /// Keeps the server's own views of the store current until `shutdown`: the RBAC policy, the
-/// CRD catalog, the admission webhooks, and the CRDs' status and cleanup, which the API server itself looks after as
-/// upstream's does. The CRD controller writes as the server's own loopback identity.
+/// admission webhooks, the CRD catalog and the APIServices; and what the API server itself looks after as upstream's
+/// does: the CRDs' status and cleanup, the CRDs' local APIServices, and every APIService's
+/// availability. Those controllers write as the server's own loopback identity.
 async fn follow_store(state: Arc<ApiState>, shutdown: CancellationToken) {
     let store = state.objects.store().clone();
     let loopback = User {
@@ -456,11 +483,15 @@ async fn follow_store(state: Arc<ApiState>, shutdown: CancellationToken) {
         groups: vec![authorize::MASTERS.into()],
     };
     let client = local_client(state.clone(), loopback);
+    let (crds, apiservices) = (state.crds.clone(), state.apiservices.clone());
     tokio::join!(
         state.policy.clone().run(store.clone(), shutdown.clone()),
-        state.crds.clone().run(store.clone(), shutdown.clone()),
-        state.webhooks.clone().run(store, shutdown.clone()),
-        crd::run(state.crds.clone(), client, shutdown),
+        state.webhooks.clone().run(store.clone(), shutdown.clone()),
+        crds.clone().run(store.clone(), shutdown.clone()),
+        apiservices.clone().run(store, shutdown.clone()),
+        crd::run(crds.clone(), client.clone(), shutdown.clone()),
+        aggregation::register_crds(crds, apiservices, client.clone(), shutdown.clone()),
+        aggregation::keep_available(state.clone(), client, shutdown),
     );
 }
 

@@ -6,7 +6,9 @@
 //! `mkc up` runs on the control-plane node, which routes to every pod, while `mkc server` runs
 //! on a host that reaches endpoints but has no Service rules. The connection is HTTPS trusting
 //! the caller's CA bundle (the system's roots when it gives none) and verifying the name
-//! upstream verifies, `NAME.NAMESPACE.svc`.
+//! upstream verifies, `NAME.NAMESPACE.svc`, or, where upstream skips verification (an
+//! APIService's `insecureSkipTLSVerify`, the aggregator's availability check), trusting any
+//! certificate; aggregated APIs are called with the front proxy's client certificate.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,14 +19,18 @@ use axum::body::Body;
 use hyper::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::ApiError;
 use super::storage::Objects;
+use crate::pki::CertAndKey;
 use crate::registry;
 
 /// How long a connection may take to open, whatever the caller's own deadline.
@@ -38,11 +44,17 @@ pub enum CallError {
     #[error("no service port {port} found for service \"{name}\"")]
     NoPort { port: i32, name: String },
     #[error("no endpoints available for service \"{name}\"")]
-    NoEndpoints { name: String },
+    NoEndpoints {
+        name: String,
+        /// The name of the Service's port, which the endpoints' ports must carry.
+        port_name: String,
+    },
     #[error("invalid URL {url:?}: {reason}")]
     Url { url: String, reason: String },
     #[error("invalid CA bundle: {0}")]
     CaBundle(String),
+    #[error("the client certificate: {0}")]
+    ClientCertificate(String),
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
     #[error("dial tcp {addr}: {reason}")]
@@ -127,9 +139,11 @@ pub async fn resolve(
             name: qualified.clone(),
         })?;
     let port_name = port["name"].as_str().unwrap_or_default();
-    let endpoints = registry::find("", "v1", "endpoints").ok_or(CallError::NoEndpoints {
+    let no_endpoints = || CallError::NoEndpoints {
         name: qualified.clone(),
-    })?;
+        port_name: port_name.to_owned(),
+    };
+    let endpoints = registry::find("", "v1", "endpoints").ok_or_else(no_endpoints)?;
     let subsets = objects
         .find(endpoints, Some(&service.namespace), &service.name)
         .await?
@@ -156,7 +170,7 @@ pub async fn resolve(
         })
         .collect();
     if candidates.is_empty() {
-        return Err(CallError::NoEndpoints { name: qualified });
+        return Err(no_endpoints());
     }
     // Calls take the endpoints in turn, as a Service's routing would spread them.
     static TURN: AtomicUsize = AtomicUsize::new(0);
@@ -203,26 +217,108 @@ async fn lookup(host: &str, port: i32) -> Result<SocketAddr, CallError> {
         .ok_or_else(|| unreachable("no address".into()))
 }
 
-/// A TLS client trusting `ca_bundle` (PEM), or the system's roots when it is empty.
-pub fn connector(ca_bundle: &[u8]) -> Result<TlsConnector, CallError> {
-    let roots = if ca_bundle.is_empty() {
-        system_roots().clone()
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(ca_bundle) {
-            roots.add(cert.map_err(|e| CallError::CaBundle(e.to_string()))?)?;
-        }
-        if roots.is_empty() {
-            return Err(CallError::CaBundle("it holds no certificate".into()));
-        }
-        roots
-    };
+/// Which servers a connection into the cluster accepts.
+#[derive(Debug, Clone, Copy)]
+pub enum Trust<'a> {
+    /// Those whose certificate a CA of this bundle (PEM) signed, or one of the system's roots
+    /// when the bundle is empty.
+    Bundle(&'a [u8]),
+    /// Any, unverified, where upstream does not verify either.
+    Anything,
+}
+
+/// A TLS client accepting the servers `trust` names, presenting `identity` when given.
+pub fn connector(
+    trust: Trust<'_>,
+    identity: Option<&CertAndKey>,
+) -> Result<TlsConnector, CallError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    let builder = match trust {
+        Trust::Bundle(ca_bundle) => builder.with_root_certificates(roots(ca_bundle)?),
+        Trust::Anything => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Unverified(provider))),
+    };
+    let config = match identity {
+        Some(identity) => {
+            let pem =
+                |e: rustls::pki_types::pem::Error| CallError::ClientCertificate(e.to_string());
+            let chain = CertificateDer::pem_slice_iter(identity.cert_pem.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(pem)?;
+            let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).map_err(pem)?;
+            builder.with_client_auth_cert(chain, key)?
+        }
+        None => builder.with_no_client_auth(),
+    };
     Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// The roots of `ca_bundle` (PEM), or the system's when it is empty.
+fn roots(ca_bundle: &[u8]) -> Result<rustls::RootCertStore, CallError> {
+    if ca_bundle.is_empty() {
+        return Ok(system_roots().clone());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_bundle) {
+        roots.add(cert.map_err(|e| CallError::CaBundle(e.to_string()))?)?;
+    }
+    if roots.is_empty() {
+        return Err(CallError::CaBundle("it holds no certificate".into()));
+    }
+    Ok(roots)
+}
+
+/// Accepts any server certificate; the handshake's signatures are still checked, so the
+/// server holds the key of the certificate it shows.
+#[derive(Debug)]
+struct Unverified(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for Unverified {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// The machine's trusted roots, read once.

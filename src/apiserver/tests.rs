@@ -189,6 +189,7 @@ async fn discovery_lists_groups_resources_and_subresources() {
     assert_eq!(
         names,
         [
+            "apiregistration.k8s.io",
             "apps",
             "authentication.k8s.io",
             "authorization.k8s.io",
@@ -239,7 +240,8 @@ async fn discovery_lists_groups_resources_and_subresources() {
         reply.headers[header::CONTENT_TYPE],
         "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
     );
-    let apps = &reply.body["items"][0];
+    let apps = &reply.body["items"][1];
+    assert_eq!(apps["metadata"]["name"], "apps");
     let deployments = &apps["versions"][0]["resources"][0];
     assert_eq!(
         deployments["responseKind"],
@@ -1335,4 +1337,100 @@ async fn a_new_pod_mounts_its_api_access_unless_it_or_its_account_says_not_to() 
     quiet["spec"]["automountServiceAccountToken"] = json!(true);
     let created = h.create_ok(PODS, quiet).await;
     assert_eq!(created["spec"]["volumes"].as_array().unwrap().len(), 1);
+}
+
+const APISERVICES: &str = "/apis/apiregistration.k8s.io/v1/apiservices";
+
+/// Reads `path` until `ready` holds of its body, for what the server's own controllers write
+/// a moment later.
+async fn eventually(h: &Harness, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..100 {
+        let body = h.get(path).await.body;
+        if ready(&body) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{path} never became ready");
+}
+
+fn available_reason(service: &Value) -> Option<&str> {
+    service["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "Available")?["reason"]
+        .as_str()
+}
+
+#[tokio::test]
+async fn built_in_group_versions_have_local_apiservices_that_are_available() {
+    let h = Harness::new().await;
+    let apps = eventually(&h, &format!("{APISERVICES}/v1.apps"), |s| {
+        available_reason(s) == Some("Local")
+    })
+    .await;
+    assert_eq!(apps["spec"]["groupPriorityMinimum"], 17800);
+    assert_eq!(apps["spec"]["versionPriority"], 15);
+    assert!(apps["spec"].get("service").is_none());
+    assert_eq!(
+        apps["metadata"]["labels"]["kube-aggregator.kubernetes.io/automanaged"],
+        "onstart"
+    );
+    let core = h.get(&format!("{APISERVICES}/v1.")).await;
+    assert_eq!(core.status, StatusCode::OK);
+    let own = h
+        .get(&format!("{APISERVICES}/v1.apiregistration.k8s.io"))
+        .await;
+    assert_eq!(own.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_apiservice_with_a_service_is_listed_and_answers_503_until_it_is_available() {
+    let h = Harness::new().await;
+    let registration = |name: &str| {
+        json!({
+            "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+            "metadata": {"name": name},
+            "spec": {"group": "example.com", "version": "v1", "groupPriorityMinimum": 1000,
+                "versionPriority": 15, "insecureSkipTLSVerify": true,
+                "service": {"namespace": "default", "name": "example-api"}},
+        })
+    };
+    let misnamed = h.post(APISERVICES, registration("v2.example.com")).await;
+    assert_eq!(misnamed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let created = h
+        .create_ok(APISERVICES, registration("v1.example.com"))
+        .await;
+    assert_eq!(created["spec"]["service"]["port"], 443);
+    let path = format!("{APISERVICES}/v1.example.com");
+    let checked = eventually(&h, &path, |s| available_reason(s).is_some()).await;
+    assert_eq!(available_reason(&checked), Some("ServiceNotFound"));
+    let condition = &checked["status"]["conditions"][0];
+    assert_eq!(condition["status"], "False");
+    assert_eq!(
+        condition["message"],
+        "service/example-api in \"default\" is not present"
+    );
+    let groups = h.get("/apis").await.body;
+    let example = groups["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "example.com")
+        .unwrap();
+    assert_eq!(
+        example["preferredVersion"]["groupVersion"],
+        "example.com/v1"
+    );
+    let group = h.get("/apis/example.com").await;
+    assert_eq!(group.body["versions"][0]["version"], "v1");
+    for path in ["/apis/example.com/v1", "/apis/example.com/v1/widgets"] {
+        let answer = h.get(path).await;
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(answer.body["reason"], "ServiceUnavailable");
+        assert_eq!(
+            answer.body["message"],
+            "the server is currently unable to handle the request"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 
 mod admission;
 mod apiextensions;
+mod apiregistration;
 mod autoscaling;
 mod core;
 mod network;
@@ -20,6 +21,7 @@ pub use self::apiextensions::{
     custom_resource_definition, prepare_create as prepare_custom_resource_definition,
     prepare_update as prepare_custom_resource_definition_update,
 };
+pub use self::apiregistration::api_service;
 pub use self::autoscaling::horizontal_pod_autoscaler;
 pub use self::core::{limit_range, namespace, namespace_finalizer, node, secret};
 pub use self::network::{endpoint_slice, endpoints, network_policy, service};

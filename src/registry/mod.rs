@@ -6,6 +6,7 @@
 //! here, one module per resource.
 
 mod admission;
+mod apiregistration;
 mod autoscaling;
 mod certificates;
 mod cluster;
@@ -185,7 +186,8 @@ impl Resource {
     }
 }
 
-/// The built-in resources, in discovery order (groups in upstream's order).
+/// The built-in resources, in discovery order (groups in upstream's order: the aggregator's own
+/// group first, then by the priorities of their APIServices).
 pub static RESOURCES: &[&Resource] = &[
     &namespaces::RESOURCE,
     &pods::RESOURCE,
@@ -202,6 +204,7 @@ pub static RESOURCES: &[&Resource] = &[
     &quotas::RESOURCE_QUOTAS,
     &quotas::LIMIT_RANGES,
     &events::RESOURCE,
+    &apiregistration::RESOURCE,
     &deployments::RESOURCE,
     &statefulsets::RESOURCE,
     &daemonsets::RESOURCE,

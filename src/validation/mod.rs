@@ -7,6 +7,7 @@
 
 mod admission;
 mod apiextensions;
+mod apiregistration;
 mod apps;
 mod apps_sets;
 mod authorization;
@@ -45,6 +46,7 @@ mod webhook;
 
 pub use self::admission::{mutating_webhook_configuration, validating_webhook_configuration};
 pub use self::apiextensions::custom_resource_definition;
+pub use self::apiregistration::api_service;
 pub use self::apps::{deployment, replica_set};
 pub use self::apps_sets::{controller_revision, daemon_set, stateful_set};
 pub use self::authorization::{

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::configurations::{Destination, Webhook};
 use super::rules::Target;
 use crate::apiserver::admission::Attributes;
-use crate::apiserver::service_client::{self, CallError};
+use crate::apiserver::service_client::{self, CallError, Trust};
 use crate::apiserver::storage::Objects;
 
 /// The largest answer read from a webhook: upstream's request limit, since a mutating webhook
@@ -136,7 +136,8 @@ async fn exchange(
         source,
     };
     let (destination, path) = destination.map_err(failed)?;
-    let connector = service_client::connector(&webhook.client.ca_bundle).map_err(failed)?;
+    let connector = service_client::connector(Trust::Bundle(&webhook.client.ca_bundle), None)
+        .map_err(failed)?;
     let host = match destination.addr.port() {
         443 => destination.server_name.clone(),
         port => format!("{}:{port}", destination.server_name),
