@@ -8,26 +8,15 @@
 
 mod common;
 
-use std::convert::Infallible;
-use std::net::{IpAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use mkc::pki::{Authority, CertAndKey};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
+use hyper::StatusCode;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 
 use common::docker_cluster::eventually;
+use common::https::{Call, HttpsServer, host_address};
 use common::{Kubectl, TestServer};
 
 const GROUP_VERSION: &str = "example.mkc.io/v1";
@@ -76,16 +65,12 @@ fn an_aggregated_api_is_served(k: &Kubectl, s: &TestServer) {
 
     // The extension server, reached on this machine's own address: Endpoints may not hold
     // loopback addresses.
-    let authority = Authority::generate().expect("a CA for the extension server");
-    let serving = authority
-        .issue_server("widgets-api", &["widgets-api.default.svc".to_string()])
-        .expect("its serving certificate");
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the extension server");
-    let listener = runtime
-        .block_on(TcpListener::bind("0.0.0.0:0"))
-        .expect("a port for the extension server");
-    let port = listener.local_addr().unwrap().port();
-    runtime.spawn(serve(listener, acceptor(&serving, front_proxy_ca)));
+    let server = HttpsServer::start_verifying(
+        &["widgets-api.default.svc"],
+        Some(front_proxy_ca),
+        Arc::new(answer),
+    );
+    let port = server.port;
 
     let backend = json!({"apiVersion": "v1", "kind": "List", "items": [
         {"apiVersion": "v1", "kind": "Service",
@@ -97,7 +82,7 @@ fn an_aggregated_api_is_served(k: &Kubectl, s: &TestServer) {
                 "ports": [{"name": "https", "port": port}]}]},
     ]});
     k.ok_stdin(s, &["apply", "-f", "-"], &backend.to_string());
-    let ca_bundle = base64::engine::general_purpose::STANDARD.encode(authority.cert_pem());
+    let ca_bundle = base64::engine::general_purpose::STANDARD.encode(&server.ca_pem);
     let registration = json!({
         "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
         "metadata": {"name": "v1.example.mkc.io"},
@@ -191,84 +176,16 @@ fn json_of(k: &Kubectl, s: &TestServer, args: &[&str]) -> Value {
     serde_json::from_str(&k.ok(s, &args)).expect("kubectl -o json")
 }
 
-/// This machine's address on its default route.
-fn host_address() -> IpAddr {
-    let socket = UdpSocket::bind("0.0.0.0:0").expect("a UDP socket");
-    socket
-        .connect("10.255.255.255:9")
-        .expect("a route off this machine");
-    socket.local_addr().expect("the socket's address").ip()
-}
-
-/// TLS with `serving`'s certificate, requiring a client certificate the front proxy's CA
-/// signed, as an extension server configured from the ConfigMap would.
-fn acceptor(serving: &CertAndKey, front_proxy_ca: &str) -> TlsAcceptor {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(front_proxy_ca.as_bytes()) {
-        roots.add(cert.expect("the front proxy's CA")).unwrap();
-    }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .expect("a client verifier");
-    let chain = CertificateDer::pem_slice_iter(serving.cert_pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(serving.key_pem.as_bytes()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, key)
-        .expect("the extension server's TLS configuration");
-    TlsAcceptor::from(Arc::new(config))
-}
-
-/// Serves every connection whose client certificate the acceptor let in.
-async fn serve(listener: TcpListener, acceptor: TlsAcceptor) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let acceptor = acceptor.clone();
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(stream).await else {
-                return;
-            };
-            let client = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|certs| certs.first())
-                .and_then(common_name)
-                .unwrap_or_default();
-            let service = hyper::service::service_fn(move |request| {
-                let reply = answer(&client, &request);
-                async move { Ok::<_, Infallible>(reply) }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), service);
-            let _ = connection.await;
-        });
-    }
-}
-
-fn common_name(cert: &CertificateDer<'_>) -> Option<String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(cert).ok()?;
-    let name = cert.subject().iter_common_name().next()?;
-    name.as_str().ok().map(str::to_owned)
-}
-
 /// The extension server's API: one group-version with one namespaced resource, whose list
 /// tells what the request said about its user.
-fn answer(client: &str, request: &Request<Incoming>) -> Response<Full<Bytes>> {
-    if client != "front-proxy-client" {
-        return respond(
+fn answer(call: &Call) -> (StatusCode, Value) {
+    if call.client.as_deref() != Some("front-proxy-client") {
+        return (
             StatusCode::UNAUTHORIZED,
             json!({"kind": "Status", "code": 401}),
         );
     }
-    let headers = request.headers();
+    let headers = &call.parts.headers;
     let values = |name: &str| -> Vec<String> {
         let values = headers.get_all(name).iter();
         values
@@ -283,14 +200,14 @@ fn answer(client: &str, request: &Request<Incoming>) -> Response<Full<Bytes>> {
     let impersonation = headers
         .keys()
         .any(|name| name.as_str().starts_with("impersonate-"));
-    match request.uri().path() {
-        "/apis/example.mkc.io/v1" => respond(
+    match call.parts.uri.path() {
+        "/apis/example.mkc.io/v1" => (
             StatusCode::OK,
             json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": GROUP_VERSION,
                 "resources": [{"name": "widgets", "singularName": "widget", "namespaced": true,
                     "kind": "Widget", "verbs": ["get", "list"]}]}),
         ),
-        "/apis/example.mkc.io/v1/widgets" | WIDGETS => respond(
+        "/apis/example.mkc.io/v1/widgets" | WIDGETS => (
             StatusCode::OK,
             json!({"apiVersion": GROUP_VERSION, "kind": "WidgetList",
                 "metadata": {"resourceVersion": "1"},
@@ -301,19 +218,9 @@ fn answer(client: &str, request: &Request<Incoming>) -> Response<Full<Bytes>> {
                         "authorization": headers.contains_key("authorization"),
                         "impersonation": impersonation}}]}),
         ),
-        _ => respond(
+        _ => (
             StatusCode::NOT_FOUND,
             json!({"kind": "Status", "code": 404}),
         ),
     }
-}
-
-fn respond(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    response
 }

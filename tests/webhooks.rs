@@ -78,12 +78,13 @@ fn webhook_server() -> (HttpsServer, Arc<Mutex<Seen>>) {
     let host = host_address().to_string();
     let server = HttpsServer::start(
         &["webhook.hooks.svc", &host],
-        Arc::new(move |parts, body| {
-            let review: Value = serde_json::from_slice(body).unwrap_or_default();
-            let query = parts.uri.query().unwrap_or_default();
+        Arc::new(move |call| {
+            let review: Value = serde_json::from_slice(call.body).unwrap_or_default();
+            let uri = &call.parts.uri;
+            let query = uri.query().unwrap_or_default();
             (
                 StatusCode::OK,
-                answer(&recorded, parts.uri.path(), query, &review),
+                answer(&recorded, uri.path(), query, &review),
             )
         }),
     );

@@ -15,11 +15,20 @@ use hyper_util::rt::TokioIo;
 use mkc::pki::Authority;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
 use serde_json::Value;
 use tokio_rustls::TlsAcceptor;
 
+/// One request as the server's handler sees it.
+pub struct Call<'a> {
+    pub parts: &'a Parts,
+    pub body: &'a [u8],
+    /// The common name of the client's certificate, when the server asks for one.
+    pub client: Option<String>,
+}
+
 /// What the server answers a request with.
-pub type Handler = dyn Fn(&Parts, &[u8]) -> (StatusCode, Value) + Send + Sync;
+pub type Handler = dyn Fn(&Call) -> (StatusCode, Value) + Send + Sync;
 
 /// A running server; it serves until the test process ends.
 pub struct HttpsServer {
@@ -31,6 +40,16 @@ pub struct HttpsServer {
 impl HttpsServer {
     /// Serves `handler` over HTTPS with a certificate for `names` (host names and addresses).
     pub fn start(names: &[&str], handler: Arc<Handler>) -> HttpsServer {
+        HttpsServer::start_verifying(names, None, handler)
+    }
+
+    /// Like [`HttpsServer::start`], letting in only clients whose certificate `client_ca`
+    /// (PEM) signed, when given.
+    pub fn start_verifying(
+        names: &[&str],
+        client_ca: Option<&str>,
+        handler: Arc<Handler>,
+    ) -> HttpsServer {
         let ca = Authority::generate().expect("a CA");
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let serving = ca
@@ -41,10 +60,24 @@ impl HttpsServer {
             .expect("certificate PEM");
         let key = PrivateKeyDer::from_pem_slice(serving.key_pem.as_bytes()).expect("key PEM");
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
+            .expect("TLS versions");
+        let builder = match client_ca {
+            None => builder.with_no_client_auth(),
+            Some(pem) => {
+                let mut roots = rustls::RootCertStore::empty();
+                for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                    roots.add(cert.expect("client CA PEM")).expect("client CA");
+                }
+                let verifier =
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                        .build()
+                        .expect("a client verifier");
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let config = builder
             .with_single_cert(chain, key)
             .expect("TLS configuration");
         let acceptor = TlsAcceptor::from(Arc::new(config));
@@ -81,8 +114,14 @@ async fn serve(listener: StdListener, acceptor: TlsAcceptor, handler: Arc<Handle
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
             };
+            let client = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|certs| certs.first())
+                .and_then(common_name);
             let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let handler = handler.clone();
+                let (handler, client) = (handler.clone(), client.clone());
                 async move {
                     let (parts, body) = request.into_parts();
                     let body = body
@@ -90,7 +129,12 @@ async fn serve(listener: StdListener, acceptor: TlsAcceptor, handler: Arc<Handle
                         .await
                         .map(|b| b.to_bytes())
                         .unwrap_or_default();
-                    let (status, answer) = handler(&parts, &body);
+                    let call = Call {
+                        parts: &parts,
+                        body: &body,
+                        client,
+                    };
+                    let (status, answer) = handler(&call);
                     let mut response = Response::new(Full::new(Bytes::from(answer.to_string())));
                     *response.status_mut() = status;
                     response.headers_mut().insert(
@@ -105,6 +149,12 @@ async fn serve(listener: StdListener, acceptor: TlsAcceptor, handler: Arc<Handle
                 .await;
         });
     }
+}
+
+fn common_name(cert: &CertificateDer<'_>) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(cert).ok()?;
+    let name = cert.subject().iter_common_name().next()?;
+    name.as_str().ok().map(str::to_owned)
 }
 
 /// The host's address on its default route: what a Service's endpoint may name (loopback may

@@ -25,6 +25,9 @@ use crate::registry::{Resource, Subresource};
 /// The group of the webhook configurations, whose writes are in force once answered.
 pub const GROUP: &str = "admissionregistration.k8s.io";
 
+/// Reads an object a mutating plug-in changed back as its kind does (decoded and defaulted).
+pub type Decode<'a> = dyn Fn(&Value) -> Result<Value, ApiError> + Sync + 'a;
+
 /// What a write does, as admission names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
@@ -103,7 +106,7 @@ pub async fn mutate(
     state: &ApiState,
     attributes: &Attributes<'_>,
     object: &mut Value,
-    decode: &(dyn Fn(&Value) -> Result<Value, ApiError> + Sync),
+    decode: &Decode<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
     if new_pod(attributes) {

@@ -17,7 +17,7 @@ pub use configurations::{Configurations, configurations};
 use review::{ReviewError, Verdict};
 use rules::Target;
 
-use super::Attributes;
+use super::{Attributes, Decode};
 use crate::apiserver::{ApiError, ApiState};
 use crate::registry::Resource;
 
@@ -27,7 +27,7 @@ pub async fn mutate(
     state: &ApiState,
     attributes: &Attributes<'_>,
     object: &mut Value,
-    decode: &(dyn Fn(&Value) -> Result<Value, ApiError> + Sync),
+    decode: &Decode<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
     let webhooks = state.webhooks.get();
@@ -54,7 +54,7 @@ async fn mutate_once(
     webhook: &Webhook,
     attributes: &Attributes<'_>,
     object: &mut Value,
-    decode: &(dyn Fn(&Value) -> Result<Value, ApiError> + Sync),
+    decode: &Decode<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<bool, ApiError> {
     let Some(target) = applies(state, webhook, attributes, Some(object)).await? else {
