@@ -1,6 +1,8 @@
 //! Kubernetes objects over the byte store: keys from resource, namespace and name, JSON values
 //! without their resourceVersion (the store's revision is the resourceVersion, set on the way
-//! out), and store outcomes mapped to upstream's errors for the resource at hand.
+//! out), and store outcomes mapped to upstream's errors for the resource at hand. Objects go
+//! in and come out in the version of the resource they are read through: every version of a
+//! resource shares its keys, and its strategy converts between the version and the stored form.
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -50,7 +52,7 @@ impl Objects {
         name: &str,
     ) -> Result<Option<Value>, ApiError> {
         match self.store.get(&r.key(ns, name)).await? {
-            Some(entry) => Ok(Some(decode_entry(&entry)?)),
+            Some(entry) => Ok(Some(decode_entry(r, &entry)?)),
             None => Ok(None),
         }
     }
@@ -67,7 +69,7 @@ impl Objects {
         let items = page
             .entries
             .iter()
-            .map(decode_entry)
+            .map(|entry| decode_entry(r, entry))
             .collect::<Result<Vec<_>, _>>()?;
         let last_key = page
             .more
@@ -83,7 +85,7 @@ impl Objects {
     /// Stores a new object and returns it with its resourceVersion.
     pub async fn create(&self, r: &Resource, mut object: Value) -> Result<Value, ApiError> {
         let (ns, name) = identity(&object);
-        let value = encode(&mut object)?;
+        let value = encode(r, &mut object)?;
         let revision = self
             .store
             .create(&r.key(ns.as_deref(), &name), value)
@@ -108,7 +110,7 @@ impl Objects {
         expected: Option<Revision>,
     ) -> Result<Value, ApiError> {
         let (ns, name) = identity(&object);
-        let value = encode(&mut object)?;
+        let value = encode(r, &mut object)?;
         let revision = self
             .store
             .update(&r.key(ns.as_deref(), &name), value, expected)
@@ -131,7 +133,7 @@ impl Objects {
             .delete(&r.key(ns, name), expected)
             .await
             .map_err(|err| map_write_error(err, r, name))?;
-        let mut object = decode(&last)?;
+        let mut object = view(r, decode(&last)?);
         set_resource_version(&mut object, revision);
         Ok(object)
     }
@@ -189,15 +191,26 @@ fn identity(object: &Value) -> (Option<String>, String) {
     (ns, name)
 }
 
-/// The bytes stored for an object: its JSON without the resourceVersion, which the store's
-/// revision supplies.
-fn encode(object: &mut Value) -> Result<Bytes, ApiError> {
+/// The bytes stored for an object of `r`: its stored form without the resourceVersion, which
+/// the store's revision supplies.
+fn encode(r: &Resource, object: &mut Value) -> Result<Bytes, ApiError> {
     if let Some(meta) = object["metadata"].as_object_mut() {
         meta.remove("resourceVersion");
     }
-    serde_json::to_vec(object)
+    serde_json::to_vec(&r.strategy.to_storage(object.clone()))
         .map(Bytes::from)
         .map_err(|e| ApiError::Internal(format!("encoding object: {e}")))
+}
+
+/// A stored object as `r`'s version shows it. Versions that convert with nothing but their
+/// name (custom resources' `None` strategy) differ only in the apiVersion.
+pub fn view(r: &Resource, stored: Value) -> Value {
+    let mut object = r.strategy.from_storage(stored);
+    let api_version = r.api_version();
+    if object["apiVersion"].as_str() != Some(api_version.as_str()) {
+        object["apiVersion"] = Value::String(api_version);
+    }
+    object
 }
 
 fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
@@ -205,22 +218,23 @@ fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::Internal(format!("stored object is not JSON: {e}")))
 }
 
-fn decode_entry(entry: &Entry) -> Result<Value, ApiError> {
-    let mut object = decode(&entry.value)?;
+fn decode_entry(r: &Resource, entry: &Entry) -> Result<Value, ApiError> {
+    let mut object = view(r, decode(&entry.value)?);
     set_resource_version(&mut object, entry.revision);
     Ok(object)
 }
 
-/// Decodes the object an event carries, at the event's revision.
-pub fn decode_event(event: &Event) -> Result<Value, ApiError> {
-    let mut object = decode(&event.value)?;
+/// Decodes the object of `r` an event carries, at the event's revision.
+pub fn decode_event(r: &Resource, event: &Event) -> Result<Value, ApiError> {
+    let mut object = view(r, decode(&event.value)?);
     set_resource_version(&mut object, event.revision);
     Ok(object)
 }
 
-/// Decodes the object as it was before an event, when the store knows it.
-pub fn decode_previous(event: &Event) -> Option<Value> {
-    event.prev.as_ref().and_then(|prev| decode(prev).ok())
+/// Decodes the object of `r` as it was before an event, when the store knows it.
+pub fn decode_previous(r: &Resource, event: &Event) -> Option<Value> {
+    let prev = event.prev.as_ref()?;
+    decode(prev).ok().map(|object| view(r, object))
 }
 
 pub fn set_resource_version(object: &mut Value, revision: Revision) {

@@ -165,15 +165,15 @@ impl Stream {
 
     /// What a store event is to this watcher, given its selectors.
     fn classify(&self, event: &crate::store::Event) -> Option<(&'static str, Arc<Rendered>)> {
-        let rendered = Rendered::of(event)?;
         let r = self.resource;
+        let rendered = Rendered::of(r, event)?;
         let now = self.filter.matches(r, &rendered.object);
         let kind = match event.kind {
             EventKind::Created => now.then_some("ADDED"),
             EventKind::Deleted => now.then_some("DELETED"),
             EventKind::Updated if self.filter.is_empty() => Some("MODIFIED"),
             EventKind::Updated => {
-                let before = decode_previous(event).map(|prev| self.filter.matches(r, &prev));
+                let before = decode_previous(r, event).map(|prev| self.filter.matches(r, &prev));
                 match (before, now) {
                     (Some(false), true) => Some("ADDED"),
                     (Some(true), false) => Some("DELETED"),
@@ -223,23 +223,34 @@ impl Stream {
 
 /// An event as every watcher of it needs it: decoded once, and encoded once per output shape.
 struct Rendered {
+    /// The version the object is in: watchers of one resource through different versions
+    /// see it differently.
+    api_version: String,
     object: Value,
     json: OnceLock<Bytes>,
     metadata_json: OnceLock<Bytes>,
 }
 
 impl Rendered {
-    /// The event's rendering, made by the first watcher that needs it.
-    fn of(event: &crate::store::Event) -> Option<Arc<Rendered>> {
-        let memo = event.memo.get_or_init(|| {
-            let rendered = decode_event(event).ok().map(|object| Rendered {
-                object,
-                json: OnceLock::new(),
-                metadata_json: OnceLock::new(),
-            });
-            Arc::new(rendered.map(Arc::new))
-        });
-        memo.downcast_ref::<Option<Arc<Rendered>>>()?.clone()
+    /// The event's rendering in `r`'s version, made once by the first watcher that needs it
+    /// (and apart for a watcher through another version of the resource).
+    fn of(r: &Resource, event: &crate::store::Event) -> Option<Arc<Rendered>> {
+        let render = || {
+            decode_event(r, event).ok().map(|object| {
+                Arc::new(Rendered {
+                    api_version: r.api_version(),
+                    object,
+                    json: OnceLock::new(),
+                    metadata_json: OnceLock::new(),
+                })
+            })
+        };
+        let memo = event.memo.get_or_init(|| Arc::new(render()));
+        let shared = memo.downcast_ref::<Option<Arc<Rendered>>>()?.clone()?;
+        if shared.api_version == r.api_version() {
+            return Some(shared);
+        }
+        render()
     }
 
     fn encoded(cell: &OnceLock<Bytes>, value: impl FnOnce() -> Value) -> Bytes {

@@ -158,8 +158,9 @@ type Outcome = (String, Result<(), Error>);
 pub async fn run(client: Client, shutdown: CancellationToken) {
     let (events, mut incoming) = mpsc::channel(1024);
     let mut watchers = JoinSet::new();
+    let stored: Vec<&'static Resource> = registry::BUILT_IN.stored().collect();
     for (index, resource) in registry::RESOURCES.iter().enumerate() {
-        if !resource.create_only {
+        if stored.iter().any(|s| std::ptr::eq(*s, *resource)) {
             watchers.spawn(watch(client.clone(), index, resource, events.clone()));
         }
     }
@@ -173,7 +174,7 @@ pub async fn run(client: Client, shutdown: CancellationToken) {
     let mut failures: BTreeMap<String, u32> = BTreeMap::new();
     let (retry_tx, mut retries) = mpsc::unbounded_channel::<String>();
     loop {
-        if synced.len() == registry::BUILT_IN.stored().count() {
+        if synced.len() == stored.len() {
             while workers.len() < WORKERS {
                 let Some(uid) = dirty.iter().find(|u| !running.contains(*u)).cloned() else {
                     break;

@@ -52,7 +52,12 @@ const DEFAULT_CPU_UTILIZATION: i32 = 80;
 const SHOWN_METRICS: usize = 2;
 
 fn row(object: &Value, now: Timestamp) -> Option<Vec<Value>> {
-    let autoscaler: HorizontalPodAutoscaler = common::parse(object)?;
+    // Either version prints as upstream prints both: from the v2 form.
+    let autoscaler: HorizontalPodAutoscaler = if object["apiVersion"] == "autoscaling/v1" {
+        crate::registry::autoscaling::to_v2(common::parse(object)?)
+    } else {
+        common::parse(object)?
+    };
     let spec = autoscaler.spec.unwrap_or_default();
     let status = autoscaler.status.unwrap_or_default();
     let target = &spec.scale_target_ref;

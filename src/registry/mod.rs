@@ -7,7 +7,7 @@
 
 mod admission;
 mod apiregistration;
-mod autoscaling;
+pub mod autoscaling;
 mod certificates;
 mod cluster;
 mod configmaps;
@@ -216,6 +216,7 @@ pub static RESOURCES: &[&Resource] = &[
     &reviews::SELF_SUBJECT_RULES_REVIEWS,
     &reviews::SUBJECT_ACCESS_REVIEWS,
     &autoscaling::RESOURCE,
+    &autoscaling::RESOURCE_V1,
     &jobs::RESOURCE,
     &cronjobs::RESOURCE,
     &certificates::RESOURCE,

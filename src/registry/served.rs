@@ -37,9 +37,12 @@ impl Served {
         &self.custom
     }
 
-    /// The resources whose objects are stored (every one but the reviews).
+    /// The resources whose objects are stored (every one but the reviews), each once: a
+    /// resource served in several versions by the first of them.
     pub fn stored(&self) -> impl Iterator<Item = &'static Resource> + '_ {
-        self.all().filter(|r| !r.create_only)
+        let mut seen = std::collections::HashSet::new();
+        self.all()
+            .filter(move |r| !r.create_only && seen.insert((r.group, r.plural)))
     }
 
     /// Looks a resource up by group, version and plural name.

@@ -35,6 +35,17 @@ pub trait Kind: Send + Sync + 'static {
     fn begin_deletion(_object: &mut Value, _grace_period: Option<i64>) -> bool {
         false
     }
+
+    /// The object as this version shows it, from its stored form: itself, but for a version
+    /// the kind is not stored in (autoscaling/v1 HorizontalPodAutoscalers, stored as v2).
+    fn from_storage(stored: Value) -> Value {
+        stored
+    }
+
+    /// The stored form of an object of this version; see [`Kind::from_storage`].
+    fn to_storage(view: Value) -> Value {
+        view
+    }
 }
 
 /// Declares a [`Kind`] from upstream's defaults, creation rules and validation of one type.
@@ -89,6 +100,16 @@ pub trait Strategy: Send + Sync {
     /// See [`Kind::begin_deletion`].
     fn begin_deletion(&self, _object: &mut Value, _grace_period: Option<i64>) -> bool {
         false
+    }
+
+    /// See [`Kind::from_storage`].
+    fn from_storage(&self, stored: Value) -> Value {
+        stored
+    }
+
+    /// See [`Kind::to_storage`].
+    fn to_storage(&self, view: Value) -> Value {
+        view
     }
 
     /// The Table columns of a kind that brings its own (custom resources' printer columns);
@@ -157,6 +178,14 @@ impl<K: Kind> Strategy for Typed<K> {
 
     fn begin_deletion(&self, object: &mut Value, grace_period: Option<i64>) -> bool {
         K::begin_deletion(object, grace_period)
+    }
+
+    fn from_storage(&self, stored: Value) -> Value {
+        K::from_storage(stored)
+    }
+
+    fn to_storage(&self, view: Value) -> Value {
+        K::to_storage(view)
     }
 }
 

@@ -20,12 +20,13 @@ use crate::registry::BUILT_IN;
 
 /// Upstream's group and version priorities of the built-in group-versions mkc serves
 /// (`apiVersionPriorities`). The aggregator's own group has no APIService.
-const PRIORITIES: [(&str, &str, i32, i32); 18] = [
+const PRIORITIES: [(&str, &str, i32, i32); 19] = [
     ("", "v1", 18000, 1),
     ("apps", "v1", 17800, 15),
     ("authentication.k8s.io", "v1", 17700, 15),
     ("authorization.k8s.io", "v1", 17600, 15),
     ("autoscaling", "v2", 17500, 30),
+    ("autoscaling", "v1", 17500, 15),
     ("batch", "v1", 17400, 15),
     ("certificates.k8s.io", "v1", 17300, 15),
     ("networking.k8s.io", "v1", 17200, 15),

@@ -57,11 +57,22 @@ async fn mutate_once(
     decode: &Decode<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<bool, ApiError> {
-    let Some(target) = applies(state, webhook, attributes, Some(object)).await? else {
+    let Some(version) = applies(state, webhook, attributes, Some(object)).await? else {
         return Ok(false);
     };
-    let sent = in_version(object, target);
-    let called = review::call(&state.objects, webhook, attributes, target, Some(&sent)).await;
+    let r = attributes.resource;
+    let sent = convert(object.clone(), r, version);
+    let old = attributes.old.map(|old| convert(old.clone(), r, version));
+    let target = target(version, attributes);
+    let called = review::call(
+        &state.objects,
+        webhook,
+        attributes,
+        target,
+        Some(&sent),
+        old.as_ref(),
+    )
+    .await;
     let Some(verdict) = judged(webhook, called)? else {
         return Ok(true);
     };
@@ -73,9 +84,7 @@ async fn mutate_once(
     if let Some(patch) = verdict.patch.filter(|_| attributes.operation.has_object()) {
         let patched = crate::patch::json(&sent, &patch)
             .map_err(|e| failed(webhook, &format!("the patch cannot be applied: {e}")))?;
-        let mut patched = patched;
-        patched["apiVersion"] = object["apiVersion"].clone();
-        *object = decode(&patched)?;
+        *object = decode(&convert(patched, version, r))?;
     }
     Ok(true)
 }
@@ -90,11 +99,22 @@ pub async fn validate(
 ) -> Result<(), ApiError> {
     let webhooks = state.webhooks.get();
     let calls = webhooks.validating.iter().map(|webhook| async move {
-        let Some(target) = applies(state, webhook, attributes, object).await? else {
+        let Some(version) = applies(state, webhook, attributes, object).await? else {
             return Ok(None);
         };
-        let sent = object.map(|o| in_version(o, target));
-        let called = review::call(&state.objects, webhook, attributes, target, sent.as_ref()).await;
+        let r = attributes.resource;
+        let sent = object.map(|o| convert(o.clone(), r, version));
+        let old = attributes.old.map(|old| convert(old.clone(), r, version));
+        let target = target(version, attributes);
+        let called = review::call(
+            &state.objects,
+            webhook,
+            attributes,
+            target,
+            sent.as_ref(),
+            old.as_ref(),
+        )
+        .await;
         judged(webhook, called).map(|verdict| verdict.map(|v| (webhook, v)))
     });
     for outcome in join_all(calls).await {
@@ -109,7 +129,7 @@ pub async fn validate(
     Ok(())
 }
 
-/// Whether `webhook` is sent this request, and as which version of the resource: the
+/// Whether `webhook` is sent this request, and through which version of the resource: the
 /// request's own when a rule names it, else (with `matchPolicy: Equivalent`) another version
 /// of the same resource that a rule names.
 async fn applies(
@@ -117,32 +137,24 @@ async fn applies(
     webhook: &Webhook,
     attributes: &Attributes<'_>,
     object: Option<&Value>,
-) -> Result<Option<Target<'static>>, ApiError> {
+) -> Result<Option<&'static Resource>, ApiError> {
     let r = attributes.resource;
     if exempt(r) {
         return Ok(None);
     }
-    let subresource = attributes.subresource.map(|s| s.name()).unwrap_or_default();
-    let target = |r: &'static Resource| Target {
-        group: r.group,
-        version: r.version,
-        resource: r.plural,
-        subresource,
-        namespaced: r.namespaced,
-    };
     let operation = attributes.operation;
-    let chosen = if rules::any_matches(&webhook.rules, operation, target(r)) {
-        target(r)
+    let named = |version: &'static Resource| {
+        rules::any_matches(&webhook.rules, operation, target(version, attributes))
+    };
+    let chosen = if named(r) {
+        r
     } else if webhook.equivalent {
         let served = state.served();
-        let equivalent = served
-            .served
-            .all()
-            .filter(|o| o.group == r.group && o.plural == r.plural && o.version != r.version)
-            .map(target)
-            .find(|t| rules::any_matches(&webhook.rules, operation, *t));
+        let equivalent = served.served.all().find(|o| {
+            o.group == r.group && o.plural == r.plural && o.version != r.version && named(o)
+        });
         match equivalent {
-            Some(t) => t,
+            Some(version) => version,
             None => return Ok(None),
         }
     } else {
@@ -242,15 +254,24 @@ fn conditions_hold(
     Ok(true)
 }
 
-/// The object in the version the webhook is sent. Every version of a resource mkc serves is
-/// the same object (CRDs convert with `None`), so only the apiVersion changes.
-fn in_version(object: &Value, target: Target) -> Value {
-    let mut sent = object.clone();
-    sent["apiVersion"] = Value::from(match target.group {
-        "" => target.version.to_owned(),
-        group => format!("{group}/{}", target.version),
-    });
-    sent
+/// The request's resource as rules name it, in `version`.
+fn target(version: &'static Resource, attributes: &Attributes<'_>) -> Target<'static> {
+    Target {
+        group: version.group,
+        version: version.version,
+        resource: version.plural,
+        subresource: attributes.subresource.map(|s| s.name()).unwrap_or_default(),
+        namespaced: version.namespaced,
+    }
+}
+
+/// `object`, of `from`'s version, in `to`'s: through the stored form, as reads convert.
+fn convert(object: Value, from: &Resource, to: &Resource) -> Value {
+    // A delete's missing object stays missing.
+    if std::ptr::eq(from, to) || object.is_null() {
+        return object;
+    }
+    crate::apiserver::storage::view(to, from.strategy.to_storage(object))
 }
 
 /// The verdict of a call, or none when a failed call is passed over by `failurePolicy:

@@ -46,14 +46,15 @@ pub struct Verdict {
     pub warnings: Vec<String>,
 }
 
-/// Sends `webhook` the review of `object` (and `old`) as `target`, the version of the resource
-/// its rules named, and returns its verdict.
+/// Sends `webhook` the review of `object` and `old` as `target`, the version of the resource
+/// its rules named (the objects in that version), and returns its verdict.
 pub async fn call(
     objects: &Objects,
     webhook: &Webhook,
     attributes: &Attributes<'_>,
     target: Target<'_>,
     object: Option<&Value>,
+    old: Option<&Value>,
 ) -> Result<Verdict, ReviewError> {
     let version = webhook
         .review_versions
@@ -64,14 +65,19 @@ pub async fn call(
     let review = json!({
         "apiVersion": api_version,
         "kind": "AdmissionReview",
-        "request": request(attributes, target, object),
+        "request": request(attributes, target, object, old),
     });
     let answer = exchange(objects, webhook, &review).await?;
     verdict(&answer, &api_version, version == "v1", &attributes.uid)
 }
 
 /// The `request` of an AdmissionReview.
-fn request(attributes: &Attributes<'_>, target: Target<'_>, object: Option<&Value>) -> Value {
+fn request(
+    attributes: &Attributes<'_>,
+    target: Target<'_>,
+    object: Option<&Value>,
+    old: Option<&Value>,
+) -> Value {
     let r = attributes.resource;
     let subresource = attributes.subresource.map(|s| s.name()).unwrap_or_default();
     let name = Some(attributes.name)
@@ -80,7 +86,7 @@ fn request(attributes: &Attributes<'_>, target: Target<'_>, object: Option<&Valu
         .unwrap_or_default();
     let kind = object
         .and_then(|o| o["kind"].as_str())
-        .or_else(|| attributes.old.and_then(|o| o["kind"].as_str()))
+        .or_else(|| old.and_then(|o| o["kind"].as_str()))
         .unwrap_or(r.kind);
     let mut request = json!({
         "uid": attributes.uid,
@@ -92,7 +98,7 @@ fn request(attributes: &Attributes<'_>, target: Target<'_>, object: Option<&Valu
         "operation": attributes.operation.name(),
         "userInfo": {"username": attributes.user.name, "groups": attributes.user.groups},
         "object": object,
-        "oldObject": attributes.old,
+        "oldObject": old,
         "dryRun": attributes.dry_run,
         "options": {"apiVersion": "meta.k8s.io/v1", "kind": attributes.operation.options_kind()},
     });
