@@ -60,19 +60,7 @@ async fn mutate_once(
     let Some(version) = applies(state, webhook, attributes, Some(object)).await? else {
         return Ok(false);
     };
-    let r = attributes.resource;
-    let sent = convert(object.clone(), r, version);
-    let old = attributes.old.map(|old| convert(old.clone(), r, version));
-    let target = target(version, attributes);
-    let called = review::call(
-        &state.objects,
-        webhook,
-        attributes,
-        target,
-        Some(&sent),
-        old.as_ref(),
-    )
-    .await;
+    let (sent, called) = ask(state, webhook, attributes, version, Some(object)).await;
     let Some(verdict) = judged(webhook, called)? else {
         return Ok(true);
     };
@@ -82,9 +70,10 @@ async fn mutate_once(
     }
     // A delete has no object to patch; its patches are ignored as upstream ignores them.
     if let Some(patch) = verdict.patch.filter(|_| attributes.operation.has_object()) {
+        let sent = sent.unwrap_or_default();
         let patched = crate::patch::json(&sent, &patch)
             .map_err(|e| failed(webhook, &format!("the patch cannot be applied: {e}")))?;
-        *object = decode(&convert(patched, version, r))?;
+        *object = decode(&convert(patched, version, attributes.resource))?;
     }
     Ok(true)
 }
@@ -102,19 +91,7 @@ pub async fn validate(
         let Some(version) = applies(state, webhook, attributes, object).await? else {
             return Ok(None);
         };
-        let r = attributes.resource;
-        let sent = object.map(|o| convert(o.clone(), r, version));
-        let old = attributes.old.map(|old| convert(old.clone(), r, version));
-        let target = target(version, attributes);
-        let called = review::call(
-            &state.objects,
-            webhook,
-            attributes,
-            target,
-            sent.as_ref(),
-            old.as_ref(),
-        )
-        .await;
+        let (_, called) = ask(state, webhook, attributes, version, object).await;
         judged(webhook, called).map(|verdict| verdict.map(|v| (webhook, v)))
     });
     for outcome in join_all(calls).await {
@@ -127,6 +104,31 @@ pub async fn validate(
         }
     }
     Ok(())
+}
+
+/// Sends `webhook` the request through `version`, the objects converted to it; returns the
+/// object as sent, which a patch applies to, and the outcome.
+async fn ask(
+    state: &ApiState,
+    webhook: &Webhook,
+    attributes: &Attributes<'_>,
+    version: &'static Resource,
+    object: Option<&Value>,
+) -> (Option<Value>, Result<Verdict, ReviewError>) {
+    let r = attributes.resource;
+    let sent = object.map(|o| convert(o.clone(), r, version));
+    let old = attributes.old.map(|old| convert(old.clone(), r, version));
+    let target = target(version, attributes);
+    let called = review::call(
+        &state.objects,
+        webhook,
+        attributes,
+        target,
+        sent.as_ref(),
+        old.as_ref(),
+    )
+    .await;
+    (sent, called)
 }
 
 /// Whether `webhook` is sent this request, and through which version of the resource: the
@@ -316,5 +318,40 @@ fn denied(webhook: &Webhook, verdict: &Verdict) -> ApiError {
         code,
         reason: status["reason"].as_str().unwrap_or_default().to_owned(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_equivalent_version_is_sent_the_object_converted() {
+        let find = |version| {
+            crate::registry::find("autoscaling", version, "horizontalpodautoscalers").unwrap()
+        };
+        let (v1, v2) = (find("v1"), find("v2"));
+        let object = json!({
+            "apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "web"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 3,
+                     "targetCPUUtilizationPercentage": 50},
+        });
+        let sent = convert(object, v1, v2);
+        assert_eq!(sent["apiVersion"], "autoscaling/v2");
+        assert_eq!(
+            sent["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+            50
+        );
+        let back = convert(sent, v2, v1);
+        assert_eq!(back["apiVersion"], "autoscaling/v1");
+        assert_eq!(back["spec"]["targetCPUUtilizationPercentage"], 50);
+        assert_eq!(
+            convert(Value::Null, v1, v2),
+            Value::Null,
+            "a delete sends none"
+        );
     }
 }
