@@ -73,10 +73,6 @@ pub struct Config {
     pub compaction_interval: Duration,
     /// Commits buffered per watcher before a slow one is cut off.
     pub watch_buffer: usize,
-    /// The controllers that run inside the server.
-    pub controllers: crate::controllers::Selection,
-    /// Their settings.
-    pub controller_options: crate::controllers::Options,
     /// The tolerationSeconds of the not-ready and unreachable tolerations every pod gets.
     pub default_toleration_seconds: i64,
 }
@@ -89,8 +85,6 @@ impl Config {
             advertise: None,
             compaction_interval: Duration::from_secs(300),
             watch_buffer: store::Options::default().watch_buffer,
-            controllers: crate::controllers::Selection::all(),
-            controller_options: crate::controllers::Options::default(),
             default_toleration_seconds: 300,
         }
     }
@@ -344,15 +338,18 @@ fn component(user: &str) -> &str {
     }
 }
 
-/// A running API server.
+/// A running API server: what it serves and what it looks after itself (its store's
+/// compaction, its mirrors, the CRDs' and APIServices' controllers). What else runs beside it
+/// (the controller manager's controllers, the scheduler, DNS) is the binary's choice.
 pub struct Server {
     pub addr: SocketAddr,
     pub kubeconfig: PathBuf,
     pub state: Arc<ApiState>,
+    /// The cluster CA's certificate, PEM encoded: what clients in the cluster trust.
+    pub ca_pem: String,
     task: JoinHandle<()>,
     compaction: JoinHandle<()>,
     mirrors: JoinHandle<()>,
-    controllers: JoinHandle<()>,
 }
 
 impl Server {
@@ -438,29 +435,21 @@ impl Server {
             config.compaction_interval,
             shutdown.clone(),
         ));
-        let clients = {
-            let state = state.clone();
-            crate::controllers::Clients::new(move |user| local_client(state.clone(), user))
-        };
-        let controller_options = crate::controllers::Options {
-            root_ca_pem: ca.cert_pem().to_owned(),
-            ..config.controller_options
-        };
-        let controllers = tokio::spawn(crate::controllers::run(
-            clients,
-            config.controllers,
-            controller_options,
-            shutdown,
-        ));
         Ok(Server {
             addr,
             kubeconfig,
             state,
+            ca_pem: ca.cert_pem().to_owned(),
             task,
             compaction,
             mirrors,
-            controllers,
         })
+    }
+
+    /// Clients that reach this server in process as any identity, for what runs beside it.
+    pub fn clients(&self) -> crate::controllers::Clients {
+        let state = self.state.clone();
+        crate::controllers::Clients::new(move |user| local_client(state.clone(), user))
     }
 
     /// Waits until the server has stopped and its connections are drained.
@@ -468,7 +457,6 @@ impl Server {
         let _ = self.task.await;
         let _ = self.compaction.await;
         let _ = self.mirrors.await;
-        let _ = self.controllers.await;
     }
 }
 

@@ -59,18 +59,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.bind = args.bind;
     config.advertise = args.advertise_address;
     config.compaction_interval = Duration::from_secs(args.compaction_interval_seconds.max(1));
-    config.controllers = args.controllers.clone();
-    config.controller_options = Options {
-        node_monitor_grace_period: args.node_monitor_grace_period,
-        cluster_cidr: args.cluster_cidr,
-        ..Options::default()
-    };
     config.default_toleration_seconds = args.default_toleration_seconds;
     let stop = super::stop_signal()?;
     let shutdown = CancellationToken::new();
     let server = Server::start(config, shutdown.clone())
         .await
         .with_context(|| format!("mkc server could not start on {}", args.data_dir.display()))?;
+    // What runs beside the API server is chosen here: the controllers (and the scheduler)
+    // asked for, reaching it in process.
+    let options = Options {
+        node_monitor_grace_period: args.node_monitor_grace_period,
+        cluster_cidr: args.cluster_cidr,
+        root_ca_pem: server.ca_pem.clone(),
+        ..Options::default()
+    };
+    let controllers = tokio::spawn(crate::controllers::run(
+        server.clients(),
+        args.controllers.clone(),
+        options,
+        shutdown.clone(),
+    ));
     let dns = match args.dns_bind {
         Some(bind) => Some(start_dns(&args, bind, &server, shutdown.clone()).await?),
         None => None,
@@ -84,6 +92,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     tracing::info!("stopping");
     shutdown.cancel();
     server.wait().await;
+    let _ = controllers.await;
     if let Some(dns) = dns {
         dns.join_all().await;
     }
