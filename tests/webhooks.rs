@@ -39,6 +39,10 @@ fn answer(seen: &Mutex<Seen>, path: &str, query: &str, review: &Value) -> Value 
             "allowed": false,
             "status": {"code": 403, "reason": "Forbidden", "message": "the key forbidden is not allowed"},
         }),
+        "/deny" if request["operation"] == "CONNECT" => json!({
+            "allowed": false,
+            "status": {"code": 403, "message": "no exec here"},
+        }),
         "/deny" if request["operation"] == "DELETE" && request["name"] == "keep" => json!({
             "allowed": false,
             "status": {"message": "keep stays"},
@@ -138,6 +142,18 @@ webhooks:
   clientConfig: {{url: "{url}/deny", caBundle: {ca}}}
   rules:
   - {{operations: [CREATE, UPDATE, DELETE], apiGroups: [""], apiVersions: [v1], resources: [configmaps]}}
+  namespaceSelector: {{matchLabels: {{webhooks: "on"}}}}
+  sideEffects: None
+  admissionReviewVersions: [v1]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {{name: connect}}
+webhooks:
+- name: connect.mkc.test
+  clientConfig: {{url: "{url}/deny", caBundle: {ca}}}
+  rules:
+  - {{operations: [CONNECT], apiGroups: [""], apiVersions: [v1], resources: [pods/exec]}}
   namespaceSelector: {{matchLabels: {{webhooks: "on"}}}}
   sideEffects: None
   admissionReviewVersions: [v1]
@@ -329,6 +345,44 @@ fn webhooks_deny_mutate_and_fail_as_configured() {
         "{kept}"
     );
     kubectl.ok(&server, &["get", "configmap", "keep", "-n", "guarded"]);
+
+    // Connects are reviewed with their options, before the pod's node is asked anything.
+    kubectl.ok(
+        &server,
+        &[
+            "run",
+            "shell",
+            "-n",
+            "guarded",
+            "--image=busybox",
+            "--restart=Never",
+        ],
+    );
+    let exec = kubectl.fails(
+        &server,
+        &["exec", "-n", "guarded", "shell", "--", "ls", "/"],
+    );
+    assert!(
+        exec.contains(r#"admission webhook "connect.mkc.test" denied the request: no exec here"#),
+        "{exec}"
+    );
+    {
+        let seen = seen.lock().unwrap();
+        let (_, _, review) = seen
+            .reviews
+            .iter()
+            .find(|(_, _, r)| r["request"]["operation"] == "CONNECT")
+            .expect("the connect was reviewed");
+        let request = &review["request"];
+        assert_eq!(request["name"], "shell");
+        assert_eq!(request["subResource"], "exec");
+        assert_eq!(request["object"]["kind"], "PodExecOptions");
+        assert_eq!(request["object"]["command"], json!(["ls", "/"]));
+        assert!(
+            request["options"].is_null(),
+            "a connect has no options of its own"
+        );
+    }
 
     // A webhook that cannot be reached refuses the write, unless told to be ignored.
     let unreachable = kubectl.fails(&server, &["create", "secret", "generic", "s1"]);

@@ -14,8 +14,9 @@ use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::response::Response;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::admission::{self, Attributes, Operation};
 use super::handlers::Request;
 use super::node_client::{NodeClient, NodeClientError};
 use super::request::Verb;
@@ -176,6 +177,16 @@ pub async fn stream(
     query: Option<&str>,
     upgrade: Option<OnUpgrade>,
 ) -> Result<Response, ApiError> {
+    // Admission comes first, as upstream's connect handler runs it before the pod is looked up.
+    let attributes = Attributes::new(
+        request,
+        Operation::Connect,
+        request.info.namespace(),
+        request.info.name(),
+        None,
+    );
+    let options = connect_options(request.info.subresource, query);
+    admission::admit_connect(state, &attributes, &options, &mut Vec::new()).await?;
     let target = target(state, request).await?;
     let (client, addr) = reachable(state, &target, request)?;
     let Some(upgrade) = upgrade.filter(|_| request.headers.contains_key(header::UPGRADE)) else {
@@ -237,6 +248,45 @@ pub async fn stream(
 }
 
 /// The headers that carry an upgrade and its protocol negotiation to the node.
+/// The options of a connect as upstream's types name them (`PodExecOptions`,
+/// `PodAttachOptions`, `PodPortForwardOptions`), read from its query: what admission sees.
+fn connect_options(subresource: Option<Subresource>, query: Option<&str>) -> Value {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let all = |key: &str| -> Vec<&str> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let flag = |key: &str| all(key).last().is_some_and(|v| *v == "true" || *v == "1");
+    let kind = match subresource {
+        Some(Subresource::PortForward) => {
+            let ports: Vec<i64> = all("ports")
+                .iter()
+                .flat_map(|p| p.split(','))
+                .filter_map(|p| p.trim().parse().ok())
+                .collect();
+            return json!({"apiVersion": "v1", "kind": "PodPortForwardOptions", "ports": ports});
+        }
+        Some(Subresource::Attach) => "PodAttachOptions",
+        _ => "PodExecOptions",
+    };
+    let mut options = json!({
+        "apiVersion": "v1", "kind": kind,
+        "stdin": flag("stdin"), "stdout": flag("stdout"), "stderr": flag("stderr"), "tty": flag("tty"),
+    });
+    if let Some(container) = all("container").last() {
+        options["container"] = json!(container);
+    }
+    if kind == "PodExecOptions" {
+        options["command"] = json!(all("command"));
+    }
+    options
+}
+
 fn upgrade_header(name: &HeaderName) -> bool {
     let name = name.as_str();
     name == "connection"

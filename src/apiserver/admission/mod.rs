@@ -34,6 +34,8 @@ pub enum Operation {
     Create,
     Update,
     Delete,
+    /// exec, attach and port-forward: the object is the request's options.
+    Connect,
 }
 
 impl Operation {
@@ -42,21 +44,25 @@ impl Operation {
             Operation::Create => "CREATE",
             Operation::Update => "UPDATE",
             Operation::Delete => "DELETE",
+            Operation::Connect => "CONNECT",
         }
     }
 
-    /// The kind of the options the request came with, which webhooks are sent.
-    pub fn options_kind(self) -> &'static str {
+    /// The kind of the options the request came with, which webhooks are sent; a connect's
+    /// options are its object.
+    pub fn options_kind(self) -> Option<&'static str> {
         match self {
-            Operation::Create => "CreateOptions",
-            Operation::Update => "UpdateOptions",
-            Operation::Delete => "DeleteOptions",
+            Operation::Create => Some("CreateOptions"),
+            Operation::Update => Some("UpdateOptions"),
+            Operation::Delete => Some("DeleteOptions"),
+            Operation::Connect => None,
         }
     }
 
-    /// Whether the write has a new object admission may change (a delete has none).
+    /// Whether admission may change the request's object (a delete has none, a connect's
+    /// options are not patched).
     pub fn has_object(self) -> bool {
-        self != Operation::Delete
+        matches!(self, Operation::Create | Operation::Update)
     }
 }
 
@@ -150,6 +156,19 @@ pub async fn admit_delete(
     )
     .await?;
     webhooks::validate(state, attributes, None, warnings).await
+}
+
+/// Admission of a connect (exec, attach, port-forward): webhooks of both kinds see the
+/// options (`PodExecOptions`, ...), none may change them, any may refuse.
+pub async fn admit_connect(
+    state: &ApiState,
+    attributes: &Attributes<'_>,
+    options: &Value,
+    warnings: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    let mut sent = options.clone();
+    webhooks::mutate(state, attributes, &mut sent, &|o| Ok(o.clone()), warnings).await?;
+    webhooks::validate(state, attributes, Some(options), warnings).await
 }
 
 fn new_pod(attributes: &Attributes<'_>) -> bool {

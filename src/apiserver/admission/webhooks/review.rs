@@ -100,8 +100,10 @@ fn request(
         "object": object,
         "oldObject": old,
         "dryRun": attributes.dry_run,
-        "options": {"apiVersion": "meta.k8s.io/v1", "kind": attributes.operation.options_kind()},
     });
+    if let Some(kind) = attributes.operation.options_kind() {
+        request["options"] = json!({"apiVersion": "meta.k8s.io/v1", "kind": kind});
+    }
     if !subresource.is_empty() {
         request["subResource"] = json!(subresource);
         request["requestSubResource"] = json!(subresource);
