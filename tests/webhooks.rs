@@ -43,6 +43,10 @@ fn answer(seen: &Mutex<Seen>, path: &str, query: &str, review: &Value) -> Value 
             "allowed": false,
             "status": {"code": 403, "message": "no exec here"},
         }),
+        "/deny" if request["subResource"] == "binding" => json!({
+            "allowed": false,
+            "status": {"message": format!("not onto {}", request["object"]["target"]["name"].as_str().unwrap_or_default())},
+        }),
         "/deny" if request["operation"] == "DELETE" && request["name"] == "keep" => json!({
             "allowed": false,
             "status": {"message": "keep stays"},
@@ -148,12 +152,13 @@ webhooks:
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
-metadata: {{name: connect}}
+metadata: {{name: subresources}}
 webhooks:
-- name: connect.mkc.test
+- name: subresources.mkc.test
   clientConfig: {{url: "{url}/deny", caBundle: {ca}}}
   rules:
   - {{operations: [CONNECT], apiGroups: [""], apiVersions: [v1], resources: [pods/exec]}}
+  - {{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods/binding]}}
   namespaceSelector: {{matchLabels: {{webhooks: "on"}}}}
   sideEffects: None
   admissionReviewVersions: [v1]
@@ -363,7 +368,9 @@ fn webhooks_deny_mutate_and_fail_as_configured() {
         &["exec", "-n", "guarded", "shell", "--", "ls", "/"],
     );
     assert!(
-        exec.contains(r#"admission webhook "connect.mkc.test" denied the request: no exec here"#),
+        exec.contains(
+            r#"admission webhook "subresources.mkc.test" denied the request: no exec here"#
+        ),
         "{exec}"
     );
     {
@@ -383,6 +390,26 @@ fn webhooks_deny_mutate_and_fail_as_configured() {
             "a connect has no options of its own"
         );
     }
+    // So are the objects posted to a subresource: a Binding here.
+    let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "shell"},
+                         "target": {"kind": "Node", "name": "elsewhere"}});
+    let bound = kubectl.fails_stdin(
+        &server,
+        &[
+            "create",
+            "--raw",
+            "/api/v1/namespaces/guarded/pods/shell/binding",
+            "-f",
+            "-",
+        ],
+        &binding.to_string(),
+    );
+    assert!(
+        bound.contains(
+            r#"admission webhook "subresources.mkc.test" denied the request: not onto elsewhere"#
+        ),
+        "{bound}"
+    );
 
     // A webhook that cannot be reached refuses the write, unless told to be ignored.
     let unreachable = kubectl.fails(&server, &["create", "secret", "generic", "s1"]);

@@ -186,7 +186,7 @@ pub async fn stream(
         None,
     );
     let options = connect_options(request.info.subresource, query);
-    admission::admit_connect(state, &attributes, &options, &mut Vec::new()).await?;
+    admission::admit_unchanged(state, &attributes, &options, &mut Vec::new()).await?;
     let target = target(state, request).await?;
     let (client, addr) = reachable(state, &target, request)?;
     let Some(upgrade) = upgrade.filter(|_| request.headers.contains_key(header::UPGRADE)) else {

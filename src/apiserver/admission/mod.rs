@@ -158,17 +158,18 @@ pub async fn admit_delete(
     webhooks::validate(state, attributes, None, warnings).await
 }
 
-/// Admission of a connect (exec, attach, port-forward): webhooks of both kinds see the
-/// options (`PodExecOptions`, ...), none may change them, any may refuse.
-pub async fn admit_connect(
+/// Admission of a request whose object webhooks see but do not change: a connect's options
+/// (`PodExecOptions`, ...) and the objects posted to a subresource (a Binding, an Eviction, a
+/// TokenRequest). Webhooks of both kinds are asked; any may refuse.
+pub async fn admit_unchanged(
     state: &ApiState,
     attributes: &Attributes<'_>,
-    options: &Value,
+    object: &Value,
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
-    let mut sent = options.clone();
+    let mut sent = object.clone();
     webhooks::mutate(state, attributes, &mut sent, &|o| Ok(o.clone()), warnings).await?;
-    webhooks::validate(state, attributes, Some(options), warnings).await
+    webhooks::validate(state, attributes, Some(object), warnings).await
 }
 
 fn new_pod(attributes: &Attributes<'_>) -> bool {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::prepare::place;
 use super::write::{Ownership, Part, patch_part, store_update};
 use super::{Answer, Request};
+use crate::apiserver::admission::{self, Attributes, Operation};
 use crate::apiserver::request::Verb;
 use crate::apiserver::status::Status;
 use crate::apiserver::{ApiError, ApiState, meta};
@@ -38,9 +39,23 @@ pub async fn serve(
             let answer = patch_part(state, request, Part::Main, view, apply_scale).await?;
             Ok(answer.map_object(scale_of))
         }
-        (Subresource::Binding, Verb::Create) => bind(state, request).await,
-        (Subresource::Eviction, Verb::Create) => evict(state, request).await,
-        (Subresource::Token, Verb::Create) => super::token::request(state, request).await,
+        (Subresource::Binding | Subresource::Eviction | Subresource::Token, Verb::Create) => {
+            // What is posted is the subresource's own kind: webhooks see it, none changes it.
+            let attributes = Attributes::new(
+                request,
+                Operation::Create,
+                request.info.namespace(),
+                request.info.name(),
+                None,
+            );
+            let posted = request.object()?;
+            admission::admit_unchanged(state, &attributes, &posted, &mut Vec::new()).await?;
+            match sub {
+                Subresource::Binding => bind(state, request).await,
+                Subresource::Eviction => evict(state, request).await,
+                _ => super::token::request(state, request).await,
+            }
+        }
         _ => Err(ApiError::MethodNotAllowed),
     }
 }
