@@ -206,9 +206,19 @@ fn encode(r: &Resource, object: &mut Value) -> Result<Bytes, ApiError> {
 /// name (custom resources' `None` strategy) differ only in the apiVersion.
 pub fn view(r: &Resource, stored: Value) -> Value {
     let mut object = r.strategy.from_storage(stored);
-    let api_version = r.api_version();
-    if object["apiVersion"].as_str() != Some(api_version.as_str()) {
-        object["apiVersion"] = Value::String(api_version);
+    // Every read passes here: the apiVersion is compared without building it.
+    let current = object["apiVersion"].as_str().unwrap_or_default();
+    let same = match r.group {
+        "" => current == r.version,
+        group => {
+            current
+                .strip_prefix(group)
+                .and_then(|rest| rest.strip_prefix('/'))
+                == Some(r.version)
+        }
+    };
+    if !same {
+        object["apiVersion"] = Value::String(r.api_version());
     }
     object
 }

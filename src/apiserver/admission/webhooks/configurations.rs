@@ -10,7 +10,9 @@ use k8s_openapi::api::admissionregistration::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Deserialize;
 
-use crate::apiserver::service_client::ServiceReference;
+use tokio_rustls::TlsConnector;
+
+use crate::apiserver::service_client::{self, ServiceReference, Trust};
 use crate::store::mirror::{Mirror, Objects};
 
 /// Every configuration of the group lives under this prefix; the key's next segment tells the
@@ -66,11 +68,21 @@ pub enum Destination {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     pub destination: Destination,
-    /// PEM; empty means the system's roots.
-    pub ca_bundle: Vec<u8>,
+    /// The TLS client trusting the `caBundle` (the system's roots without one), made once
+    /// when the configuration is read rather than on every call; why it could not be made.
+    pub tls: Result<TlsConnector, String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("destination", &self.destination)
+            .field("tls", &self.tls.as_ref().map(|_| "ready"))
+            .finish()
+    }
 }
 
 impl Client {
@@ -87,9 +99,11 @@ impl Client {
             },
             (None, None) => return None,
         };
+        let ca_bundle = config.ca_bundle.map(|b| b.0).unwrap_or_default();
         Some(Client {
             destination,
-            ca_bundle: config.ca_bundle.map(|b| b.0).unwrap_or_default(),
+            tls: service_client::connector(Trust::Bundle(&ca_bundle), None)
+                .map_err(|e| e.to_string()),
         })
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::configurations::{Destination, Webhook};
 use super::rules::Target;
 use crate::apiserver::admission::Attributes;
-use crate::apiserver::service_client::{self, CallError, Trust};
+use crate::apiserver::service_client::{self, CallError};
 use crate::apiserver::storage::Objects;
 
 /// The largest answer read from a webhook: upstream's request limit, since a mutating webhook
@@ -23,6 +23,8 @@ const MAX_ANSWER: usize = 3 * 1024 * 1024;
 pub enum ReviewError {
     #[error("failed to call webhook: Post \"{url}\": {source}")]
     Call { url: String, source: CallError },
+    #[error("failed to call webhook: Post \"{url}\": {reason}")]
+    Tls { url: String, reason: String },
     #[error("failed to call webhook: Post \"{url}\": context deadline exceeded")]
     Timeout { url: String },
     #[error(
@@ -144,8 +146,14 @@ async fn exchange(
         source,
     };
     let (destination, path) = destination.map_err(failed)?;
-    let connector = service_client::connector(Trust::Bundle(&webhook.client.ca_bundle), None)
-        .map_err(failed)?;
+    let connector = webhook
+        .client
+        .tls
+        .clone()
+        .map_err(|reason| ReviewError::Tls {
+            url: url.clone(),
+            reason,
+        })?;
     let host = match destination.addr.port() {
         443 => destination.server_name.clone(),
         port => format!("{}:{port}", destination.server_name),
