@@ -292,9 +292,9 @@ fn a_crd_serves_its_resource_to_the_oldest_and_newest_kubectl() {
     common::for_oldest_and_newest(&["--controllers", "namespace"], a_crd_serves_its_resource);
 }
 
-#[test]
-fn clients_use_custom_resources_like_built_in_ones() {
-    let s = TestServer::start_with(&["--controllers", "namespace"]);
+/// A server running `controllers`, with the CronTab CRD established, and the newest kubectl.
+fn serving_crontabs(controllers: &str) -> (TestServer, Kubectl) {
+    let s = TestServer::start_with(&["--controllers", controllers]);
     let k = kubectls().pop().unwrap();
     k.ok_stdin(&s, &["apply", "-f", "-"], CRD);
     k.ok(
@@ -305,6 +305,12 @@ fn clients_use_custom_resources_like_built_in_ones() {
             "crd/crontabs.stable.example.com",
         ],
     );
+    (s, k)
+}
+
+#[test]
+fn clients_use_custom_resources_like_built_in_ones() {
+    let (s, k) = serving_crontabs("namespace");
 
     // A namespace's custom resources go with it.
     k.ok(&s, &["create", "namespace", "doomed"]);
@@ -389,4 +395,67 @@ print("python ok")
         assert_eq!(seen.metadata.name.as_deref(), Some("rs"));
         assert_eq!(seen.data["spec"]["image"], "busybox");
     });
+}
+
+/// The garbage collector follows custom resources as owners and as dependents, from the CRD's
+/// establishment on: a ConfigMap owned by a CronTab goes with it, a CronTab owned by a ConfigMap
+/// goes with that, and a foreground deletion of a CronTab waits for its dependents.
+#[test]
+fn the_garbage_collector_follows_custom_resources() {
+    let (s, k) = serving_crontabs("garbage-collector");
+    let owner_ref = |api_version: &str, kind: &str, name: &str, uid: &str| json!([{"apiVersion": api_version, "kind": kind, "name": name, "uid": uid}]);
+    let uid_of = |kind: &str, name: &str| {
+        json_of(&k, &s, &["get", kind, name])["metadata"]["uid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let gone = |kind: &str, name: &str| {
+        let run = k.run(&s, &["get", kind, name]);
+        (!run.ok && run.stderr.contains("NotFound")).then_some(())
+    };
+
+    // Owner: custom; dependent: built-in.
+    for (crontab, cascade) in [("owner", "background"), ("foreground", "foreground")] {
+        k.ok_stdin(
+            &s,
+            &["apply", "-f", "-"],
+            &CRONTAB.replace("nightly", crontab),
+        );
+        let dependent = json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {
+                "name": format!("of-{crontab}"),
+                "ownerReferences": owner_ref("stable.example.com/v1", "CronTab", crontab, &uid_of("ct", crontab)),
+            },
+        });
+        k.ok_stdin(&s, &["create", "-f", "-"], &dependent.to_string());
+        k.ok(
+            &s,
+            &["delete", "ct", crontab, &format!("--cascade={cascade}")],
+        );
+        eventually(
+            &format!("the ConfigMap of {crontab} deleted"),
+            Duration::from_secs(20),
+            || gone("configmap", &format!("of-{crontab}")),
+        );
+    }
+
+    // Owner: built-in; dependent: custom.
+    k.ok(&s, &["create", "configmap", "holder"]);
+    let crontab = json!({
+        "apiVersion": "stable.example.com/v1", "kind": "CronTab",
+        "metadata": {
+            "name": "held",
+            "ownerReferences": owner_ref("v1", "ConfigMap", "holder", &uid_of("configmap", "holder")),
+        },
+        "spec": {"cronSpec": "0 0 * * *"},
+    });
+    k.ok_stdin(&s, &["create", "-f", "-"], &crontab.to_string());
+    k.ok(&s, &["delete", "configmap", "holder"]);
+    eventually(
+        "the CronTab held by a ConfigMap deleted",
+        Duration::from_secs(20),
+        || gone("ct", "held"),
+    );
 }
