@@ -14,7 +14,7 @@ fn for_oldest_and_newest(check: fn(&Kubectl, &TestServer)) {
     common::for_oldest_and_newest(
         &[
             "--controllers",
-            "garbage-collector,namespace,clusterrole-aggregation",
+            "garbage-collector,namespace,clusterrole-aggregation,serviceaccount",
         ],
         check,
     );

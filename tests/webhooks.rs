@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::https::{HttpsServer, host_address};
 use common::{Kubectl, TestServer, kubectls};
 use hyper::StatusCode;
@@ -26,7 +26,7 @@ struct Seen {
 
 /// The webhooks: `/deny` refuses ConfigMaps holding a `forbidden` key and the delete of one
 /// named `keep`, and warns on everything else; `/count` records how often it saw a review in
-/// an annotation; `/label` labels what it sees.
+/// an annotation; `/label` labels what it sees; `/expire` gives TokenRequests a set life.
 fn answer(seen: &Mutex<Seen>, path: &str, query: &str, review: &Value) -> Value {
     let request = &review["request"];
     let uid = request["uid"].clone();
@@ -43,6 +43,15 @@ fn answer(seen: &Mutex<Seen>, path: &str, query: &str, review: &Value) -> Value 
             "allowed": false,
             "status": {"code": 403, "message": "no exec here"},
         }),
+        "/deny"
+            if request["subResource"] == "scale"
+                && request["object"]["spec"]["replicas"].as_i64() > Some(5) =>
+        {
+            json!({
+                "allowed": false,
+                "status": {"message": format!("{} replicas are too many for a {}", request["object"]["spec"]["replicas"], request["object"]["kind"].as_str().unwrap_or_default())},
+            })
+        }
         "/deny" if request["subResource"] == "binding" => json!({
             "allowed": false,
             "status": {"message": format!("not onto {}", request["object"]["target"]["name"].as_str().unwrap_or_default())},
@@ -73,12 +82,19 @@ fn answer(seen: &Mutex<Seen>, path: &str, query: &str, review: &Value) -> Value 
             ops.push(json!({"op": "add", "path": "/metadata/labels/webhooked", "value": "yes"}));
             json!({"allowed": true, "patchType": "JSONPatch", "patch": patch(json!(ops))})
         }
+        "/expire" => {
+            let ops = json!([{"op": "replace", "path": "/spec/expirationSeconds", "value": EXPIRE_SECONDS}]);
+            json!({"allowed": true, "patchType": "JSONPatch", "patch": patch(ops), "warnings": ["expiry set"]})
+        }
         _ => json!({"allowed": false}),
     };
     let mut response = response;
     response["uid"] = uid;
     json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response})
 }
+
+/// The life `/expire` gives every token asked for.
+const EXPIRE_SECONDS: u64 = 1234;
 
 fn webhook_server() -> (HttpsServer, Arc<Mutex<Seen>>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -159,6 +175,7 @@ webhooks:
   rules:
   - {{operations: [CONNECT], apiGroups: [""], apiVersions: [v1], resources: [pods/exec]}}
   - {{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods/binding]}}
+  - {{operations: [UPDATE], apiGroups: [apps], apiVersions: [v1], resources: [deployments/scale]}}
   namespaceSelector: {{matchLabels: {{webhooks: "on"}}}}
   sideEffects: None
   admissionReviewVersions: [v1]
@@ -188,6 +205,18 @@ webhooks:
   objectSelector: {{matchExpressions: [{{key: skip-label, operator: DoesNotExist}}]}}
   sideEffects: NoneOnDryRun
   admissionReviewVersions: [v1beta1, v1]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {{name: c-expire}}
+webhooks:
+- name: expire.mkc.test
+  clientConfig: {{url: "{url}/expire", caBundle: {ca}}}
+  rules:
+  - {{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [serviceaccounts/token]}}
+  namespaceSelector: {{matchLabels: {{webhooks: "on"}}}}
+  sideEffects: None
+  admissionReviewVersions: [v1]
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
@@ -409,6 +438,45 @@ fn webhooks_deny_mutate_and_fail_as_configured() {
             r#"admission webhook "subresources.mkc.test" denied the request: not onto elsewhere"#
         ),
         "{bound}"
+    );
+
+    // A scale write is reviewed as the Scale it is.
+    let in_guarded = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["-n", "guarded"]);
+        kubectl.run(&server, &args)
+    };
+    assert!(in_guarded(&["create", "deployment", "web", "--image=nginx"]).ok);
+    assert!(in_guarded(&["scale", "deployment/web", "--replicas=3"]).ok);
+    let scaled = in_guarded(&["scale", "deployment/web", "--replicas=9"]);
+    assert!(
+        scaled.stderr.contains(
+            r#"admission webhook "subresources.mkc.test" denied the request: 9 replicas are too many for a Scale"#
+        ),
+        "{}",
+        scaled.stderr
+    );
+    let replicas = in_guarded(&["get", "deployment/web", "-o", "jsonpath={.spec.replicas}"]);
+    assert_eq!(replicas.stdout, "3");
+
+    // A mutating webhook's change to a posted object is what the request goes on with: the
+    // token lives as long as the webhook said, not the hour asked for.
+    kubectl.ok(
+        &server,
+        &["create", "serviceaccount", "robot", "-n", "guarded"],
+    );
+    let token = kubectl.ok(
+        &server,
+        &["create", "token", "robot", "-n", "guarded", "--duration=1h"],
+    );
+    let claims = token.trim().split('.').nth(1).expect("a JWT");
+    let claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).expect("base64url claims"))
+            .expect("JSON claims");
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        EXPIRE_SECONDS,
+        "{claims}"
     );
 
     // A webhook that cannot be reached refuses the write, unless told to be ignored.

@@ -185,8 +185,16 @@ pub async fn stream(
         request.info.name(),
         None,
     );
-    let options = connect_options(request.info.subresource, query);
-    admission::admit_unchanged(state, &attributes, &options, &mut Vec::new()).await?;
+    let asked = connect_options(request.info.subresource, query);
+    let options =
+        admission::admit_posted(state, &attributes, asked.clone(), &mut Vec::new()).await?;
+    // The node is asked what admission let through: the client's query as it came, or the
+    // options a webhook changed.
+    let query = if options == asked {
+        query.map(str::to_owned)
+    } else {
+        Some(connect_query(&options))
+    };
     let target = target(state, request).await?;
     let (client, addr) = reachable(state, &target, request)?;
     let Some(upgrade) = upgrade.filter(|_| request.headers.contains_key(header::UPGRADE)) else {
@@ -197,7 +205,7 @@ pub async fn stream(
     let path = match request.info.subresource {
         Some(Subresource::PortForward) => format!("/portForward/{namespace}/{name}"),
         Some(sub) => {
-            let container = container(&target.pod, name, request.params.log.container.as_deref())?;
+            let container = container(&target.pod, name, options["container"].as_str())?;
             format!("/{}/{namespace}/{name}/{container}", sub.name())
         }
         None => return Err(ApiError::MethodNotAllowed),
@@ -287,6 +295,26 @@ fn connect_options(subresource: Option<Subresource>, query: Option<&str>) -> Val
     options
 }
 
+/// The query a connect's options are asked with, as clients write it.
+fn connect_query(options: &Value) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for port in options["ports"].as_array().into_iter().flatten() {
+        query.append_pair("ports", &port.to_string());
+    }
+    for flag in ["stdin", "stdout", "stderr", "tty"] {
+        if options[flag] == true {
+            query.append_pair(flag, "true");
+        }
+    }
+    if let Some(container) = options["container"].as_str() {
+        query.append_pair("container", container);
+    }
+    for command in options["command"].as_array().into_iter().flatten() {
+        query.append_pair("command", command.as_str().unwrap_or_default());
+    }
+    query.finish()
+}
+
 fn upgrade_header(name: &HeaderName) -> bool {
     let name = name.as_str();
     name == "connection"
@@ -321,4 +349,32 @@ fn not_served(target: &NodeTarget, request: &Request) -> ApiError {
         target.node,
         target.runtime
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_options_are_asked_as_they_were_read() {
+        for (subresource, query) in [
+            (
+                Subresource::Exec,
+                "command=sh&command=-c&command=echo+a%26b&container=web&stdin=true&stdout=true&tty=true",
+            ),
+            (Subresource::Attach, "container=web&stdout=true&stderr=true"),
+            (Subresource::PortForward, "ports=8080&ports=443"),
+        ] {
+            let options = connect_options(Some(subresource), Some(query));
+            assert_eq!(
+                connect_options(Some(subresource), Some(&connect_query(&options))),
+                options,
+                "{query}"
+            );
+        }
+        let exec = connect_options(Some(Subresource::Exec), Some("command=ls&container=c"));
+        assert_eq!(exec["command"], json!(["ls"]));
+        assert_eq!(exec["container"], "c");
+        assert_eq!(exec["stdin"], false);
+    }
 }

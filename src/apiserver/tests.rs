@@ -71,11 +71,19 @@ impl Harness {
             .unwrap();
         settle(&state).await;
         let app = router(state.clone());
-        Harness {
+        let harness = Harness {
             _dir: dir,
             state,
             app,
-        }
+        };
+        // What the service account controller would have made, and new pods run as.
+        harness
+            .create_ok(
+                "/api/v1/namespaces/default/serviceaccounts",
+                json!({"metadata": {"name": "default"}}),
+            )
+            .await;
+        harness
     }
 
     fn admin() -> CertificateUser {
@@ -929,7 +937,7 @@ async fn new_content_cannot_enter_a_terminating_namespace() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(
         refused.body["message"],
-        "unable to create new content in namespace leaving because it is being terminated"
+        r#"configmaps "late" is forbidden: unable to create new content in namespace leaving because it is being terminated"#
     );
     let mut finalized = h.get("/api/v1/namespaces/leaving").await.body;
     finalized["spec"]["finalizers"] = json!([]);
@@ -1302,6 +1310,17 @@ async fn a_new_pod_runs_as_the_default_service_account_unless_it_names_one() {
     assert_eq!(created["spec"]["serviceAccount"], "default");
     let mut named = pod("named", None);
     named["spec"]["serviceAccountName"] = json!("ci");
+    let refused = h.post(PODS, named.clone()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.body["message"],
+        r#"pods "named" is forbidden: error looking up service account default/ci: serviceaccount "ci" not found"#
+    );
+    h.create_ok(
+        "/api/v1/namespaces/default/serviceaccounts",
+        json!({"metadata": {"name": "ci"}}),
+    )
+    .await;
     let created = h.create_ok(PODS, named).await;
     assert_eq!(created["spec"]["serviceAccountName"], "ci");
     assert_eq!(created["spec"]["serviceAccount"], "ci");

@@ -18,6 +18,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 use super::cel::Rules;
 use super::columns::PrinterColumns;
 use super::strategy::CustomStrategy;
+use crate::patch::Semantics;
 use crate::registry::{Resource, Served, Subresource};
 use crate::store::mirror::{Mirror, Objects};
 use crate::validation::Path;
@@ -223,6 +224,7 @@ fn make(
     }
     let reversed_group: Vec<&str> = crd.spec.group.split('.').rev().collect();
     let strategy = CustomStrategy {
+        semantics: Semantics::of_structural(&schema),
         schema,
         rules,
         columns,

@@ -14,12 +14,15 @@ use serde_json::{Value, json};
 use super::cel::Rules;
 use super::columns::PrinterColumns;
 use super::schema;
+use crate::patch::Semantics;
 use crate::registry::{Admitted, Strategy, unknown_fields};
 use crate::validation::{self, ErrorList, NameRule};
 
 /// One version's rules, made once when its CRD is registered.
 pub struct CustomStrategy {
     pub(super) schema: JSONSchemaProps,
+    /// What the schema says of its lists and maps, for server-side apply and managedFields.
+    pub(super) semantics: Semantics,
     pub(super) rules: Rules,
     pub(super) columns: PrinterColumns,
     pub(super) namespaced: bool,
@@ -103,8 +106,8 @@ impl Strategy for CustomStrategy {
         Some(self.columns.cells(object, now))
     }
 
-    fn strategic_merge(&self) -> bool {
-        false
+    fn custom_semantics(&self) -> Option<Semantics> {
+        Some(self.semantics)
     }
 
     /// Everything but the metadata counts, as upstream's custom resource strategy counts it
@@ -138,6 +141,7 @@ mod tests {
         .unwrap();
         CustomStrategy {
             rules: Rules::compile(&schema, &Path::new("schema")).unwrap(),
+            semantics: Semantics::of_structural(&schema),
             schema,
             columns: PrinterColumns::new(&[]).unwrap(),
             namespaced: true,

@@ -51,9 +51,10 @@ pub(super) fn apply(
     manager: &str,
     force: bool,
     now: &str,
+    custom: Option<Fields>,
 ) -> Result<Value, PatchError> {
     let api_version = applied_version(live, config)?;
-    let root = schema::of_kind(api_version, text(config, "kind"));
+    let root = custom.unwrap_or_else(|| schema::of_kind(api_version, text(config, "kind")));
     let (current, mut managed) = tracked_live(live, root, api_version, now)?;
     let id = ManagerId::apply(manager);
     let (object, mut applied) = merge_config(&current, config, root, &managed, &id)?;
@@ -149,9 +150,15 @@ fn merge_config(
 }
 
 /// Ownership bookkeeping of an ordinary write; see [`super::track_update()`].
-pub(super) fn track_update(old: Option<&Value>, new: &mut Value, manager: &str, now: &str) {
+pub(super) fn track_update(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    now: &str,
+    custom: Option<Fields>,
+) {
     let api_version = text(new, "apiVersion").to_owned();
-    let root = schema::of_kind(&api_version, text(new, "kind"));
+    let root = custom.unwrap_or_else(|| schema::of_kind(&api_version, text(new, "kind")));
     let requested = take_managed_fields(new);
     let mut managed = starting_point(requested.as_ref(), old);
     if old.is_some() && managed.is_empty() {

@@ -20,6 +20,7 @@ mod typed;
 #[cfg(test)]
 mod tests;
 
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps;
 use serde_json::Value;
 
 /// Why a patch could not be applied; each variant answers with the status upstream uses.
@@ -92,6 +93,20 @@ fn conflict_message(conflicts: &[Conflict]) -> String {
     )
 }
 
+/// The list and map semantics of a custom resource's fields, which server-side apply and the
+/// managedFields of ordinary writes follow. Built-in kinds' come from a table, found by the
+/// object's apiVersion and kind; writes pass `None` for them.
+#[derive(Clone, Copy, Debug)]
+pub struct Semantics(schema::Fields);
+
+impl Semantics {
+    /// Reads them from a CRD version's structural schema, once: what is made is kept for the
+    /// process's life.
+    pub fn of_structural(schema: &JSONSchemaProps) -> Self {
+        Semantics(schema::of_structural(schema))
+    }
+}
+
 /// RFC 7386 JSON merge patch (`application/merge-patch+json`).
 pub fn merge(target: &Value, patch: &Value) -> Result<Value, PatchError> {
     merge::apply(target, patch)
@@ -123,8 +138,9 @@ pub fn apply(
     manager: &str,
     force: bool,
     now: &str,
+    custom: Option<Semantics>,
 ) -> Result<Value, PatchError> {
-    apply::apply(live, config, manager, force, now)
+    apply::apply(live, config, manager, force, now, custom.map(|s| s.0))
 }
 
 /// Records, for an ordinary write (create, update or patch: operation `Update`), which fields
@@ -132,6 +148,12 @@ pub fn apply(
 /// `metadata.managedFields` as upstream does. A request may set managedFields itself, or reset
 /// them with `[{}]` (`[]` keeps the stored ones); an existing object without any is left
 /// untracked, as upstream leaves it.
-pub fn track_update(old: Option<&Value>, new: &mut Value, manager: &str, now: &str) {
-    apply::track_update(old, new, manager, now);
+pub fn track_update(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    now: &str,
+    custom: Option<Semantics>,
+) {
+    apply::track_update(old, new, manager, now, custom.map(|s| s.0));
 }

@@ -9,13 +9,16 @@
 //! by strategic merge patch and atomic for apply. Subtrees such as `ObjectMeta`, `PodSpec`
 //! and `Container` are shared between the kinds that embed them.
 
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    JSONSchemaProps, JSONSchemaPropsOrArray,
+};
 use serde_json::{Map, Value};
 
 /// The fields of a struct whose semantics depart from the defaults.
 pub(super) type Fields = &'static [Field];
 
 /// One field of a struct and the shape of its value.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Field {
     pub(super) name: &'static str,
     pub(super) shape: Shape,
@@ -449,6 +452,82 @@ const WEBHOOK: Fields = &[
 
 /// Kinds this table does not know: only their metadata has known semantics.
 const UNKNOWN: Fields = &[object("metadata", OBJECT_META)];
+
+/// The top-level fields of a custom resource whose CRD version has this structural schema:
+/// its metadata as every object's, the rest as the schema's `x-kubernetes-list-type`,
+/// `x-kubernetes-list-map-keys` and `x-kubernetes-map-type` say. Upstream's CRD lists default
+/// to atomic, as unlisted lists do here. The tree is made once per CRD version and kept for
+/// the process's life, as the version's resource is.
+pub(super) fn of_structural(schema: &JSONSchemaProps) -> Fields {
+    let mut fields = UNKNOWN.to_vec();
+    fields.extend(
+        structural_fields(schema)
+            .into_iter()
+            .filter(|field| !matches!(field.name, "metadata" | "apiVersion" | "kind")),
+    );
+    Box::leak(fields.into_boxed_slice())
+}
+
+/// The properties of an object schema whose semantics depart from the defaults. The values of
+/// a map (`additionalProperties`) keep the defaults.
+fn structural_fields(schema: &JSONSchemaProps) -> Vec<Field> {
+    let properties = schema.properties.iter().flatten();
+    properties
+        .filter_map(|(name, property)| {
+            let shape = structural_shape(property)?;
+            Some(field(Box::leak(name.clone().into_boxed_str()), shape))
+        })
+        .collect()
+}
+
+fn structural_shape(schema: &JSONSchemaProps) -> Option<Shape> {
+    if schema.type_.as_deref() == Some("array") {
+        let items = match &schema.items {
+            Some(JSONSchemaPropsOrArray::Schema(items)) => Some(&**items),
+            _ => None,
+        };
+        let apply = match schema.x_kubernetes_list_type.as_deref() {
+            Some("set") => ApplyList::Set,
+            Some("map") => ApplyList::Map(map_keys(schema, items)),
+            _ => ApplyList::Atomic,
+        };
+        let items = match items.map(structural_shape) {
+            Some(Some(Shape::Fields(fields))) => Items::Fields(fields),
+            Some(Some(Shape::Atomic)) => Items::Atomic,
+            _ => PLAIN,
+        };
+        if matches!(apply, ApplyList::Atomic) && matches!(items, Items::Fields([])) {
+            return None;
+        }
+        let smp = Smp::Replace;
+        return Some(Shape::List(List { smp, apply, items }));
+    }
+    if schema.x_kubernetes_map_type.as_deref() == Some("atomic") {
+        return Some(Shape::Atomic);
+    }
+    let fields = structural_fields(schema);
+    (!fields.is_empty()).then(|| Shape::Fields(Box::leak(fields.into_boxed_slice())))
+}
+
+/// A map list's keys, each with the string default its item schema gives it, as upstream
+/// fills a key left out; keys with other defaults are required.
+fn map_keys(list: &JSONSchemaProps, items: Option<&JSONSchemaProps>) -> &'static [Key] {
+    let keys = list
+        .x_kubernetes_list_map_keys
+        .iter()
+        .flatten()
+        .map(|name| {
+            let default = items
+                .and_then(|items| items.properties.as_ref()?.get(name)?.default.as_ref())
+                .and_then(|default| default.0.as_str())
+                .map(|default| &*Box::leak(default.to_owned().into_boxed_str()));
+            Key {
+                name: Box::leak(name.clone().into_boxed_str()),
+                default,
+            }
+        });
+    Box::leak(keys.collect::<Vec<_>>().into_boxed_slice())
+}
 
 const KINDS: &[(&str, &str, Fields)] = &[
     ("v1", "Pod", POD),

@@ -129,10 +129,12 @@ pub trait Strategy: Send + Sync {
         new["spec"] != old["spec"]
     }
 
-    /// Whether strategic merge patches apply: upstream refuses them for custom resources,
-    /// whose lists have no merge keys a client could know.
-    fn strategic_merge(&self) -> bool {
-        true
+    /// The list and map semantics of a custom resource's fields, from its CRD's schema;
+    /// `None` for built-in kinds, whose semantics the patch engines know by kind. Strategic
+    /// merge patches are refused where they are `Some`, as upstream refuses them for custom
+    /// resources, whose lists have no merge keys a client could know.
+    fn custom_semantics(&self) -> Option<crate::patch::Semantics> {
+        None
     }
 }
 

@@ -59,10 +59,10 @@ impl Operation {
         }
     }
 
-    /// Whether admission may change the request's object (a delete has none, a connect's
-    /// options are not patched).
+    /// Whether the request has an object admission may change: a delete has none (a
+    /// connect's options are its object).
     pub fn has_object(self) -> bool {
-        matches!(self, Operation::Create | Operation::Update)
+        self != Operation::Delete
     }
 }
 
@@ -117,7 +117,7 @@ pub async fn mutate(
 ) -> Result<(), ApiError> {
     if new_pod(attributes) {
         tolerations::admit(object, state.default_toleration_seconds);
-        service_account::admit(state, object).await?;
+        service_account::admit(state, attributes.resource, object).await?;
     }
     webhooks::mutate(state, attributes, object, decode, warnings).await
 }
@@ -158,18 +158,19 @@ pub async fn admit_delete(
     webhooks::validate(state, attributes, None, warnings).await
 }
 
-/// Admission of a request whose object webhooks see but do not change: a connect's options
-/// (`PodExecOptions`, ...) and the objects posted to a subresource (a Binding, an Eviction, a
-/// TokenRequest). Webhooks of both kinds are asked; any may refuse.
-pub async fn admit_unchanged(
+/// Admission of an object that is not stored: a connect's options (`PodExecOptions`, ...)
+/// and the objects posted to a subresource (a Binding, an Eviction, a TokenRequest). The
+/// mutating webhooks may change it, the validating ones see what they made and may refuse;
+/// the request goes on with the object returned.
+pub async fn admit_posted(
     state: &ApiState,
     attributes: &Attributes<'_>,
-    object: &Value,
+    mut object: Value,
     warnings: &mut Vec<String>,
-) -> Result<(), ApiError> {
-    let mut sent = object.clone();
-    webhooks::mutate(state, attributes, &mut sent, &|o| Ok(o.clone()), warnings).await?;
-    webhooks::validate(state, attributes, Some(object), warnings).await
+) -> Result<Value, ApiError> {
+    webhooks::mutate(state, attributes, &mut object, &|o| Ok(o.clone()), warnings).await?;
+    webhooks::validate(state, attributes, Some(&object), warnings).await?;
+    Ok(object)
 }
 
 fn new_pod(attributes: &Attributes<'_>) -> bool {

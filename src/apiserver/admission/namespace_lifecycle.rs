@@ -13,9 +13,13 @@ pub async fn admit(state: &ApiState, r: &Resource, object: &Value) -> Result<(),
     let namespaces = registry::find("", "v1", "namespaces").ok_or(ApiError::NoSuchPath)?;
     let namespace = state.objects.get(namespaces, None, ns).await?;
     if meta::is_deleting(&namespace) {
-        return Err(ApiError::Forbidden(format!(
-            "unable to create new content in namespace {ns} because it is being terminated"
-        )));
+        return Err(ApiError::Denied {
+            resource: r.qualified(),
+            name: meta::name(object).to_owned(),
+            message: format!(
+                "unable to create new content in namespace {ns} because it is being terminated"
+            ),
+        });
     }
     Ok(())
 }

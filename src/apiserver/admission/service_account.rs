@@ -1,24 +1,32 @@
 //! Upstream's ServiceAccount admission.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::apiserver::{ApiError, ApiState, meta};
-use crate::registry;
+use crate::registry::{self, Resource};
 
 /// Where clients in a pod look for its service account's token, the cluster's CA and the
 /// pod's namespace.
 const SERVICE_ACCOUNT_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// How often a pod's `default` account is looked for, and how far apart, before the pod is
+/// refused: the service account controller makes it just after its namespace, which a pod may
+/// follow at once. Upstream's plug-in waits the same way; a named account is looked for once.
+const DEFAULT_ACCOUNT_ATTEMPTS: usize = 10;
+const DEFAULT_ACCOUNT_INTERVAL: Duration = Duration::from_millis(150);
 
 /// The lifetime the token volume asks for: an hour and the seven seconds by which upstream
 /// tells its own tokens apart from any a user asks for.
 const TOKEN_EXPIRATION_SECONDS: i64 = 3607;
 
 /// Upstream's ServiceAccount admission: a new pod runs as `default` unless it names an account
-/// (`serviceAccount`, the field's deprecated twin, says the same); and unless the pod or its
-/// account turns automounting off, every container that mounts nothing at
-/// [`SERVICE_ACCOUNT_MOUNT_PATH`] mounts the `kube-api-access-*` volume there: a token bound
-/// to the pod, the cluster's CA (`kube-root-ca.crt`) and the namespace.
-pub async fn admit(state: &ApiState, pod: &mut Value) -> Result<(), ApiError> {
+/// (`serviceAccount`, the field's deprecated twin, says the same), which must exist; and
+/// unless the pod or its account turns automounting off, every container that mounts nothing
+/// at [`SERVICE_ACCOUNT_MOUNT_PATH`] mounts the `kube-api-access-*` volume there: a token
+/// bound to the pod, the cluster's CA (`kube-root-ca.crt`) and the namespace.
+pub async fn admit(state: &ApiState, pods: &Resource, pod: &mut Value) -> Result<(), ApiError> {
     let spec = &mut pod["spec"];
     let named = spec["serviceAccountName"]
         .as_str()
@@ -28,24 +36,52 @@ pub async fn admit(state: &ApiState, pod: &mut Value) -> Result<(), ApiError> {
         .to_owned();
     spec["serviceAccountName"] = json!(named);
     spec["serviceAccount"] = json!(named);
-    let automount = match spec["automountServiceAccountToken"].as_bool() {
-        Some(pod_says) => pod_says,
-        None => {
-            let accounts =
-                registry::find("", "v1", "serviceaccounts").ok_or(ApiError::NoSuchPath)?;
-            let account = state
-                .objects
-                .find(accounts, meta::namespace(pod), &named)
-                .await?;
-            account
-                .and_then(|a| a["automountServiceAccountToken"].as_bool())
-                .unwrap_or(true)
-        }
-    };
+    let account = account(state, pods, pod, &named).await?;
+    let automount = pod["spec"]["automountServiceAccountToken"]
+        .as_bool()
+        .or_else(|| account["automountServiceAccountToken"].as_bool())
+        .unwrap_or(true);
     if automount {
         mount_api_access(&mut pod["spec"]);
     }
     Ok(())
+}
+
+/// The account a pod runs as, or upstream's refusal of a pod whose account does not exist.
+async fn account(
+    state: &ApiState,
+    pods: &Resource,
+    pod: &Value,
+    named: &str,
+) -> Result<Value, ApiError> {
+    let accounts = registry::find("", "v1", "serviceaccounts").ok_or(ApiError::NoSuchPath)?;
+    let namespace = meta::namespace(pod);
+    let attempts = if named == "default" {
+        DEFAULT_ACCOUNT_ATTEMPTS
+    } else {
+        1
+    };
+    for attempt in 0..attempts {
+        if attempt > 0 {
+            tokio::time::sleep(DEFAULT_ACCOUNT_INTERVAL).await;
+        }
+        if let Some(account) = state.objects.find(accounts, namespace, named).await? {
+            return Ok(account);
+        }
+    }
+    // A pod still to be named is refused under the prefix of the name it will get.
+    let name = pod["metadata"]["name"]
+        .as_str()
+        .or_else(|| pod["metadata"]["generateName"].as_str())
+        .unwrap_or_default();
+    Err(ApiError::Denied {
+        resource: pods.qualified(),
+        name: name.to_owned(),
+        message: format!(
+            "error looking up service account {}/{named}: serviceaccount {named:?} not found",
+            namespace.unwrap_or_default()
+        ),
+    })
 }
 
 /// Mounts the API access volume into every container without a mount of its own at

@@ -36,11 +36,11 @@ pub async fn serve(
         (Subresource::Scale, Verb::Update) => update_scale(state, request).await,
         (Subresource::Scale, Verb::Patch) => {
             let view = |object: Value| Ok(scale_of(&object));
-            let answer = patch_part(state, request, Part::Main, view, apply_scale).await?;
+            let answer = patch_part(state, request, Part::Scale, view, apply_scale).await?;
             Ok(answer.map_object(scale_of))
         }
         (Subresource::Binding | Subresource::Eviction | Subresource::Token, Verb::Create) => {
-            // What is posted is the subresource's own kind: webhooks see it, none changes it.
+            // What is posted is the subresource's own kind, which webhooks see and may change.
             let attributes = Attributes::new(
                 request,
                 Operation::Create,
@@ -48,13 +48,16 @@ pub async fn serve(
                 request.info.name(),
                 None,
             );
-            let posted = request.object()?;
-            admission::admit_unchanged(state, &attributes, &posted, &mut Vec::new()).await?;
-            match sub {
-                Subresource::Binding => bind(state, request).await,
-                Subresource::Eviction => evict(state, request).await,
-                _ => super::token::request(state, request).await,
-            }
+            let mut warnings = Vec::new();
+            let posted =
+                admission::admit_posted(state, &attributes, request.object()?, &mut warnings)
+                    .await?;
+            let answer = match sub {
+                Subresource::Binding => bind(state, request, posted).await,
+                Subresource::Eviction => evict(state, request, posted).await,
+                _ => super::token::request(state, request, posted).await,
+            }?;
+            Ok(answer.with_warnings(warnings))
         }
         _ => Err(ApiError::MethodNotAllowed),
     }
@@ -80,7 +83,7 @@ async fn replace(state: &ApiState, request: &Request, part: Part) -> Result<Answ
 }
 
 /// The autoscaling/v1 Scale of a Deployment or ReplicaSet.
-fn scale_of(object: &Value) -> Value {
+pub(super) fn scale_of(object: &Value) -> Value {
     let selector = serde_json::from_value(object["spec"]["selector"].clone()).ok();
     let metadata = &object["metadata"];
     json!({
@@ -102,7 +105,7 @@ fn scale_of(object: &Value) -> Value {
 }
 
 /// Sets the parent's spec.replicas from a (patched) Scale.
-fn apply_scale(scale: Value, current: &Value) -> Result<Value, ApiError> {
+pub(super) fn apply_scale(scale: Value, current: &Value) -> Result<Value, ApiError> {
     let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
         ApiError::BadRequest("spec.replicas of the Scale must be an integer".into())
     })?;
@@ -134,7 +137,7 @@ async fn update_scale(state: &ApiState, request: &Request) -> Result<Answer, Api
         request,
         next,
         &current,
-        Part::Main,
+        Part::Scale,
         Ownership::Update,
     )
     .await?;
@@ -142,9 +145,8 @@ async fn update_scale(state: &ApiState, request: &Request) -> Result<Answer, Api
 }
 
 /// `pods/<name>/binding`: assigns the pod to a node, once.
-async fn bind(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
+async fn bind(state: &ApiState, request: &Request, binding: Value) -> Result<Answer, ApiError> {
     let r = request.info.resource;
-    let binding = request.object()?;
     let node = binding["target"]["name"]
         .as_str()
         .filter(|n| !n.is_empty())
@@ -206,8 +208,7 @@ fn set_scheduled_condition(pod: &mut Value) {
 }
 
 /// `pods/<name>/eviction`: with no disruption budgets to honour, an eviction is a delete.
-async fn evict(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
-    let eviction = request.object()?;
+async fn evict(state: &ApiState, request: &Request, eviction: Value) -> Result<Answer, ApiError> {
     let grace = eviction["deleteOptions"]["gracePeriodSeconds"].as_i64();
     let mut delete = Request {
         info: request.info.clone(),

@@ -19,10 +19,14 @@ const DEFAULT_EXPIRATION_SECONDS: i64 = 3600;
 const MIN_EXPIRATION_SECONDS: i64 = 600;
 const MAX_EXPIRATION_SECONDS: i64 = 1 << 32;
 
-pub async fn request(state: &ApiState, request: &Request) -> Result<Answer, ApiError> {
+/// Answers a TokenRequest `body` posted for a service account.
+pub async fn request(
+    state: &ApiState,
+    request: &Request,
+    mut body: Value,
+) -> Result<Answer, ApiError> {
     let namespace = request.info.namespace().unwrap_or_default();
     let name = request.info.name();
-    let mut body = request.object()?;
     // What a client sends as status (kubectl sends an empty one) is the server's to fill.
     if let Some(object) = body.as_object_mut() {
         object.remove("status");

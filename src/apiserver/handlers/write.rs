@@ -1,9 +1,12 @@
 //! Creates, updates and patches, including server-side apply. Every update path funnels into
 //! [`store_update`], which owns the rules all updates share.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::prepare::{allocate, decode, place, validate};
+use super::subresources::{apply_scale, scale_of};
 use super::{Answer, Request};
 use crate::apiserver::admission::{self, Attributes, Operation};
 use crate::apiserver::params::FieldValidation;
@@ -91,7 +94,8 @@ fn record_ownership(
             if old.is_none() && !requested.is_null() {
                 meta::metadata(object).insert("managedFields".into(), requested);
             }
-            patch::track_update(old, object, &request.field_manager(), &meta::now());
+            let custom = request.info.resource.strategy.custom_semantics();
+            patch::track_update(old, object, &request.field_manager(), &meta::now(), custom);
         }
         Ownership::Applied if requested.is_null() => {
             meta::metadata(object).remove("managedFields");
@@ -138,6 +142,9 @@ pub enum Part {
     Status,
     /// A namespace's `spec.finalizers` only.
     Finalizers,
+    /// What the `scale` subresource changes (the replicas, in the main part), which admission
+    /// sees as the Scale written.
+    Scale,
 }
 
 /// Writes `new` as the next state of `current`: the part the request may change is taken from
@@ -164,26 +171,45 @@ pub async fn store_update(
         &mut warnings,
     )?;
     record_ownership(request, &mut next, Some(current), ownership, applied);
+    // A scale write is admitted as the Scale it is, as upstream admits it.
+    let scale = part == Part::Scale;
+    let old_seen = if scale {
+        Cow::Owned(scale_of(current))
+    } else {
+        Cow::Borrowed(current)
+    };
     let attributes = Attributes::new(
         request,
         Operation::Update,
         meta::namespace(current),
         meta::name(current),
-        Some(current),
+        Some(&old_seen),
     );
-    let redecode = |patched: &Value| {
-        let mut patched = patched.clone();
-        // What webhooks may not change, as for any update.
-        meta::carry_system_fields(&mut patched, current);
-        decode(r, &patched, false, FieldValidation::Ignore, &mut Vec::new())
-    };
-    admission::mutate(state, &attributes, &mut next, &redecode, &mut warnings).await?;
+    if scale {
+        let mut seen = scale_of(&next);
+        let same = |scale: &Value| Ok(scale.clone());
+        admission::mutate(state, &attributes, &mut seen, &same, &mut warnings).await?;
+        next = apply_scale(seen, &next)?;
+    } else {
+        let redecode = |patched: &Value| {
+            let mut patched = patched.clone();
+            // What webhooks may not change, as for any update.
+            meta::carry_system_fields(&mut patched, current);
+            decode(r, &patched, false, FieldValidation::Ignore, &mut Vec::new())
+        };
+        admission::mutate(state, &attributes, &mut next, &redecode, &mut warnings).await?;
+    }
     if r.generation {
         let changed = r.strategy.generation_changed(&next, current);
         meta::bump_generation(&mut next, current, changed);
     }
     validate(r, &next, Some(current))?;
-    admission::validate(state, &attributes, Some(&next), &mut warnings).await?;
+    let seen = if scale {
+        Cow::Owned(scale_of(&next))
+    } else {
+        Cow::Borrowed(&next)
+    };
+    admission::validate(state, &attributes, Some(&seen), &mut warnings).await?;
     super::escalation::check(state, request, &next, Some(current)).await?;
     let _reserved = allocate(state, r, &mut next, Some(current)).await?;
     let answer = |body| Answer {
@@ -211,13 +237,13 @@ pub async fn store_update(
 /// Takes from `new` the part a write may change, the rest from `current`.
 fn merge_part(r: &Resource, new: Value, current: &Value, part: Part) -> Value {
     match part {
-        Part::Main if r.has(Subresource::Status) => {
+        Part::Main | Part::Scale if r.has(Subresource::Status) => {
             let mut next = new;
             next["status"] = current["status"].clone();
             strip_null(&mut next, "status");
             next
         }
-        Part::Main => new,
+        Part::Main | Part::Scale => new,
         Part::Status => {
             let mut next = current.clone();
             next["status"] = new["status"].clone();
@@ -291,7 +317,7 @@ pub async fn patch_part(
     let r = request.info.resource;
     let (ns, name) = (request.info.namespace(), request.info.name());
     let patch_type = request.content_type();
-    if patch_type == STRATEGIC_PATCH && !r.strategy.strategic_merge() {
+    if patch_type == STRATEGIC_PATCH && r.strategy.custom_semantics().is_some() {
         return Err(ApiError::UnsupportedMediaType(
             "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
         ));
@@ -372,6 +398,7 @@ fn apply_patch(
                 &manager,
                 request.params.force,
                 &meta::now(),
+                r.strategy.custom_semantics(),
             )
         }
     };
@@ -394,7 +421,15 @@ async fn apply_create(
     config: &Value,
 ) -> Result<Answer, ApiError> {
     let manager = required_manager(request)?;
-    let mut object = patch::apply(None, config, &manager, request.params.force, &meta::now())?;
+    let custom = request.info.resource.strategy.custom_semantics();
+    let mut object = patch::apply(
+        None,
+        config,
+        &manager,
+        request.params.force,
+        &meta::now(),
+        custom,
+    )?;
     place(request, &mut object)?;
     create_object(state, request, object, Ownership::Applied).await
 }

@@ -2,8 +2,11 @@
 
 use serde_json::{Value, json};
 
-use super::super::{Conflict, PatchError, apply, track_update};
-use super::{LATER, NOW, entry, managed_fields, web, web_applied_fields, web_created_fields};
+use super::super::{Conflict, PatchError};
+use super::{
+    LATER, NOW, apply, entry, managed_fields, track_update, web, web_applied_fields,
+    web_created_fields,
+};
 
 fn created_by_apply(config: &Value) -> Value {
     apply(None, config, "kubectl", false, NOW).expect("create by apply")

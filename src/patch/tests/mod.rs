@@ -1,11 +1,30 @@
 //! Tests of the patch engines through their public functions, with literal JSON.
 
 mod apply;
+mod custom;
 mod json_and_merge;
 mod strategic;
 mod track_update;
 
 use serde_json::{Value, json};
+
+use super::PatchError;
+
+/// Server-side apply of a built-in kind, whose semantics the object's kind gives.
+fn apply(
+    live: Option<&Value>,
+    config: &Value,
+    manager: &str,
+    force: bool,
+    now: &str,
+) -> Result<Value, PatchError> {
+    super::apply(live, config, manager, force, now, None)
+}
+
+/// An ordinary write's bookkeeping for a built-in kind.
+fn track_update(old: Option<&Value>, new: &mut Value, manager: &str, now: &str) {
+    super::track_update(old, new, manager, now, None);
+}
 
 /// When the first write happens.
 const NOW: &str = "2025-01-01T00:00:00Z";

@@ -2,8 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::super::track_update;
-use super::{LATER, NOW, entry, managed_fields, web, web_created_fields};
+use super::{LATER, NOW, entry, managed_fields, track_update, web, web_created_fields};
 
 fn created(manager: &str) -> Value {
     let mut object = web(2, "nginx:1.24");
