@@ -101,6 +101,18 @@ pub enum ApiError {
         reason: String,
         message: String,
     },
+    /// A ValidatingAdmissionPolicy's refusal: worded as upstream's `NewForbidden`
+    /// (`configmaps "big" is forbidden: ValidatingAdmissionPolicy ...`) but with the code and
+    /// reason of the validation that failed, and the policy's message as the one cause, which
+    /// kubectl prints (`The configmaps "big" is invalid: : ValidatingAdmissionPolicy ...`).
+    #[error("{}", denied_message(resource, name, message))]
+    PolicyDenied {
+        code: u16,
+        reason: &'static str,
+        resource: QualifiedResource,
+        name: String,
+        message: String,
+    },
 }
 
 /// Upstream's Status reasons: a reason another party gives is kept when it is one of them.
@@ -174,7 +186,7 @@ impl ApiError {
             }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Refused { code, .. } => {
+            ApiError::Refused { code, .. } | ApiError::PolicyDenied { code, .. } => {
                 StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_REQUEST)
             }
         }
@@ -207,6 +219,7 @@ impl ApiError {
                 .into_iter()
                 .find(|known| known == reason)
                 .unwrap_or(""),
+            ApiError::PolicyDenied { reason, .. } => *reason,
         }
     }
 
@@ -239,6 +252,22 @@ impl ApiError {
                         field: e.field.clone(),
                     })
                     .collect(),
+                ..Details::default()
+            }),
+            ApiError::PolicyDenied {
+                resource,
+                name,
+                message,
+                ..
+            } => Some(Details {
+                name: name.clone(),
+                group: resource.group.clone(),
+                kind: resource.resource.clone(),
+                causes: vec![Cause {
+                    reason: String::new(),
+                    message: message.clone(),
+                    field: String::new(),
+                }],
                 ..Details::default()
             }),
             ApiError::Patch(PatchError::Conflict(conflicts)) => Some(Details {

@@ -141,8 +141,9 @@ pub struct ApiState {
     pub policy: Arc<PolicyCache>,
     /// The resources the stored CRDs define, kept in step with the store.
     pub crds: Arc<crd::Catalog>,
-    /// The admission webhooks the stored configurations register, kept in step with the store.
-    pub webhooks: Arc<admission::Configurations>,
+    /// The admission webhooks and policies the stored objects of their group put in force,
+    /// kept in step with the store.
+    pub admission: Arc<admission::Configurations>,
     /// The stored APIServices, which tell the group-versions other servers answer for.
     pub apiservices: Arc<aggregation::Registry>,
     /// How those servers are reached.
@@ -170,7 +171,7 @@ impl ApiState {
             nodes: None,
             policy: Arc::new(crate::rbac::policy_cache()),
             crds: Arc::new(crd::catalog()),
-            webhooks: Arc::new(admission::configurations()),
+            admission: Arc::new(admission::configurations()),
             apiservices: Arc::new(aggregation::registry()),
             backends: aggregation::Backends::default(),
             signer,
@@ -189,7 +190,7 @@ impl ApiState {
         let refreshed = match group {
             crate::rbac::GROUP => self.policy.refresh(store).await,
             crd::GROUP => self.crds.refresh(store).await,
-            admission::GROUP => self.webhooks.refresh(store).await,
+            admission::GROUP => self.admission.refresh(store).await,
             aggregation::GROUP => self.apiservices.refresh(store).await,
             _ => return,
         };
@@ -422,7 +423,7 @@ impl Server {
         // bootstrap policy, the catalog the stored CRDs and the routing the APIServices.
         state.policy.refresh(&store).await?;
         state.crds.refresh(&store).await?;
-        state.webhooks.refresh(&store).await?;
+        state.admission.refresh(&store).await?;
         state.apiservices.refresh(&store).await?;
         let task = tokio::spawn(serve::serve(
             listener,
@@ -461,9 +462,10 @@ impl Server {
 }
 
 /// Keeps the server's own views of the store current until `shutdown`: the RBAC policy, the
-/// admission webhooks, the CRD catalog and the APIServices; and what the API server itself looks after as upstream's
-/// does: the CRDs' status and cleanup, the CRDs' local APIServices, and every APIService's
-/// availability. Those controllers write as the server's own loopback identity.
+/// admission webhooks and policies, the CRD catalog and the APIServices; and what the API
+/// server itself looks after as upstream's does: the CRDs' status and cleanup, the CRDs' local
+/// APIServices, and every APIService's availability. Those controllers write as the server's
+/// own loopback identity.
 async fn follow_store(state: Arc<ApiState>, shutdown: CancellationToken) {
     let store = state.objects.store().clone();
     let loopback = User {
@@ -474,7 +476,7 @@ async fn follow_store(state: Arc<ApiState>, shutdown: CancellationToken) {
     let (crds, apiservices) = (state.crds.clone(), state.apiservices.clone());
     tokio::join!(
         state.policy.clone().run(store.clone(), shutdown.clone()),
-        state.webhooks.clone().run(store.clone(), shutdown.clone()),
+        state.admission.clone().run(store.clone(), shutdown.clone()),
         crds.clone().run(store.clone(), shutdown.clone()),
         apiservices.clone().run(store, shutdown.clone()),
         crd::run(crds.clone(), client.clone(), shutdown.clone()),

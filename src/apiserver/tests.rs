@@ -1477,3 +1477,217 @@ async fn an_apiservice_with_a_service_is_listed_and_answers_503_until_it_is_avai
         );
     }
 }
+
+const POLICIES: &str = "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies";
+const POLICY_BINDINGS: &str =
+    "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings";
+
+/// A ValidatingAdmissionPolicy on the creates and updates of ConfigMaps, with `spec` merged in.
+fn admission_policy(name: &str, spec: Value) -> Value {
+    let mut policy = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": name},
+        "spec": {"matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+            "operations": ["CREATE", "UPDATE"], "resources": ["configmaps"]}]}},
+    });
+    for (field, value) in spec.as_object().unwrap() {
+        policy["spec"][field] = value.clone();
+    }
+    policy
+}
+
+fn policy_binding(name: &str, policy: &str, spec: Value) -> Value {
+    let mut binding = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": name},
+        "spec": {"policyName": policy},
+    });
+    for (field, value) in spec.as_object().unwrap() {
+        binding["spec"][field] = value.clone();
+    }
+    binding
+}
+
+/// A ConfigMap in `default` with `keys` keys.
+fn configmap_keys(name: &str, keys: usize) -> Value {
+    let data: serde_json::Map<String, Value> =
+        (0..keys).map(|i| (format!("k{i}"), json!("v"))).collect();
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data})
+}
+
+fn at_most_two_keys() -> Value {
+    json!({"validations": [
+        {"expression": "object.data.size() <= 2", "message": "at most two keys"},
+        {"expression": "!object.metadata.name.startsWith('x-')", "reason": "Forbidden",
+         "messageExpression": "'no x- names: ' + object.metadata.name"},
+    ]})
+}
+
+#[tokio::test]
+async fn validating_admission_policies_refuse_through_deny_bindings() {
+    let h = Harness::new().await;
+    let created = h
+        .create_ok(POLICIES, admission_policy("max-keys", at_most_two_keys()))
+        .await;
+    assert_eq!(created["spec"]["failurePolicy"], "Fail");
+    let constraints = &created["spec"]["matchConstraints"];
+    assert_eq!(constraints["matchPolicy"], "Equivalent");
+    assert_eq!(constraints["namespaceSelector"], json!({}));
+    assert_eq!(constraints["resourceRules"][0]["scope"], "*");
+    let deny = json!({"validationActions": ["Deny"]});
+    h.create_ok(
+        POLICY_BINDINGS,
+        policy_binding("max-keys", "max-keys", deny),
+    )
+    .await;
+    h.create_ok(CM, configmap_keys("small", 2)).await;
+    let big = h.post(CM, configmap_keys("big", 3)).await;
+    assert_eq!(big.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(big.body["reason"], "Invalid");
+    let denied = "ValidatingAdmissionPolicy 'max-keys' with binding 'max-keys' denied request: at most two keys";
+    assert_eq!(
+        big.body["message"],
+        format!("configmaps \"big\" is forbidden: {denied}")
+    );
+    assert_eq!(big.body["details"]["causes"][0]["message"], denied);
+    let named = h.post(CM, configmap_keys("x-small", 1)).await;
+    assert_eq!(named.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        named.body["message"],
+        "configmaps \"x-small\" is forbidden: ValidatingAdmissionPolicy 'max-keys' with binding \
+         'max-keys' denied request: no x- names: x-small"
+    );
+    let mut grown = h.get(&format!("{CM}/small")).await.body;
+    grown["data"]["k2"] = json!("v");
+    let update = h
+        .call(Method::PUT, &format!("{CM}/small"), Some(grown))
+        .await;
+    assert_eq!(update.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let deleted = h.call(Method::DELETE, &format!("{CM}/small"), None).await;
+    assert_eq!(deleted.status, StatusCode::OK, "deletes are not covered");
+}
+
+#[tokio::test]
+async fn a_warn_binding_lets_the_request_through_with_a_warning() {
+    let h = Harness::new().await;
+    h.create_ok(POLICIES, admission_policy("max-keys", at_most_two_keys()))
+        .await;
+    let warn = json!({"validationActions": ["Warn"]});
+    h.create_ok(
+        POLICY_BINDINGS,
+        policy_binding("max-keys-warn", "max-keys", warn),
+    )
+    .await;
+    let big = h.post(CM, configmap_keys("big", 3)).await;
+    assert_eq!(big.status, StatusCode::CREATED, "{}", big.body);
+    assert_eq!(
+        big.headers["warning"],
+        "299 - \"Validation failed for ValidatingAdmissionPolicy 'max-keys' with binding \
+         'max-keys-warn': at most two keys\""
+    );
+}
+
+#[tokio::test]
+async fn a_policy_reads_the_params_its_binding_names() {
+    let h = Harness::new().await;
+    let mut limits = configmap("limits");
+    limits["data"] = json!({"max": "1"});
+    h.create_ok(CM, limits).await;
+    let spec = json!({
+        "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
+        "validations": [{"expression": "object.data.size() <= int(params.data.max)",
+                         "messageExpression": "'at most ' + params.data.max + ' keys'"}],
+    });
+    h.create_ok(POLICIES, admission_policy("max-keys", spec))
+        .await;
+    let binding = json!({
+        "validationActions": ["Deny"],
+        "paramRef": {"name": "limits", "namespace": "default", "parameterNotFoundAction": "Deny"},
+    });
+    h.create_ok(
+        POLICY_BINDINGS,
+        policy_binding("max-keys", "max-keys", binding),
+    )
+    .await;
+    h.create_ok(CM, configmap_keys("one", 1)).await;
+    let two = h.post(CM, configmap_keys("two", 2)).await;
+    assert_eq!(two.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        two.body["message"],
+        "configmaps \"two\" is forbidden: ValidatingAdmissionPolicy 'max-keys' with binding \
+         'max-keys' denied request: at most 1 keys"
+    );
+    let deleted = h.call(Method::DELETE, &format!("{CM}/limits"), None).await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    let unparameterized = h.post(CM, configmap_keys("another", 1)).await;
+    assert_eq!(unparameterized.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        unparameterized.body["message"],
+        "configmaps \"another\" is forbidden: ValidatingAdmissionPolicy 'max-keys' with binding \
+         'max-keys' denied request: failed to configure binding: no params found for policy \
+         binding with `Deny` parameterNotFoundAction"
+    );
+}
+
+#[tokio::test]
+async fn a_binding_narrows_its_policy_to_the_namespaces_it_selects() {
+    let h = Harness::new().await;
+    for (name, labels) in [("policed", json!({"policed": "true"})), ("free", json!({}))] {
+        h.create_ok(
+            "/api/v1/namespaces",
+            json!({"metadata": {"name": name, "labels": labels}}),
+        )
+        .await;
+    }
+    h.create_ok(POLICIES, admission_policy("max-keys", at_most_two_keys()))
+        .await;
+    let binding = json!({
+        "validationActions": ["Deny"],
+        "matchResources": {"namespaceSelector": {"matchLabels": {"policed": "true"}}},
+    });
+    let created = h
+        .create_ok(
+            POLICY_BINDINGS,
+            policy_binding("policed", "max-keys", binding),
+        )
+        .await;
+    assert_eq!(
+        created["spec"]["matchResources"]["matchPolicy"],
+        "Equivalent"
+    );
+    let policed = h
+        .post(
+            "/api/v1/namespaces/policed/configmaps",
+            configmap_keys("big", 3),
+        )
+        .await;
+    assert_eq!(policed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let free = h
+        .post(
+            "/api/v1/namespaces/free/configmaps",
+            configmap_keys("big", 3),
+        )
+        .await;
+    assert_eq!(free.status, StatusCode::CREATED, "{}", free.body);
+}
+
+#[tokio::test]
+async fn a_policy_whose_cel_does_not_compile_is_refused() {
+    let h = Harness::new().await;
+    let spec = json!({"validations": [{"expression": "object.data.size() <="}]});
+    let refused = h.post(POLICIES, admission_policy("broken", spec)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = refused.body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "ValidatingAdmissionPolicy.admissionregistration.k8s.io \"broken\" is invalid: \
+             spec.validations[0].expression: Invalid value: \"object.data.size() <=\": \
+             compilation failed: ERROR: <input>:1:"
+        ),
+        "{message}"
+    );
+    assert_eq!(
+        refused.body["details"]["causes"][0]["field"],
+        "spec.validations[0].expression"
+    );
+}

@@ -1,7 +1,9 @@
 //! The CEL rules (`x-kubernetes-validations`) of a CustomResourceDefinition's structural schema,
 //! compiled once when a version is registered and evaluated on every create and update of its
 //! custom resources, so that objects are rejected with the paths, reasons and wording
-//! kube-apiserver gives (after apiextensions-apiserver's `schema/cel` package).
+//! kube-apiserver gives (after apiextensions-apiserver's `schema/cel` package); and the
+//! untyped CEL of admission (webhooks' match conditions, ValidatingAdmissionPolicies), checked
+//! when written and evaluated over JSON.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
@@ -12,6 +14,8 @@ use ::cel::common::types::{
 };
 use ::cel::common::value::Val;
 use ::cel::{Context, Env, ExecutionError, ParseErrors, Program, Value as CelValue};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     JSONSchemaProps, JSONSchemaPropsOrArray, JSONSchemaPropsOrBool, ValidationRule,
 };
@@ -89,22 +93,76 @@ static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
     Arc::new(env)
 });
 
-/// Evaluates `source` over untyped JSON `variables`, for the CEL that is not tied to a schema:
-/// admission webhooks' `matchConditions`. Anything but `true` or `false` is an error.
-pub fn holds(source: &str, variables: &[(&str, &Value)]) -> Result<bool, String> {
-    let program = ENV
-        .compile(source)
-        .map_err(|errors| parse_issues(source, &errors))?;
+/// Whether `source` parses and names no variable but `declared`, for the CEL of admission
+/// (policies' validations, variables and match conditions) that is checked when it is written;
+/// the issues as cel-go prints them otherwise (`ERROR: <input>:1:5: ...`).
+pub fn check(source: &str, declared: &[&str]) -> Result<(), String> {
+    parse_declared(source, declared).map(drop)
+}
+
+/// Evaluates `source` over untyped JSON `variables`, for the CEL that is not tied to a schema
+/// (admission webhooks' and policies' expressions), and gives its result back as JSON.
+pub fn evaluate(source: &str, variables: &[(&str, &Value)]) -> Result<Value, String> {
+    let program = parse(source)?;
     let mut context = Context::with_env(Arc::clone(&*ENV));
     for (name, value) in variables {
         let value = ::cel::to_value(value).map_err(|e| e.to_string())?;
         context.add_variable_from_value(*name, value);
     }
-    match program.execute(&context) {
-        Ok(CelValue::Bool(holds)) => Ok(holds),
-        Ok(other) => Err(format!("expected a boolean, got {other:?}")),
-        Err(error) => Err(error.to_string()),
+    let result = program.execute(&context).map_err(|e| e.to_string())?;
+    json(&result)
+}
+
+/// [`evaluate`] for a condition: anything but `true` or `false` is an error.
+pub fn holds(source: &str, variables: &[(&str, &Value)]) -> Result<bool, String> {
+    match evaluate(source, variables)? {
+        Value::Bool(holds) => Ok(holds),
+        other => Err(format!("expected a boolean, got {other}")),
     }
+}
+
+/// A message a `messageExpression` produced, trimmed, or `None` to fall back to the static one,
+/// as upstream does when it is empty, multi-line or too long.
+pub fn usable_message(message: &str) -> Option<String> {
+    let message = message.trim();
+    let usable =
+        !message.is_empty() && !message.contains('\n') && message.len() <= MAX_MESSAGE_BYTES;
+    usable.then(|| message.to_owned())
+}
+
+/// Whether `name` can name a CEL variable (upstream's `isCELIdentifier`): `[_a-zA-Z][_a-zA-Z0-9]*`
+/// and not a reserved word.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+        && !RESERVED.contains(&name)
+}
+
+/// A CEL value as JSON: bytes in base64, as the API writes them; what JSON has no form for
+/// (types, functions, non-finite numbers) is an error.
+fn json(value: &CelValue) -> Result<Value, String> {
+    Ok(match value {
+        CelValue::Null => Value::Null,
+        CelValue::Bool(b) => Value::Bool(*b),
+        CelValue::Int(i) => Value::from(*i),
+        CelValue::UInt(u) => Value::from(*u),
+        CelValue::Float(f) => Number::from_f64(*f)
+            .map(Value::Number)
+            .ok_or_else(|| format!("{f} has no JSON form"))?,
+        CelValue::String(s) => Value::String(s.to_string()),
+        CelValue::Bytes(b) => Value::String(STANDARD.encode(b.as_slice())),
+        CelValue::List(items) => Value::Array(items.iter().map(json).collect::<Result<_, _>>()?),
+        CelValue::Map(map) => Value::Object(
+            map.map
+                .iter()
+                .map(|(key, value)| Ok((key.to_string(), json(value)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        other => return Err(format!("{other:?} has no JSON form")),
+    })
 }
 
 /// The CEL rules of one version's schema, compiled once when the CRD is registered.
@@ -528,18 +586,23 @@ fn go_rule(rule: &ValidationRule) -> Rendered {
     ))
 }
 
-/// Parses `source` and checks that it names no variable but `self` and `oldSelf`, which is the
-/// part of cel-go's type check this crate's dynamic interpreter allows. Returns the program and
-/// whether it names `oldSelf`, or the issues as cel-go prints them.
+/// Parses `source` and checks that it names no variable but `self` and `oldSelf`. Returns the
+/// program and whether it names `oldSelf`, or the issues as cel-go prints them.
 fn compile(source: &str) -> Result<(Program, bool), String> {
-    let program = ENV
-        .compile(source)
-        .map_err(|errors| parse_issues(source, &errors))?;
+    let (program, read) = parse_declared(source, &[SELF, OLD_SELF])?;
+    Ok((program, read.iter().any(|name| name == OLD_SELF)))
+}
+
+/// Parses `source` and checks that it names no variable but `declared`, which is the part of
+/// cel-go's type check this crate's dynamic interpreter allows. Returns the program and the
+/// variables it reads, or the issues as cel-go prints them.
+fn parse_declared(source: &str, declared: &[&str]) -> Result<(Program, Vec<String>), String> {
+    let program = parse(source)?;
     let mut free = Vec::new();
     free_idents(program.expression(), &mut Vec::new(), &mut free);
     let mut issues: Vec<(usize, usize, String)> = free
         .iter()
-        .filter(|(_, name)| *name != SELF && *name != OLD_SELF && !TYPE_NAMES.contains(name))
+        .filter(|(_, name)| !declared.contains(name) && !TYPE_NAMES.contains(name))
         .map(|(id, name)| {
             let (line, column) = program
                 .source_info()
@@ -558,8 +621,14 @@ fn compile(source: &str) -> Result<(Program, bool), String> {
             .collect();
         return Err(rendered.join("\n"));
     }
-    let uses_old_self = free.iter().any(|(_, name)| *name == OLD_SELF);
-    Ok((program, uses_old_self))
+    let read = free.iter().map(|(_, name)| (*name).to_owned()).collect();
+    Ok((program, read))
+}
+
+/// Parses `source` in the shared environment.
+fn parse(source: &str) -> Result<Program, String> {
+    ENV.compile(source)
+        .map_err(|errors| parse_issues(source, &errors))
 }
 
 fn parse_issues(source: &str, errors: &ParseErrors) -> String {
@@ -998,15 +1067,12 @@ fn shown(at: &Path) -> Path {
 }
 
 /// The `messageExpression`'s message, or `None` to fall back to the static one, as upstream
-/// does when it fails, is not a string, or is empty, multi-line or too long once trimmed.
+/// does when it fails, is not a string, or is not a [`usable_message`].
 fn evaluated_message(program: &Program, context: &Context<'_, '_>) -> Option<String> {
     let Ok(CelValue::String(message)) = program.execute(context) else {
         return None;
     };
-    let message = message.trim();
-    let usable =
-        !message.is_empty() && !message.contains('\n') && message.len() <= MAX_MESSAGE_BYTES;
-    usable.then(|| message.to_string())
+    usable_message(&message)
 }
 
 /// An evaluation error as upstream words it, in cel-go's words where the crate's differ.
@@ -1608,6 +1674,50 @@ mod tests {
             messages(rules.validate(&json!({"spec": {"replicas": 1}}), None)),
             no_errors()
         );
+    }
+
+    #[test]
+    fn untyped_expressions_evaluate_to_json() {
+        let object = json!({"data": {"a": "1", "b": "2"}});
+        let variables = [("object", &object)];
+        assert_eq!(evaluate("object.data.size()", &variables), Ok(json!(2)));
+        assert_eq!(
+            evaluate("{'n': [object.data.a, null, 1.5, true]}", &variables),
+            Ok(json!({"n": ["1", null, 1.5, true]}))
+        );
+        assert_eq!(holds("object.data.size() == 2", &variables), Ok(true));
+        assert_eq!(
+            holds("object.data.size()", &variables),
+            Err("expected a boolean, got 2".to_owned())
+        );
+        assert!(evaluate("object.missing.x", &variables).is_err());
+    }
+
+    #[test]
+    fn admission_expressions_may_name_only_their_variables() {
+        assert_eq!(check("object.data.size() <= 2", &["object"]), Ok(()));
+        let undeclared = check("object.data.size() <= params.max", &["object"]).unwrap_err();
+        assert!(
+            undeclared.contains("undeclared reference to 'params' (in container '')"),
+            "{undeclared}"
+        );
+        let unparsed = check("object.data.size() <=", &["object"]).unwrap_err();
+        assert!(unparsed.starts_with("ERROR: <input>:1:"), "{unparsed}");
+    }
+
+    #[test]
+    fn variable_names_are_identifiers_but_not_reserved_words() {
+        assert!(is_identifier("replicas") && is_identifier("_max2"));
+        assert!(!is_identifier("2max") && !is_identifier("max-size") && !is_identifier(""));
+        assert!(!is_identifier("namespace"));
+    }
+
+    #[test]
+    fn evaluated_messages_are_trimmed_single_lines() {
+        assert_eq!(usable_message("  too big  "), Some("too big".to_owned()));
+        assert_eq!(usable_message(" "), None);
+        assert_eq!(usable_message("two\nlines"), None);
+        assert_eq!(usable_message(&"x".repeat(MAX_MESSAGE_BYTES + 1)), None);
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! Webhook configuration defaults (admissionregistration/v1's `SetDefaults_*Webhook`): a
-//! webhook that is not told otherwise fails closed, matches equivalent versions, sees every
-//! namespace and object, waits ten seconds, and is called on port 443.
+//! Defaults of admissionregistration/v1 (`SetDefaults_*Webhook`, `SetDefaults_MatchResources`,
+//! `SetDefaults_ValidatingAdmissionPolicySpec`): a webhook or policy that is not told otherwise
+//! fails closed, matches equivalent versions and sees every namespace and object; a webhook
+//! besides waits ten seconds and is called on port 443. A binding's `paramRef` has no default
+//! `parameterNotFoundAction` in v1: it is required.
 
 use k8s_openapi::api::admissionregistration::v1::{
-    MutatingWebhookConfiguration, RuleWithOperations, ValidatingWebhookConfiguration,
-    WebhookClientConfig,
+    MatchResources, MutatingWebhookConfiguration, RuleWithOperations, ValidatingAdmissionPolicy,
+    ValidatingAdmissionPolicyBinding, ValidatingWebhookConfiguration, WebhookClientConfig,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -62,5 +64,38 @@ pub fn mutating_webhook_configuration(configuration: &mut MutatingWebhookConfigu
             client_config: &mut webhook.client_config,
         });
         set_if_unset(&mut webhook.reinvocation_policy, "Never");
+    }
+}
+
+/// A policy's spec is defaulted even when absent, as upstream's is a struct, never nil.
+pub fn validating_admission_policy(policy: &mut ValidatingAdmissionPolicy) {
+    let spec = policy.spec.get_or_insert_with(Default::default);
+    set_if_unset(&mut spec.failure_policy, "Fail");
+    if let Some(constraints) = spec.match_constraints.as_mut() {
+        match_resources(constraints);
+    }
+}
+
+/// A binding's own constraints, when it has them, default as its policy's do.
+pub fn validating_admission_policy_binding(binding: &mut ValidatingAdmissionPolicyBinding) {
+    if let Some(resources) = binding
+        .spec
+        .as_mut()
+        .and_then(|spec| spec.match_resources.as_mut())
+    {
+        match_resources(resources);
+    }
+}
+
+fn match_resources(resources: &mut MatchResources) {
+    set_if_unset(&mut resources.match_policy, "Equivalent");
+    set_if_none(&mut resources.namespace_selector, LabelSelector::default());
+    set_if_none(&mut resources.object_selector, LabelSelector::default());
+    let rules = resources.resource_rules.iter_mut();
+    for rule in rules
+        .chain(resources.exclude_resource_rules.iter_mut())
+        .flatten()
+    {
+        set_if_unset(&mut rule.scope, "*");
     }
 }

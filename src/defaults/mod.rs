@@ -16,7 +16,10 @@ mod workloads;
 
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 
-pub use self::admission::{mutating_webhook_configuration, validating_webhook_configuration};
+pub use self::admission::{
+    mutating_webhook_configuration, validating_admission_policy,
+    validating_admission_policy_binding, validating_webhook_configuration,
+};
 pub use self::apiextensions::{
     custom_resource_definition, prepare_create as prepare_custom_resource_definition,
     prepare_update as prepare_custom_resource_definition_update,

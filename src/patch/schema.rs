@@ -449,6 +449,32 @@ const WEBHOOK: Fields = &[
     atomic("objectSelector"),
     keyed("matchConditions", "name", NAME, PLAIN),
 ];
+/// A policy's param kind and match constraints are atomic structs.
+const ADMISSION_POLICY: Fields = &[
+    always("metadata", OBJECT_META),
+    always(
+        "spec",
+        &[
+            atomic("paramKind"),
+            atomic("matchConstraints"),
+            keyed("matchConditions", "name", NAME, PLAIN),
+        ],
+    ),
+    always("status", CONDITIONS_ONLY),
+];
+/// So are a binding's param reference and match resources; its actions are a set that
+/// strategic merge patch replaces.
+const ADMISSION_POLICY_BINDING: Fields = &[
+    always("metadata", OBJECT_META),
+    always(
+        "spec",
+        &[
+            atomic("paramRef"),
+            atomic("matchResources"),
+            list("validationActions", Smp::Replace, ApplyList::Set, PLAIN),
+        ],
+    ),
+];
 
 /// Kinds this table does not know: only their metadata has known semantics.
 const UNKNOWN: Fields = &[object("metadata", OBJECT_META)];
@@ -599,6 +625,16 @@ const KINDS: &[(&str, &str, Fields)] = &[
         "admissionregistration.k8s.io/v1",
         "MutatingWebhookConfiguration",
         WEBHOOK_CONFIGURATION,
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicy",
+        ADMISSION_POLICY,
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicyBinding",
+        ADMISSION_POLICY_BINDING,
     ),
     ("scheduling.k8s.io/v1", "PriorityClass", METADATA_ONLY),
     ("node.k8s.io/v1", "RuntimeClass", METADATA_ONLY),

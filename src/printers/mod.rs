@@ -159,6 +159,12 @@ fn printer(group: &str, resource: &str) -> &'static Printer {
         ("admissionregistration.k8s.io", "mutatingwebhookconfigurations") => {
             &admission::MUTATING_WEBHOOK_CONFIGURATIONS
         }
+        ("admissionregistration.k8s.io", "validatingadmissionpolicies") => {
+            &admission::VALIDATING_ADMISSION_POLICIES
+        }
+        ("admissionregistration.k8s.io", "validatingadmissionpolicybindings") => {
+            &admission::VALIDATING_ADMISSION_POLICY_BINDINGS
+        }
         ("apiregistration.k8s.io", "apiservices") => &apiregistration::API_SERVICES,
         ("coordination.k8s.io", "leases") => &coordination::LEASES,
         ("discovery.k8s.io", "endpointslices") => &discovery::ENDPOINT_SLICES,

@@ -29,7 +29,7 @@ fn metadata(name: &str) -> Value {
 }
 
 /// Every resource with a printer of its own.
-const PRINTED: [(&str, &str); 41] = [
+const PRINTED: [(&str, &str); 43] = [
     ("", "pods"),
     ("", "nodes"),
     ("", "namespaces"),
@@ -73,6 +73,14 @@ const PRINTED: [(&str, &str); 41] = [
     (
         "admissionregistration.k8s.io",
         "mutatingwebhookconfigurations",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicies",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicybindings",
     ),
     ("apiregistration.k8s.io", "apiservices"),
     ("coordination.k8s.io", "leases"),
@@ -2274,6 +2282,72 @@ mod webhook_configurations {
                 mutating
             ),
             [json!("inject"), json!(0), json!("5m")]
+        );
+    }
+}
+
+mod admission_policies {
+    use super::*;
+
+    const GROUP: &str = "admissionregistration.k8s.io";
+
+    #[test]
+    fn policies_count_their_validations_and_name_their_param_kind() {
+        assert_eq!(
+            column_names(GROUP, "validatingadmissionpolicies", 0),
+            ["Name", "Validations", "ParamKind", "Age"]
+        );
+        let policy = json!({
+            "metadata": metadata("max-keys"),
+            "spec": {"paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
+                     "validations": [{"expression": "true"}, {"expression": "true"}]},
+        });
+        assert_eq!(
+            row(GROUP, "validatingadmissionpolicies", policy),
+            [
+                json!("max-keys"),
+                json!(2),
+                json!("v1/ConfigMap"),
+                json!("5m")
+            ]
+        );
+        let bare = json!({"metadata": metadata("bare")});
+        assert_eq!(
+            row(GROUP, "validatingadmissionpolicies", bare),
+            [json!("bare"), json!(0), json!("<unset>"), json!("5m")]
+        );
+    }
+
+    #[test]
+    fn bindings_name_their_policy_and_params() {
+        assert_eq!(
+            column_names(GROUP, "validatingadmissionpolicybindings", 0),
+            ["Name", "PolicyName", "ParamRef", "Age"]
+        );
+        let binding = |param_ref: Value| {
+            let mut binding = json!({
+                "metadata": metadata("max-keys"),
+                "spec": {"policyName": "max-keys", "validationActions": ["Deny"]},
+            });
+            if !param_ref.is_null() {
+                binding["spec"]["paramRef"] = param_ref;
+            }
+            row(GROUP, "validatingadmissionpolicybindings", binding)[2].clone()
+        };
+        assert_eq!(binding(Value::Null), "<unset>");
+        assert_eq!(
+            binding(json!({"name": "limits", "namespace": "default"})),
+            "default/limits"
+        );
+        assert_eq!(binding(json!({"name": "limits"})), "*/limits");
+        assert_eq!(
+            binding(json!({"selector": {"matchLabels": {"tier": "limits"}}})),
+            "tier=limits"
+        );
+        let full = json!({"metadata": metadata("b"), "spec": {"policyName": "p"}});
+        assert_eq!(
+            row(GROUP, "validatingadmissionpolicybindings", full),
+            [json!("b"), json!("p"), json!("<unset>"), json!("5m")]
         );
     }
 }

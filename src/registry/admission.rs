@@ -1,12 +1,15 @@
-//! The admission webhook configurations (admissionregistration.k8s.io/v1), which tell the API
-//! server which requests to send to which webhook.
+//! The kinds of admissionregistration.k8s.io/v1, which tell the API server which requests to
+//! send to which webhook (the webhook configurations) and which to hold to which CEL validations
+//! (ValidatingAdmissionPolicies, applied through their bindings). A policy is created with an
+//! empty status, as upstream's strategy resets it.
 
 use k8s_openapi::api::admissionregistration::v1::{
-    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+    MutatingWebhookConfiguration, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
+    ValidatingWebhookConfiguration,
 };
 
 use super::strategy::kind;
-use super::{Resource, Typed};
+use super::{Resource, Subresource, Typed};
 use crate::{defaults, validation};
 
 kind!(
@@ -19,6 +22,21 @@ kind!(
     validate: validation::mutating_webhook_configuration,
     defaults: defaults::mutating_webhook_configuration,
 );
+kind!(
+    ValidatingAdmissionPolicies: ValidatingAdmissionPolicy,
+    validate: validation::validating_admission_policy,
+    defaults: defaults::validating_admission_policy,
+    prepare_create: empty_status,
+);
+kind!(
+    ValidatingAdmissionPolicyBindings: ValidatingAdmissionPolicyBinding,
+    validate: validation::validating_admission_policy_binding,
+    defaults: defaults::validating_admission_policy_binding,
+);
+
+fn empty_status(policy: &mut ValidatingAdmissionPolicy) {
+    policy.status = Some(Default::default());
+}
 
 pub static VALIDATING_WEBHOOK_CONFIGURATIONS: Resource = Resource {
     group: "admissionregistration.k8s.io",
@@ -42,5 +60,22 @@ pub static MUTATING_WEBHOOK_CONFIGURATIONS: Resource = Resource {
     plural: "mutatingwebhookconfigurations",
     singular: "mutatingwebhookconfiguration",
     strategy: &Typed::<MutatingWebhookConfigurations>::NEW,
+    ..VALIDATING_WEBHOOK_CONFIGURATIONS
+};
+
+pub static VALIDATING_ADMISSION_POLICIES: Resource = Resource {
+    kind: "ValidatingAdmissionPolicy",
+    plural: "validatingadmissionpolicies",
+    singular: "validatingadmissionpolicy",
+    subresources: &[Subresource::Status],
+    strategy: &Typed::<ValidatingAdmissionPolicies>::NEW,
+    ..VALIDATING_WEBHOOK_CONFIGURATIONS
+};
+
+pub static VALIDATING_ADMISSION_POLICY_BINDINGS: Resource = Resource {
+    kind: "ValidatingAdmissionPolicyBinding",
+    plural: "validatingadmissionpolicybindings",
+    singular: "validatingadmissionpolicybinding",
+    strategy: &Typed::<ValidatingAdmissionPolicyBindings>::NEW,
     ..VALIDATING_WEBHOOK_CONFIGURATIONS
 };

@@ -234,6 +234,8 @@ pub static RESOURCES: &[&Resource] = &[
     &storage::CSI_NODES,
     &admission::MUTATING_WEBHOOK_CONFIGURATIONS,
     &admission::VALIDATING_WEBHOOK_CONFIGURATIONS,
+    &admission::VALIDATING_ADMISSION_POLICIES,
+    &admission::VALIDATING_ADMISSION_POLICY_BINDINGS,
     &customresourcedefinitions::RESOURCE,
     &cluster::PRIORITY_CLASSES,
     &leases::RESOURCE,

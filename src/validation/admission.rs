@@ -26,8 +26,8 @@ use super::webhook;
 
 /// The AdmissionReview versions the API server can send; a webhook must accept one of them.
 // The enumerations below are sorted, as upstream lists them in its messages.
-const FAILURE_POLICIES: [&str; 2] = ["Fail", "Ignore"];
-const MATCH_POLICIES: [&str; 2] = ["Equivalent", "Exact"];
+pub(super) const FAILURE_POLICIES: [&str; 2] = ["Fail", "Ignore"];
+pub(super) const MATCH_POLICIES: [&str; 2] = ["Equivalent", "Exact"];
 const SIDE_EFFECT_CLASSES: [&str; 4] = ["None", "NoneOnDryRun", "Some", "Unknown"];
 /// Webhooks are also called for dry-run requests, so new ones must be free of side effects.
 const NO_SIDE_EFFECT_CLASSES: [&str; 2] = ["None", "NoneOnDryRun"];
@@ -299,7 +299,7 @@ fn has_wildcard(items: &[String]) -> bool {
 
 /// Which requests a webhook receives: operations on resources of API groups and versions, with
 /// `*` standing for all and then standing alone.
-fn rule_with_operations(rule: &RuleWithOperations, path: &Path) -> ErrorList {
+pub(super) fn rule_with_operations(rule: &RuleWithOperations, path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
     let operations = opt_slice(&rule.operations);
     let operations_path = path.child("operations");
@@ -460,7 +460,7 @@ fn client_config(config: &WebhookClientConfig, path: &Path) -> ErrorList {
 
 /// Match conditions further filter the requests a webhook receives; each needs an expression
 /// and a unique qualified name, and there may be at most 64.
-fn match_conditions(conditions: &[MatchCondition], path: &Path) -> ErrorList {
+pub(super) fn match_conditions(conditions: &[MatchCondition], path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
     if conditions.len() > MAX_MATCH_CONDITIONS {
         errs.push(FieldError::too_many(

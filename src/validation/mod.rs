@@ -6,6 +6,7 @@
 //! expected to be defaulted first, as upstream validates defaulted objects.
 
 mod admission;
+mod admission_policy;
 mod apiextensions;
 mod apiregistration;
 mod apps;
@@ -45,6 +46,9 @@ mod volume;
 mod webhook;
 
 pub use self::admission::{mutating_webhook_configuration, validating_webhook_configuration};
+pub use self::admission_policy::{
+    validating_admission_policy, validating_admission_policy_binding,
+};
 pub use self::apiextensions::custom_resource_definition;
 pub use self::apiregistration::api_service;
 pub use self::apps::{deployment, replica_set};

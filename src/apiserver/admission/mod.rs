@@ -5,9 +5,12 @@
 //! - mutating: DefaultTolerationSeconds and ServiceAccount (new pods), then the mutating
 //!   webhooks;
 //! - the kind's own validation (in the handlers, between the two halves);
-//! - validating: NamespaceLifecycle (new objects), then the validating webhooks.
+//! - validating: NamespaceLifecycle (new objects), then ValidatingAdmissionPolicy, then the
+//!   validating webhooks.
 
+mod configured;
 mod namespace_lifecycle;
+mod policies;
 mod service_account;
 mod tolerations;
 mod webhooks;
@@ -15,14 +18,15 @@ mod webhooks;
 use serde_json::Value;
 use uuid::Uuid;
 
-pub use webhooks::{Configurations, configurations};
+pub use configured::{Configurations, configurations};
 
 use super::auth::User;
 use super::handlers::Request;
 use super::{ApiError, ApiState};
 use crate::registry::{Resource, Subresource};
 
-/// The group of the webhook configurations, whose writes are in force once answered.
+/// The group of the webhook configurations and policies, whose writes are in force once
+/// answered.
 pub const GROUP: &str = "admissionregistration.k8s.io";
 
 /// Reads an object a mutating plug-in changed back as its kind does (decoded and defaulted).
@@ -136,11 +140,11 @@ pub async fn validate(
     {
         namespace_lifecycle::admit(state, attributes.resource, object).await?;
     }
-    webhooks::validate(state, attributes, object, warnings).await
+    refuse(state, attributes, object, warnings).await
 }
 
 /// Admission of a delete: webhooks of both kinds see the object that goes (mutating ones
-/// cannot change it), and any may refuse.
+/// cannot change it), and any of them or a policy may refuse.
 pub async fn admit_delete(
     state: &ApiState,
     attributes: &Attributes<'_>,
@@ -155,13 +159,13 @@ pub async fn admit_delete(
         warnings,
     )
     .await?;
-    webhooks::validate(state, attributes, None, warnings).await
+    refuse(state, attributes, None, warnings).await
 }
 
 /// Admission of an object that is not stored: a connect's options (`PodExecOptions`, ...)
 /// and the objects posted to a subresource (a Binding, an Eviction, a TokenRequest). The
-/// mutating webhooks may change it, the validating ones see what they made and may refuse;
-/// the request goes on with the object returned.
+/// mutating webhooks may change it, policies and validating webhooks see what they made and
+/// may refuse; the request goes on with the object returned.
 pub async fn admit_posted(
     state: &ApiState,
     attributes: &Attributes<'_>,
@@ -169,8 +173,20 @@ pub async fn admit_posted(
     warnings: &mut Vec<String>,
 ) -> Result<Value, ApiError> {
     webhooks::mutate(state, attributes, &mut object, &|o| Ok(o.clone()), warnings).await?;
-    webhooks::validate(state, attributes, Some(&object), warnings).await?;
+    refuse(state, attributes, Some(&object), warnings).await?;
     Ok(object)
+}
+
+/// The plug-ins of the validating half that every operation passes: ValidatingAdmissionPolicy,
+/// then the validating webhooks.
+async fn refuse(
+    state: &ApiState,
+    attributes: &Attributes<'_>,
+    object: Option<&Value>,
+    warnings: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    policies::validate(state, attributes, object, warnings).await?;
+    webhooks::validate(state, attributes, object, warnings).await
 }
 
 fn new_pod(attributes: &Attributes<'_>) -> bool {

@@ -1,6 +1,5 @@
 //! The webhooks the API server calls, read from the stored Mutating and Validating
-//! WebhookConfigurations by a [`Mirror`] of their group, so no write waits on the store to learn
-//! which webhooks apply to it.
+//! WebhookConfigurations by the mirror of their group (see [`super::super::configured`]).
 
 use std::time::Duration;
 
@@ -12,22 +11,9 @@ use serde::Deserialize;
 
 use tokio_rustls::TlsConnector;
 
+use super::super::configured;
 use crate::apiserver::service_client::{self, ServiceReference, Trust};
-use crate::store::mirror::{Mirror, Objects};
-
-/// Every configuration of the group lives under this prefix; the key's next segment tells the
-/// two kinds apart.
-const PREFIX: &str = "/admissionregistration.k8s.io/";
-const MUTATING: &str = "mutatingwebhookconfigurations/";
-const VALIDATING: &str = "validatingwebhookconfigurations/";
-
-/// The webhooks of the stored configurations, kept in step with the store.
-pub type Configurations = Mirror<Webhooks>;
-
-/// A mirror that has read nothing yet; [`Mirror::run`] keeps it current.
-pub fn configurations() -> Configurations {
-    Mirror::new(PREFIX, derive)
-}
+use crate::store::mirror::Objects;
 
 /// The webhooks of each kind, in the order upstream calls them: configurations by name, then
 /// each configuration's webhooks as listed.
@@ -153,35 +139,30 @@ impl StoredWebhook {
     }
 }
 
-fn derive(objects: &Objects) -> Webhooks {
-    let mut webhooks = Webhooks::default();
-    for (key, value) in objects {
-        let rest = key.strip_prefix(PREFIX).unwrap_or_default();
-        let list = if rest.starts_with(MUTATING) {
-            &mut webhooks.mutating
-        } else if rest.starts_with(VALIDATING) {
-            &mut webhooks.validating
-        } else {
-            continue;
-        };
-        // Stored configurations were validated on write; one that no longer reads calls nothing.
-        let Ok(stored) = serde_json::from_slice::<Stored>(value) else {
-            continue;
-        };
-        list.extend(
-            stored
-                .webhooks
-                .into_iter()
-                .flatten()
-                .filter_map(StoredWebhook::webhook),
-        );
+/// The webhooks of the stored configurations of both kinds.
+pub(in crate::apiserver::admission) fn derive(objects: &Objects) -> Webhooks {
+    Webhooks {
+        mutating: read(configured::stored(objects, "mutatingwebhookconfigurations")),
+        validating: read(configured::stored(
+            objects,
+            "validatingwebhookconfigurations",
+        )),
     }
-    webhooks
+}
+
+fn read<'o>(configurations: impl Iterator<Item = &'o [u8]>) -> Vec<Webhook> {
+    configurations
+        // Stored configurations were validated on write; one that no longer reads calls nothing.
+        .filter_map(|value| serde_json::from_slice::<Stored>(value).ok())
+        .flat_map(|stored| stored.webhooks.into_iter().flatten())
+        .filter_map(StoredWebhook::webhook)
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apiserver::admission::configured::PREFIX;
     use bytes::Bytes;
     use serde_json::json;
 

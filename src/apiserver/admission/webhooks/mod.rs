@@ -7,13 +7,16 @@
 
 mod configurations;
 mod review;
-mod rules;
+pub(super) mod rules;
 
 use futures::future::join_all;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::Value;
 
 use configurations::Webhook;
-pub use configurations::{Configurations, configurations};
+pub use configurations::Webhooks;
+pub(super) use configurations::derive;
+pub(super) use review::request;
 use review::{ReviewError, Verdict};
 use rules::Target;
 
@@ -30,10 +33,10 @@ pub async fn mutate(
     decode: &Decode<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
-    let webhooks = state.webhooks.get();
+    let configured = state.admission.get();
     // The object as each webhook last saw it, for the second round.
     let mut seen: Vec<(&Webhook, Value)> = Vec::new();
-    for webhook in &webhooks.mutating {
+    for webhook in &configured.webhooks.mutating {
         if mutate_once(state, webhook, attributes, object, decode, warnings).await? {
             seen.push((webhook, object.clone()));
         }
@@ -86,14 +89,18 @@ pub async fn validate(
     object: Option<&Value>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ApiError> {
-    let webhooks = state.webhooks.get();
-    let calls = webhooks.validating.iter().map(|webhook| async move {
-        let Some(version) = applies(state, webhook, attributes, object).await? else {
-            return Ok(None);
-        };
-        let (_, called) = ask(state, webhook, attributes, version, object).await;
-        judged(webhook, called).map(|verdict| verdict.map(|v| (webhook, v)))
-    });
+    let configured = state.admission.get();
+    let calls = configured
+        .webhooks
+        .validating
+        .iter()
+        .map(|webhook| async move {
+            let Some(version) = applies(state, webhook, attributes, object).await? else {
+                return Ok(None);
+            };
+            let (_, called) = ask(state, webhook, attributes, version, object).await;
+            judged(webhook, called).map(|verdict| verdict.map(|v| (webhook, v)))
+        });
     for outcome in join_all(calls).await {
         let Some((webhook, verdict)) = outcome? else {
             continue;
@@ -132,75 +139,80 @@ async fn ask(
 }
 
 /// Whether `webhook` is sent this request, and through which version of the resource: the
-/// request's own when a rule names it, else (with `matchPolicy: Equivalent`) another version
-/// of the same resource that a rule names.
+/// one [`named_version`] finds its rules name.
 async fn applies(
     state: &ApiState,
     webhook: &Webhook,
     attributes: &Attributes<'_>,
     object: Option<&Value>,
 ) -> Result<Option<&'static Resource>, ApiError> {
-    let r = attributes.resource;
-    if exempt(r) {
+    if exempt(attributes.resource) {
         return Ok(None);
     }
     let operation = attributes.operation;
-    let named = |version: &'static Resource| {
-        rules::any_matches(&webhook.rules, operation, target(version, attributes))
-    };
-    let chosen = if named(r) {
-        r
-    } else if webhook.equivalent {
-        let served = state.served();
-        let equivalent = served.served.all().find(|o| {
-            o.group == r.group && o.plural == r.plural && o.version != r.version && named(o)
-        });
-        match equivalent {
-            Some(version) => version,
-            None => return Ok(None),
-        }
-    } else {
+    let named = |target: Target<'static>| rules::any_matches(&webhook.rules, operation, target);
+    let Some(chosen) = named_version(state, attributes, webhook.equivalent, named) else {
         return Ok(None);
     };
     if !rules::object_selected(&webhook.object_selector, object, attributes.old) {
         return Ok(None);
     }
-    if !namespace_selected(state, webhook, attributes, object).await? {
+    if !namespace_selected(state, &webhook.namespace_selector, attributes, object).await? {
         return Ok(None);
     }
-    if !conditions_hold(webhook, attributes, object)? {
+    if !conditions_hold(webhook, attributes, target(chosen, attributes), object)? {
         return Ok(None);
     }
     Ok(Some(chosen))
 }
 
-/// The configurations of admission itself are never sent to webhooks, so a broken webhook
-/// cannot keep itself from being removed.
-fn exempt(r: &Resource) -> bool {
+/// The version of the request's resource that rules name, `named` telling whether they name
+/// a version: the request's own, else (with `equivalent`, `matchPolicy: Equivalent`) another
+/// served version of the same resource.
+pub(super) fn named_version(
+    state: &ApiState,
+    attributes: &Attributes<'_>,
+    equivalent: bool,
+    named: impl Fn(Target<'static>) -> bool,
+) -> Option<&'static Resource> {
+    let r = attributes.resource;
+    if named(target(r, attributes)) {
+        return Some(r);
+    }
+    if !equivalent {
+        return None;
+    }
+    let served = state.served();
+    served.served.all().find(|other| {
+        other.group == r.group
+            && other.plural == r.plural
+            && other.version != r.version
+            && named(target(other, attributes))
+    })
+}
+
+/// The configurations of admission itself are never sent to webhooks, nor held to policies, so
+/// a broken webhook or policy cannot keep itself from being removed.
+pub(super) fn exempt(r: &Resource) -> bool {
     r.group == super::GROUP
 }
 
-/// Whether the namespace selector admits the request: a namespaced object is judged by its
-/// namespace's labels, a Namespace by its own, any other cluster-scoped object always passes.
-async fn namespace_selected(
+/// Whether `selector` admits the request: a namespaced object is judged by its namespace's
+/// labels, a Namespace by its own, any other cluster-scoped object always passes.
+pub(super) async fn namespace_selected(
     state: &ApiState,
-    webhook: &Webhook,
+    selector: &LabelSelector,
     attributes: &Attributes<'_>,
     object: Option<&Value>,
 ) -> Result<bool, ApiError> {
-    let selector = &webhook.namespace_selector;
     if rules::is_empty(selector) {
         return Ok(true);
     }
     let r = attributes.resource;
     let labels = if r.group.is_empty() && r.plural == "namespaces" {
         object.or(attributes.old).map(rules::labels)
-    } else if let Some(ns) = attributes.namespace.filter(|_| r.namespaced) {
-        let namespaces =
-            crate::registry::find("", "v1", "namespaces").ok_or(ApiError::NoSuchPath)?;
-        state
-            .objects
-            .find(namespaces, None, ns)
+    } else if r.namespaced && attributes.namespace.is_some() {
+        namespace(state, attributes)
             .await?
             .as_ref()
             .map(rules::labels)
@@ -213,25 +225,35 @@ async fn namespace_selected(
     ))
 }
 
+/// The Namespace a namespaced request's object is in, if it exists; none for cluster-scoped
+/// requests.
+pub(super) async fn namespace(
+    state: &ApiState,
+    attributes: &Attributes<'_>,
+) -> Result<Option<Value>, ApiError> {
+    let Some(ns) = attributes
+        .namespace
+        .filter(|_| attributes.resource.namespaced)
+    else {
+        return Ok(None);
+    };
+    let namespaces = crate::registry::find("", "v1", "namespaces").ok_or(ApiError::NoSuchPath)?;
+    state.objects.find(namespaces, None, ns).await
+}
+
 /// Whether every `matchConditions` expression holds; one that cannot be evaluated counts as a
 /// failure to call the webhook.
 fn conditions_hold(
     webhook: &Webhook,
     attributes: &Attributes<'_>,
+    target: Target<'_>,
     object: Option<&Value>,
 ) -> Result<bool, ApiError> {
     if webhook.match_conditions.is_empty() {
         return Ok(true);
     }
     let null = Value::Null;
-    let request = serde_json::json!({
-        "operation": attributes.operation.name(),
-        "name": attributes.name,
-        "namespace": attributes.namespace.unwrap_or_default(),
-        "userInfo": {"username": attributes.user.name, "groups": attributes.user.groups},
-        "dryRun": attributes.dry_run,
-        "resource": {"group": attributes.resource.group, "version": attributes.resource.version, "resource": attributes.resource.plural},
-    });
+    let request = request(attributes, target, object, attributes.old);
     let variables = [
         ("object", object.unwrap_or(&null)),
         ("oldObject", attributes.old.unwrap_or(&null)),
@@ -257,7 +279,7 @@ fn conditions_hold(
 }
 
 /// The request's resource as rules name it, in `version`.
-fn target(version: &'static Resource, attributes: &Attributes<'_>) -> Target<'static> {
+pub(super) fn target(version: &'static Resource, attributes: &Attributes<'_>) -> Target<'static> {
     Target {
         group: version.group,
         version: version.version,
@@ -268,7 +290,7 @@ fn target(version: &'static Resource, attributes: &Attributes<'_>) -> Target<'st
 }
 
 /// `object`, of `from`'s version, in `to`'s: through the stored form, as reads convert.
-fn convert(object: Value, from: &Resource, to: &Resource) -> Value {
+pub(super) fn convert(object: Value, from: &Resource, to: &Resource) -> Value {
     // A delete's missing object stays missing.
     if std::ptr::eq(from, to) || object.is_null() {
         return object;

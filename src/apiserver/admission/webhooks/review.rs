@@ -64,17 +64,21 @@ pub async fn call(
         .find(|v| matches!(v.as_str(), "v1" | "v1beta1"))
         .ok_or(ReviewError::NoReviewVersion)?;
     let api_version = format!("admission.k8s.io/{version}");
+    let mut request = request(attributes, target, object, old);
+    request["object"] = json!(object);
+    request["oldObject"] = json!(old);
     let review = json!({
         "apiVersion": api_version,
         "kind": "AdmissionReview",
-        "request": request(attributes, target, object, old),
+        "request": request,
     });
     let answer = exchange(objects, webhook, &review).await?;
     verdict(&answer, &api_version, version == "v1", &attributes.uid)
 }
 
-/// The `request` of an AdmissionReview.
-fn request(
+/// The `request` of an AdmissionReview but its objects, which CEL expressions see as `request`
+/// too; `object` and `old` (in `target`'s version) tell its name and kind.
+pub(in crate::apiserver::admission) fn request(
     attributes: &Attributes<'_>,
     target: Target<'_>,
     object: Option<&Value>,
@@ -99,8 +103,6 @@ fn request(
         "name": name,
         "operation": attributes.operation.name(),
         "userInfo": {"username": attributes.user.name, "groups": attributes.user.groups},
-        "object": object,
-        "oldObject": old,
         "dryRun": attributes.dry_run,
     });
     if let Some(kind) = attributes.operation.options_kind() {

@@ -1,6 +1,6 @@
-//! Which requests a webhook is sent, as upstream's rule and selector matchers decide: its
-//! rules (operations, groups, versions, resources with subresources, scope) and the label
-//! selectors on the request's namespace and object.
+//! Which requests a webhook is sent (and a policy applies to), as upstream's rule and selector
+//! matchers decide: its rules (operations, groups, versions, resources with subresources,
+//! scope) and the label selectors on the request's namespace and object.
 
 use std::collections::BTreeMap;
 
@@ -27,7 +27,8 @@ pub fn any_matches(rules: &[RuleWithOperations], operation: Operation, target: T
     rules.iter().any(|rule| matches(rule, operation, target))
 }
 
-fn matches(rule: &RuleWithOperations, operation: Operation, target: Target) -> bool {
+/// Whether `rule` covers `operation` on `target`.
+pub fn matches(rule: &RuleWithOperations, operation: Operation, target: Target) -> bool {
     let listed = |list: &Option<Vec<String>>, value: &str| {
         list.iter()
             .flatten()
