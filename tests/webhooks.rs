@@ -483,7 +483,7 @@ fn webhooks_deny_mutate_and_fail_as_configured() {
     let unreachable = kubectl.fails(&server, &["create", "secret", "generic", "s1"]);
     assert!(
         unreachable.contains(r#"failed calling webhook "unreachable.mkc.test""#)
-            && unreachable.contains(r#"no endpoints available for service "hooks/missing""#),
+            && unreachable.contains(r#"no endpoints available for service "missing""#),
         "{unreachable}"
     );
     kubectl.ok(

@@ -113,15 +113,16 @@ pub async fn resolve(
     objects: &Objects,
     service: &ServiceReference,
 ) -> Result<Destination, CallError> {
-    let qualified = format!("{}/{}", service.namespace, service.name);
+    // Upstream's messages name the Service without its namespace.
+    let named = service.name.clone();
     let services = registry::find("", "v1", "services").ok_or(CallError::ServiceNotFound {
-        name: qualified.clone(),
+        name: named.clone(),
     })?;
     let Some(found) = objects
         .find(services, Some(&service.namespace), &service.name)
         .await?
     else {
-        return Err(CallError::ServiceNotFound { name: qualified });
+        return Err(CallError::ServiceNotFound { name: named });
     };
     let server_name = service.server_name();
     if found["spec"]["type"] == "ExternalName" {
@@ -136,11 +137,11 @@ pub async fn resolve(
         .find(|p| p["port"].as_i64() == Some(i64::from(service.port)))
         .ok_or_else(|| CallError::NoPort {
             port: service.port,
-            name: qualified.clone(),
+            name: named.clone(),
         })?;
     let port_name = port["name"].as_str().unwrap_or_default();
     let no_endpoints = || CallError::NoEndpoints {
-        name: qualified.clone(),
+        name: named.clone(),
         port_name: port_name.to_owned(),
     };
     let endpoints = registry::find("", "v1", "endpoints").ok_or_else(no_endpoints)?;

@@ -154,10 +154,20 @@ impl<K: Kind> Strategy for Typed<K> {
         } else {
             K::prepare_update(&mut typed);
         }
-        let admitted = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
-        // Defaults only add fields, so whatever the input has and the output lacks is unknown.
+        let mut admitted = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+        integral_floats_as_integers(&mut admitted);
+        let mut unknown = unknown_fields(object, &admitted);
+        if !unknown.is_empty() {
+            // Defaults and preparation may also drop a field they fold elsewhere (a Secret's
+            // stringData) or reset; the input's unknown fields are those its plain decoding
+            // lacks. Looked for only when needed, as most writes have none.
+            let decoded =
+                serde_json::to_value(K::Object::deserialize(object).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
+            unknown = unknown_fields(object, &decoded);
+        }
         Ok(Admitted {
-            unknown_fields: unknown_fields(object, &admitted),
+            unknown_fields: unknown,
             object: admitted,
         })
     }
@@ -188,6 +198,26 @@ impl<K: Kind> Strategy for Typed<K> {
 
     fn to_storage(&self, view: Value) -> Value {
         K::to_storage(view)
+    }
+}
+
+/// Writes every float with an integral value as the integer, as Go encodes a float64: the typed
+/// fields that are floats (a CRD schema's `maximum`, say) come back as the client sent them,
+/// `60000` rather than `60000.0`, and an apply comparing the two sees no change.
+fn integral_floats_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            // Go writes integral floats below 1e21 without a fraction; these an i64 holds.
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < 9.0e18
+            {
+                *number = serde_json::Number::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
     }
 }
 
@@ -246,5 +276,49 @@ mod tests {
         let mut out = Vec::new();
         collect_unknown(&input, &known, &mut String::new(), &mut out);
         assert_eq!(out, ["spec.list[0].y", "spec.x", "z"]);
+    }
+
+    fn admitted(group: &str, plural: &str, object: Value) -> Admitted {
+        let r = crate::registry::find(group, "v1", plural).unwrap();
+        r.strategy.admit(&object, true).unwrap()
+    }
+
+    #[test]
+    fn what_defaults_fold_away_is_not_unknown() {
+        let secret = admitted(
+            "",
+            "secrets",
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+                   "stringData": {"a": "b"}, "bogus": 1}),
+        );
+        assert_eq!(secret.object["data"], json!({"a": "Yg=="}));
+        assert_eq!(secret.unknown_fields, ["bogus"]);
+    }
+
+    #[test]
+    fn integral_floats_come_back_as_integers() {
+        let crd = admitted(
+            "apiextensions.k8s.io",
+            "customresourcedefinitions",
+            json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                   "metadata": {"name": "things.example.com"},
+                   "spec": {"group": "example.com", "scope": "Namespaced",
+                            "names": {"plural": "things", "kind": "Thing"},
+                            "versions": [{"name": "v1", "served": true, "storage": true,
+                                          "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                                              "a": {"type": "integer", "maximum": 60000},
+                                              "b": {"type": "number", "minimum": 0.5}}}}}]}}),
+        );
+        let properties =
+            &crd.object["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
+        assert_eq!(
+            serde_json::to_string(&properties["a"]["maximum"]).unwrap(),
+            "60000"
+        );
+        assert_eq!(
+            serde_json::to_string(&properties["b"]["minimum"]).unwrap(),
+            "0.5"
+        );
+        assert!(crd.unknown_fields.is_empty(), "{:?}", crd.unknown_fields);
     }
 }
