@@ -1414,6 +1414,29 @@ mod tests {
     }
 
     #[test]
+    fn durations_and_timestamps_parse_and_compare() {
+        let rules = rules(spec_schema(
+            json!({"request": {"type": "string"}, "backend": {"type": "string"}, "at": {"type": "string"}}),
+            json!([
+                {"rule": "duration(self.backend) <= duration(self.request)", "message": "backend timeout cannot be longer"},
+                {"rule": "duration(self.request).getSeconds() >= 1", "message": "at least a second"},
+                {"rule": "timestamp(self.at) > timestamp('2020-01-01T00:00:00Z')", "message": "after 2020"}
+            ]),
+        ));
+        let good = json!({"spec": {"request": "10s", "backend": "2s", "at": "2026-12-01T00:00:00Z"}});
+        assert!(rules.validate(&good, None).is_empty());
+        let bad = json!({"spec": {"request": "500ms", "backend": "2s", "at": "2019-01-01T00:00:00Z"}});
+        assert_eq!(
+            messages(rules.validate(&bad, None)),
+            [
+                "spec: Invalid value: \"object\": backend timeout cannot be longer",
+                "spec: Invalid value: \"object\": at least a second",
+                "spec: Invalid value: \"object\": after 2020",
+            ]
+        );
+    }
+
+    #[test]
     fn a_transition_rule_runs_on_update_only_where_an_old_value_exists() {
         let rules = rules(spec_schema(
             json!({
