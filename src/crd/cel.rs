@@ -44,8 +44,9 @@ const TYPE_NAMES: [&str; 12] = [
     "uint",
 ];
 
-/// Identifiers that qualify a function of the environment (`optional.none()`, `strings.quote(s)`).
-const NAMESPACES: [&str; 2] = ["optional", "strings"];
+/// Identifiers that qualify a function of the environment (`optional.none()`, `strings.quote(s)`,
+/// `ip.isCanonical(s)`).
+const NAMESPACES: [&str; 3] = ["ip", "optional", "strings"];
 
 /// The reasons a rule may give, sorted as upstream lists them when one is not supported.
 const REASONS: [&str; 4] = [
@@ -84,12 +85,15 @@ const RESERVED: [&str; 21] = [
 /// `MaxEvaluatedMessageExpressionSizeBytes`); a longer one falls back to the static message.
 const MAX_MESSAGE_BYTES: usize = 5 * 1024;
 
-/// One environment for every rule: the standard library, optional values and the strings
-/// extension, as far as the crate has the libraries of Kubernetes' base environment.
+/// One environment for every rule: the standard library, optional values, the strings
+/// extension and Kubernetes' own libraries, as far as the crate has the libraries of
+/// Kubernetes' base environment.
 static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| {
     let mut env = Env::stdlib();
     env.add_extension(::cel::extensions::strings)
         .expect("the strings extension declares each of its overloads once");
+    env.add_extension(super::cel_library::extension)
+        .expect("Kubernetes' libraries declare each of their overloads once");
     Arc::new(env)
 });
 
@@ -1433,6 +1437,25 @@ mod tests {
                 "spec: Invalid value: \"object\": at least a second",
                 "spec: Invalid value: \"object\": after 2020",
             ]
+        );
+    }
+
+    #[test]
+    fn rules_call_kubernetes_libraries() {
+        let hostnames = json!({
+            "type": "array",
+            "items": {"type": "string"},
+            "x-kubernetes-validations": [
+                {"rule": "self.all(h, !isIP(h))", "message": "Hostnames cannot be IP addresses"}
+            ]
+        });
+        let rules = rules(spec_schema(json!({"hostnames": hostnames}), json!([])));
+        let fine = json!({"spec": {"hostnames": ["example.com"]}});
+        assert_eq!(messages(rules.validate(&fine, None)), no_errors());
+        let bad = json!({"spec": {"hostnames": ["10.0.0.1"]}});
+        assert_eq!(
+            messages(rules.validate(&bad, None)),
+            ["spec.hostnames: Invalid value: \"array\": Hostnames cannot be IP addresses"]
         );
     }
 

@@ -5,6 +5,7 @@
 
 mod catalog;
 pub(crate) mod cel;
+mod cel_library;
 mod columns;
 mod controller;
 mod jsonpath;

@@ -1294,7 +1294,9 @@ static PATTERNS: LazyLock<Mutex<HashMap<String, Result<Regex, String>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 const PATTERN_CACHE_LIMIT: usize = 4096;
 
-fn go_regex(pattern: &str) -> Result<Regex, String> {
+/// `pattern` compiled as Go's RE2 reads it, from the cache when it can be, or the error in Go's
+/// words (`error parsing regexp: ...`); CEL's `find` and `findAll` compile theirs here too.
+pub(super) fn go_regex(pattern: &str) -> Result<Regex, String> {
     let mut cache = PATTERNS.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(compiled) = cache.get(pattern) {
         return compiled.clone();

@@ -34,14 +34,14 @@ mod node;
 mod pod;
 mod pod_spec;
 mod policy;
-mod quantity;
+pub(crate) mod quantity;
 mod rbac;
 mod resources;
 mod scheduling;
 mod service;
 mod storage;
 mod storage_core;
-mod url;
+pub(crate) mod url;
 mod volume;
 mod webhook;
 

@@ -1,11 +1,15 @@
 //! Resource quantities (`100m`, `1Gi`, `2e3`) read exactly, for the sign, ordering and
-//! integrality checks of resource validation.
+//! integrality checks of resource validation, and for the arithmetic of CEL's quantity library.
 
 use std::cmp::Ordering;
+use std::ops::Neg;
 
 /// Upstream's message for a string that is not a quantity.
 pub const FORMAT_ERROR: &str =
     "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+
+/// Upstream's message for a string of a quantity's shape whose suffix is none it knows (`10Mm`).
+pub const SUFFIX_ERROR: &str = "unable to parse quantity's suffix";
 
 /// Digits kept from a mantissa; more cannot change a validation outcome.
 const MAX_DIGITS: usize = 30;
@@ -41,6 +45,17 @@ impl Quantity {
         })
     }
 
+    /// [`Quantity::parse`], or why `s` is no quantity in upstream's words: [`SUFFIX_ERROR`] when
+    /// it has a quantity's shape (a number, then suffix letters and exponent digits),
+    /// [`FORMAT_ERROR`] otherwise.
+    pub fn try_parse(s: &str) -> Result<Self, &'static str> {
+        Self::parse(s).ok_or(if has_quantity_shape(s) {
+            SUFFIX_ERROR
+        } else {
+            FORMAT_ERROR
+        })
+    }
+
     pub fn is_negative(&self) -> bool {
         self.negative
     }
@@ -64,6 +79,63 @@ impl Quantity {
         milli.is_none_or(|m| m % 1000 == 0)
     }
 
+    /// -1, 0 or 1 as the quantity is negative, zero or positive.
+    pub fn signum(&self) -> i64 {
+        match (self.mantissa, self.negative) {
+            (0, _) => 0,
+            (_, true) => -1,
+            (_, false) => 1,
+        }
+    }
+
+    /// `self + other`, exactly; `None` when bringing both to one scale overflows.
+    pub fn checked_add(&self, other: &Self) -> Option<Self> {
+        let exp10 = self.exp10.min(other.exp10);
+        let (a, b) = (self.scaled(exp10)?, other.scaled(exp10)?);
+        let (negative, mantissa) = if self.negative == other.negative {
+            (self.negative, a.checked_add(b)?)
+        } else if a >= b {
+            (self.negative, a - b)
+        } else {
+            (other.negative, b - a)
+        };
+        Some(Self {
+            negative: negative && mantissa != 0,
+            mantissa,
+            exp10,
+            exp2: 0,
+        })
+    }
+
+    /// The value as an `i64`, if it is a whole number that fits.
+    pub fn to_i64(&self) -> Option<i64> {
+        if self.mantissa == 0 {
+            return Some(0);
+        }
+        let magnitude = if self.exp10 >= 0 {
+            self.scaled(0)?
+        } else {
+            let unit = 10u128.checked_pow(self.exp10.unsigned_abs())?;
+            let scaled = self.mantissa.checked_mul(1u128 << self.exp2)?;
+            if scaled % unit != 0 {
+                return None;
+            }
+            scaled / unit
+        };
+        let magnitude = i128::try_from(magnitude).ok()?;
+        i64::try_from(if self.negative { -magnitude } else { magnitude }).ok()
+    }
+
+    /// The value as the nearest `f64` upstream's `AsApproximateFloat64` computes: the digits
+    /// times the power of ten, infinite beyond `f64`'s range.
+    pub fn to_f64(&self) -> f64 {
+        if self.mantissa == 0 {
+            return 0.0;
+        }
+        let magnitude = self.mantissa as f64 * f64::from(self.exp2).exp2() * 10f64.powi(self.exp10);
+        if self.negative { -magnitude } else { magnitude }
+    }
+
     fn magnitude_cmp(&self, other: &Self) -> Ordering {
         let common = self.exp10.min(other.exp10);
         match (self.scaled(common), other.scaled(common)) {
@@ -74,7 +146,7 @@ impl Quantity {
 
     /// The magnitude as an integer in units of `10^exp10`, if it fits.
     fn scaled(&self, exp10: i32) -> Option<u128> {
-        let pow10 = 10u128.checked_pow((self.exp10 - exp10).unsigned_abs())?;
+        let pow10 = 10u128.checked_pow(self.exp10.checked_sub(exp10)?.unsigned_abs())?;
         self.mantissa
             .checked_mul(pow10)?
             .checked_mul(1u128 << self.exp2)
@@ -85,6 +157,28 @@ impl Quantity {
             return f64::NEG_INFINITY;
         }
         (self.mantissa as f64).log10() + f64::from(self.exp10) + f64::from(self.exp2) * 2f64.log10()
+    }
+}
+
+impl From<i64> for Quantity {
+    fn from(n: i64) -> Self {
+        Self {
+            negative: n < 0,
+            mantissa: u128::from(n.unsigned_abs()),
+            exp10: 0,
+            exp2: 0,
+        }
+    }
+}
+
+impl Neg for Quantity {
+    type Output = Self;
+
+    fn neg(self) -> Self {
+        Self {
+            negative: !self.negative && self.mantissa != 0,
+            ..self
+        }
     }
 }
 
@@ -111,6 +205,24 @@ impl Ord for Quantity {
             (true, true) => other.magnitude_cmp(self),
         }
     }
+}
+
+/// Whether `s` reads as upstream's grammar for quantities reads it: a sign, digits with at most
+/// one point, suffix letters, then an exponent's sign and digits, whatever the suffix means.
+fn has_quantity_shape(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let rest = skip_digits(unsigned);
+    let rest = rest.strip_prefix('.').map_or(rest, skip_digits);
+    if rest.len() == unsigned.len() {
+        return false;
+    }
+    let rest = rest.trim_start_matches(|c: char| "eEinumkKMGTP".contains(c));
+    let rest = rest.strip_prefix(['+', '-']).unwrap_or(rest);
+    skip_digits(rest).is_empty()
+}
+
+fn skip_digits(s: &str) -> &str {
+    s.trim_start_matches(|c: char| c.is_ascii_digit())
 }
 
 /// Digits with at most one decimal point, as `(mantissa, exp10)`.
