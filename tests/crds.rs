@@ -34,7 +34,8 @@ spec:
       status: {}
       scale:
         specReplicasPath: .spec.replicas
-        statusReplicasPath: .status.replicas
+        statusReplicasPath: .status.ready
+        labelSelectorPath: .status.selector
     additionalPrinterColumns:
     - name: Spec
       type: string
@@ -75,6 +76,10 @@ spec:
             properties:
               replicas:
                 type: integer
+              ready:
+                type: integer
+              selector:
+                type: string
 "#;
 
 const CRONTAB: &str = r#"
@@ -231,7 +236,7 @@ fn a_crd_serves_its_resource(k: &Kubectl, s: &TestServer) {
             "--subresource=status",
             "--type=merge",
             "-p",
-            r#"{"status":{"replicas":3}}"#,
+            r#"{"status":{"replicas":3,"ready":2,"selector":"app=nightly"}}"#,
         ],
     );
     k.ok(
@@ -250,6 +255,21 @@ fn a_crd_serves_its_resource(k: &Kubectl, s: &TestServer) {
     assert_eq!(scaled["status"]["replicas"], 3, "{scaled}");
     assert_eq!(scaled["spec"]["replicas"], 4, "{scaled}");
     assert_eq!(scaled["metadata"]["generation"], 3, "{scaled}");
+    // The Scale reads where the CRD's scale subresource points.
+    let scale: Value = serde_json::from_str(&k.ok(
+        s,
+        &[
+            "get",
+            "--raw",
+            "/apis/stable.example.com/v1/namespaces/default/crontabs/nightly/scale",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(scale["spec"]["replicas"], 4, "{scale}");
+    assert_eq!(
+        scale["status"],
+        json!({"replicas": 2, "selector": "app=nightly"})
+    );
 
     // Server-side apply owns the fields it sets, and explain reads the published schema.
     k.ok_stdin(

@@ -19,6 +19,7 @@ use super::cel::Rules;
 use super::columns::PrinterColumns;
 use super::strategy::CustomStrategy;
 use crate::patch::Semantics;
+use crate::registry::scale::ScalePaths;
 use crate::registry::{Resource, Served, Subresource};
 use crate::store::mirror::{Mirror, Objects};
 use crate::validation::Path;
@@ -223,8 +224,14 @@ fn make(
         }
     }
     let reversed_group: Vec<&str> = crd.spec.group.split('.').rev().collect();
+    let scale = version
+        .subresources
+        .as_ref()
+        .and_then(|declared| declared.scale.as_ref())
+        .map(ScalePaths::of_crd);
     let strategy = CustomStrategy {
         semantics: Semantics::of_structural(&schema),
+        scale,
         schema,
         rules,
         columns,

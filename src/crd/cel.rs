@@ -1427,9 +1427,11 @@ mod tests {
                 {"rule": "timestamp(self.at) > timestamp('2020-01-01T00:00:00Z')", "message": "after 2020"}
             ]),
         ));
-        let good = json!({"spec": {"request": "10s", "backend": "2s", "at": "2026-12-01T00:00:00Z"}});
+        let good =
+            json!({"spec": {"request": "10s", "backend": "2s", "at": "2026-12-01T00:00:00Z"}});
         assert!(rules.validate(&good, None).is_empty());
-        let bad = json!({"spec": {"request": "500ms", "backend": "2s", "at": "2019-01-01T00:00:00Z"}});
+        let bad =
+            json!({"spec": {"request": "500ms", "backend": "2s", "at": "2019-01-01T00:00:00Z"}});
         assert_eq!(
             messages(rules.validate(&bad, None)),
             [

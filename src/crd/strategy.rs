@@ -15,6 +15,7 @@ use super::cel::Rules;
 use super::columns::PrinterColumns;
 use super::schema;
 use crate::patch::Semantics;
+use crate::registry::scale::ScalePaths;
 use crate::registry::{Admitted, Strategy, unknown_fields};
 use crate::validation::{self, ErrorList, NameRule};
 
@@ -23,6 +24,8 @@ pub struct CustomStrategy {
     pub(super) schema: JSONSchemaProps,
     /// What the schema says of its lists and maps, for server-side apply and managedFields.
     pub(super) semantics: Semantics,
+    /// Where the scale subresource, when the version has one, reads and writes.
+    pub(super) scale: Option<ScalePaths>,
     pub(super) rules: Rules,
     pub(super) columns: PrinterColumns,
     pub(super) namespaced: bool,
@@ -110,6 +113,10 @@ impl Strategy for CustomStrategy {
         Some(self.semantics)
     }
 
+    fn scale_paths(&self) -> Option<&ScalePaths> {
+        self.scale.as_ref()
+    }
+
     /// Everything but the metadata counts, as upstream's custom resource strategy counts it
     /// (the status, when it has its own subresource, is the stored one on a main write and is
     /// not counted on a status write).
@@ -142,6 +149,7 @@ mod tests {
         CustomStrategy {
             rules: Rules::compile(&schema, &Path::new("schema")).unwrap(),
             semantics: Semantics::of_structural(&schema),
+            scale: None,
             schema,
             columns: PrinterColumns::new(&[]).unwrap(),
             namespaced: true,

@@ -32,6 +32,7 @@ mod rbac;
 mod replicasets;
 mod replicationcontrollers;
 mod reviews;
+pub mod scale;
 mod secrets;
 mod served;
 mod serviceaccounts;

@@ -136,6 +136,12 @@ pub trait Strategy: Send + Sync {
     fn custom_semantics(&self) -> Option<crate::patch::Semantics> {
         None
     }
+
+    /// Where a custom resource keeps what its `scale` subresource shows; `None` for built-in
+    /// kinds, which keep it where [`super::scale`] says.
+    fn scale_paths(&self) -> Option<&super::scale::ScalePaths> {
+        None
+    }
 }
 
 /// The [`Strategy`] of a [`Kind`].

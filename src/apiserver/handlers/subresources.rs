@@ -12,7 +12,7 @@ use crate::apiserver::admission::{self, Attributes, Operation};
 use crate::apiserver::request::Verb;
 use crate::apiserver::status::Status;
 use crate::apiserver::{ApiError, ApiState, meta};
-use crate::registry::Subresource;
+use crate::registry::{Resource, Subresource, scale};
 
 pub async fn serve(
     state: &ApiState,
@@ -31,13 +31,15 @@ pub async fn serve(
                 .objects
                 .get(r, request.info.namespace(), request.info.name())
                 .await?;
-            Ok(Answer::ok(scale_of(&object)))
+            Ok(Answer::ok(scale_of(r, &object)))
         }
         (Subresource::Scale, Verb::Update) => update_scale(state, request).await,
         (Subresource::Scale, Verb::Patch) => {
-            let view = |object: Value| Ok(scale_of(&object));
-            let answer = patch_part(state, request, Part::Scale, view, apply_scale).await?;
-            Ok(answer.map_object(scale_of))
+            let r = request.info.resource;
+            let view = |object: Value| Ok(scale_of(r, &object));
+            let unview = |scale, current: &Value| apply_scale(r, scale, current);
+            let answer = patch_part(state, request, Part::Scale, view, unview).await?;
+            Ok(answer.map_object(|object| scale_of(r, object)))
         }
         (Subresource::Binding | Subresource::Eviction | Subresource::Token, Verb::Create) => {
             // What is posted is the subresource's own kind, which webhooks see and may change.
@@ -82,35 +84,18 @@ async fn replace(state: &ApiState, request: &Request, part: Part) -> Result<Answ
     store_update(state, request, object, &current, part, Ownership::Update).await
 }
 
-/// The autoscaling/v1 Scale of a Deployment or ReplicaSet.
-pub(super) fn scale_of(object: &Value) -> Value {
-    let selector = serde_json::from_value(object["spec"]["selector"].clone()).ok();
-    let metadata = &object["metadata"];
-    json!({
-        "kind": "Scale",
-        "apiVersion": "autoscaling/v1",
-        "metadata": {
-            "name": metadata["name"],
-            "namespace": metadata["namespace"],
-            "uid": metadata["uid"],
-            "resourceVersion": metadata["resourceVersion"],
-            "creationTimestamp": metadata["creationTimestamp"],
-        },
-        "spec": {"replicas": object["spec"]["replicas"].as_i64().unwrap_or(0)},
-        "status": {
-            "replicas": object["status"]["replicas"].as_i64().unwrap_or(0),
-            "selector": crate::printers::selector_text(selector.as_ref()).unwrap_or_default(),
-        },
-    })
+/// The autoscaling/v1 Scale of an object of `r`.
+pub(super) fn scale_of(r: &Resource, object: &Value) -> Value {
+    scale::view(object, r.strategy.scale_paths())
 }
 
-/// Sets the parent's spec.replicas from a (patched) Scale.
-pub(super) fn apply_scale(scale: Value, current: &Value) -> Result<Value, ApiError> {
+/// Sets the replicas of an object of `r` from a (patched) Scale.
+pub(super) fn apply_scale(r: &Resource, scale: Value, current: &Value) -> Result<Value, ApiError> {
     let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
         ApiError::BadRequest("spec.replicas of the Scale must be an integer".into())
     })?;
     let mut next = current.clone();
-    next["spec"]["replicas"] = json!(replicas);
+    scale::set_replicas(&mut next, replicas, r.strategy.scale_paths());
     if let Some(rv) = scale["metadata"]["resourceVersion"].as_str() {
         meta::metadata(&mut next).insert("resourceVersion".into(), json!(rv));
     }
@@ -131,7 +116,7 @@ async fn update_scale(state: &ApiState, request: &Request) -> Result<Answer, Api
     {
         return Err(ApiError::stale(r.qualified(), request.info.name()));
     }
-    let next = apply_scale(scale, &current)?;
+    let next = apply_scale(r, scale, &current)?;
     let answer = store_update(
         state,
         request,
@@ -141,7 +126,7 @@ async fn update_scale(state: &ApiState, request: &Request) -> Result<Answer, Api
         Ownership::Update,
     )
     .await?;
-    Ok(answer.map_object(scale_of))
+    Ok(answer.map_object(|object| scale_of(r, object)))
 }
 
 /// `pods/<name>/binding`: assigns the pod to a node, once.

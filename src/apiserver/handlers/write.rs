@@ -174,7 +174,7 @@ pub async fn store_update(
     // A scale write is admitted as the Scale it is, as upstream admits it.
     let scale = part == Part::Scale;
     let old_seen = if scale {
-        Cow::Owned(scale_of(current))
+        Cow::Owned(scale_of(r, current))
     } else {
         Cow::Borrowed(current)
     };
@@ -186,10 +186,10 @@ pub async fn store_update(
         Some(&old_seen),
     );
     if scale {
-        let mut seen = scale_of(&next);
+        let mut seen = scale_of(r, &next);
         let same = |scale: &Value| Ok(scale.clone());
         admission::mutate(state, &attributes, &mut seen, &same, &mut warnings).await?;
-        next = apply_scale(seen, &next)?;
+        next = apply_scale(r, seen, &next)?;
     } else {
         let redecode = |patched: &Value| {
             let mut patched = patched.clone();
@@ -205,7 +205,7 @@ pub async fn store_update(
     }
     validate(r, &next, Some(current))?;
     let seen = if scale {
-        Cow::Owned(scale_of(&next))
+        Cow::Owned(scale_of(r, &next))
     } else {
         Cow::Borrowed(&next)
     };
