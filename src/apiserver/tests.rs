@@ -955,6 +955,133 @@ async fn new_content_cannot_enter_a_terminating_namespace() {
     );
 }
 
+/// A namespace with `labels`, and the `default` ServiceAccount its pods run as.
+async fn labelled_namespace(h: &Harness, name: &str, labels: Value) {
+    h.create_ok(
+        "/api/v1/namespaces",
+        json!({"metadata": {"name": name, "labels": labels}}),
+    )
+    .await;
+    h.create_ok(
+        &format!("/api/v1/namespaces/{name}/serviceaccounts"),
+        json!({"metadata": {"name": "default"}}),
+    )
+    .await;
+}
+
+/// The warnings a reply carries, unquoted from their `299 - "..."` headers.
+fn warnings(reply: &Reply) -> Vec<String> {
+    reply
+        .headers
+        .get_all(header::WARNING)
+        .iter()
+        .map(|value| {
+            let quoted = value.to_str().unwrap().strip_prefix("299 - ").unwrap();
+            serde_json::from_str(quoted).unwrap()
+        })
+        .collect()
+}
+
+/// What the restricted level finds wrong with `pod`'s (or `deployment`'s) container `c`.
+const RESTRICTED_VIOLATIONS: &str = r#"allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"#;
+
+#[tokio::test]
+async fn a_restricted_namespace_refuses_pods_that_violate_it_in_upstreams_words() {
+    let h = Harness::new().await;
+    let enforce = json!({"pod-security.kubernetes.io/enforce": "restricted"});
+    labelled_namespace(&h, "strict", enforce).await;
+    let refused = h
+        .post("/api/v1/namespaces/strict/pods", pod("plain", None))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["reason"], "Forbidden");
+    assert_eq!(
+        refused.body["message"],
+        format!(
+            r#"pods "plain" is forbidden: violates PodSecurity "restricted:latest": {RESTRICTED_VIOLATIONS}"#
+        )
+    );
+    let mut compliant = pod("compliant", None);
+    compliant["spec"]["securityContext"] =
+        json!({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}});
+    compliant["spec"]["containers"][0]["securityContext"] =
+        json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}});
+    let accepted = h.post("/api/v1/namespaces/strict/pods", compliant).await;
+    assert_eq!(accepted.status, StatusCode::CREATED, "{}", accepted.body);
+    assert!(warnings(&accepted).is_empty());
+}
+
+#[tokio::test]
+async fn a_warn_level_lets_a_violating_pod_in_with_a_warning() {
+    let h = Harness::new().await;
+    let warn = json!({"pod-security.kubernetes.io/warn": "baseline"});
+    labelled_namespace(&h, "watched", warn).await;
+    let mut privileged = pod("privileged", None);
+    privileged["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
+    let accepted = h.post("/api/v1/namespaces/watched/pods", privileged).await;
+    assert_eq!(accepted.status, StatusCode::CREATED, "{}", accepted.body);
+    assert_eq!(
+        warnings(&accepted),
+        [
+            r#"would violate PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)"#
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_workload_is_warned_about_its_pod_template() {
+    let h = Harness::new().await;
+    let warn = json!({"pod-security.kubernetes.io/warn": "restricted"});
+    labelled_namespace(&h, "careful", warn).await;
+    let created = h
+        .post(
+            "/apis/apps/v1/namespaces/careful/deployments",
+            deployment("web", 1),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(
+        warnings(&created),
+        [format!(
+            r#"would violate PodSecurity "restricted:latest": {RESTRICTED_VIOLATIONS}"#
+        )]
+    );
+}
+
+#[tokio::test]
+async fn a_stricter_enforce_level_warns_about_the_pods_already_there() {
+    let h = Harness::new().await;
+    labelled_namespace(&h, "later", json!({})).await;
+    for name in ["b", "a"] {
+        h.create_ok("/api/v1/namespaces/later/pods", pod(name, None))
+            .await;
+    }
+    let mut namespace = h.get("/api/v1/namespaces/later").await.body;
+    namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = json!("restricted");
+    let updated = h
+        .call(Method::PUT, "/api/v1/namespaces/later", Some(namespace))
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(
+        warnings(&updated),
+        [
+            r#"existing pods in namespace "later" violate the new PodSecurity enforce level "restricted:latest""#,
+            "a (and 1 other pod): allowPrivilegeEscalation != false, unrestricted capabilities, \
+             runAsNonRoot != true, seccompProfile",
+        ]
+    );
+    let mut unreadable = updated.body.clone();
+    unreadable["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = json!("strictest");
+    let refused = h
+        .call(Method::PUT, "/api/v1/namespaces/later", Some(unreadable))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.body["message"],
+        r#"Namespace "later" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strictest": must be one of privileged, baseline, restricted"#
+    );
+}
+
 #[tokio::test]
 async fn openapi_v3_serves_real_schemas_with_their_kinds() {
     let h = Harness::new().await;

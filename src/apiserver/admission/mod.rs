@@ -5,11 +5,12 @@
 //! - mutating: DefaultTolerationSeconds and ServiceAccount (new pods), then the mutating
 //!   webhooks;
 //! - the kind's own validation (in the handlers, between the two halves);
-//! - validating: NamespaceLifecycle (new objects), then ValidatingAdmissionPolicy, then the
-//!   validating webhooks.
+//! - validating: NamespaceLifecycle (new objects), then PodSecurity (pods, workloads' pod
+//!   templates and namespaces), then ValidatingAdmissionPolicy, then the validating webhooks.
 
 mod configured;
 mod namespace_lifecycle;
+mod pod_security;
 mod policies;
 mod service_account;
 mod tolerations;
@@ -139,6 +140,9 @@ pub async fn validate(
         && let Some(object) = object
     {
         namespace_lifecycle::admit(state, attributes.resource, object).await?;
+    }
+    if let Some(object) = object {
+        pod_security::admit(state, attributes, object, warnings).await?;
     }
     refuse(state, attributes, object, warnings).await
 }
