@@ -18,6 +18,8 @@ pub struct Services;
 impl Kind for Services {
     type Object = Service;
 
+    const RESERVES_ADDRESSES: bool = true;
+
     fn defaults(object: &mut Service) {
         crate::defaults::service(object);
     }

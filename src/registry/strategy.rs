@@ -46,6 +46,11 @@ pub trait Kind: Send + Sync + 'static {
     fn to_storage(view: Value) -> Value {
         view
     }
+
+    /// Whether the kind's objects hold cluster-wide addresses no other object of the kind may
+    /// hold (a Service's ClusterIPs and NodePorts), which the API server assigns on every
+    /// write, one write at a time, from the Services' allocator.
+    const RESERVES_ADDRESSES: bool = false;
 }
 
 /// Declares a [`Kind`] from upstream's defaults, creation rules and validation of one type.
@@ -137,6 +142,11 @@ pub trait Strategy: Send + Sync {
         None
     }
 
+    /// See [`Kind::RESERVES_ADDRESSES`].
+    fn reserves_addresses(&self) -> bool {
+        false
+    }
+
     /// Where a custom resource keeps what its `scale` subresource shows; `None` for built-in
     /// kinds, which keep it where [`super::scale`] says.
     fn scale_paths(&self) -> Option<&super::scale::ScalePaths> {
@@ -204,6 +214,10 @@ impl<K: Kind> Strategy for Typed<K> {
 
     fn to_storage(&self, view: Value) -> Value {
         K::to_storage(view)
+    }
+
+    fn reserves_addresses(&self) -> bool {
+        K::RESERVES_ADDRESSES
     }
 }
 

@@ -124,15 +124,16 @@ pub fn validate(r: &Resource, object: &Value, old: Option<&Value>) -> Result<(),
     ))
 }
 
-/// For Services, allocates ClusterIPs and NodePorts and returns the lock that keeps them
-/// reserved until the write is done; other kinds pass through.
+/// For kinds that reserve addresses (Services: ClusterIPs and NodePorts), assigns them against
+/// every other object of the kind and returns the lock that keeps them reserved until the
+/// write is done; other kinds pass through.
 pub async fn allocate<'s>(
     state: &'s ApiState,
     r: &Resource,
     object: &mut Value,
     old: Option<&Value>,
 ) -> Result<Option<MutexGuard<'s, ()>>, ApiError> {
-    if !r.group.is_empty() || r.plural != "services" {
+    if !r.strategy.reserves_addresses() {
         return Ok(None);
     }
     let guard = state.allocation_lock.lock().await;

@@ -147,13 +147,8 @@ fn mask(len: u8) -> u128 {
 
 #[cfg(test)]
 mod tests {
-    use crate::crd::cel::{evaluate, holds};
-
-    fn assert_holds(expressions: &[&str]) {
-        for expression in expressions {
-            assert_eq!(holds(expression, &[]), Ok(true), "{expression}");
-        }
-    }
+    use super::super::assert_holds;
+    use crate::crd::cel::evaluate;
 
     #[test]
     fn networks_are_read_as_go_reads_them() {

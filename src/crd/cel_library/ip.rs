@@ -123,13 +123,8 @@ fn link_local_unicast(ip: IpAddr) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::crd::cel::{check, evaluate, holds};
-
-    fn assert_holds(expressions: &[&str]) {
-        for expression in expressions {
-            assert_eq!(holds(expression, &[]), Ok(true), "{expression}");
-        }
-    }
+    use super::super::assert_holds;
+    use crate::crd::cel::{check, evaluate};
 
     fn error(expression: &str) -> String {
         evaluate(expression, &[]).expect_err(expression)

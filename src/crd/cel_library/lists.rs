@@ -166,15 +166,10 @@ fn no_such_overload(function: &str) -> ExecutionError {
 
 #[cfg(test)]
 mod tests {
+    use super::super::assert_holds;
     use serde_json::json;
 
-    use crate::crd::cel::{evaluate, holds};
-
-    fn assert_holds(expressions: &[&str]) {
-        for expression in expressions {
-            assert_eq!(holds(expression, &[]), Ok(true), "{expression}");
-        }
-    }
+    use crate::crd::cel::evaluate;
 
     #[test]
     fn lists_know_whether_they_are_sorted() {

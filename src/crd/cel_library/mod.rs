@@ -62,3 +62,15 @@ pub fn extension(env: &mut Env) -> Result<(), DeclarationError> {
     regex::extension(env)?;
     Ok(())
 }
+
+/// Asserts that each expression holds, for the libraries' tests.
+#[cfg(test)]
+fn assert_holds(expressions: &[&str]) {
+    for expression in expressions {
+        assert_eq!(
+            crate::crd::cel::holds(expression, &[]),
+            Ok(true),
+            "{expression}"
+        );
+    }
+}

@@ -100,15 +100,10 @@ fn sum(function: &str, q: &Quantity, other: &Quantity) -> Result<Quantity, Execu
 
 #[cfg(test)]
 mod tests {
+    use super::super::assert_holds;
     use serde_json::json;
 
-    use crate::crd::cel::{evaluate, holds};
-
-    fn assert_holds(expressions: &[&str]) {
-        for expression in expressions {
-            assert_eq!(holds(expression, &[]), Ok(true), "{expression}");
-        }
-    }
+    use crate::crd::cel::evaluate;
 
     #[test]
     fn quantities_parse_as_upstream_parses_them() {

@@ -54,13 +54,8 @@ fn compile(function: &str, pattern: &str) -> Result<Regex, ExecutionError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::crd::cel::{evaluate, holds};
-
-    fn assert_holds(expressions: &[&str]) {
-        for expression in expressions {
-            assert_eq!(holds(expression, &[]), Ok(true), "{expression}");
-        }
-    }
+    use super::super::assert_holds;
+    use crate::crd::cel::evaluate;
 
     #[test]
     fn find_returns_the_first_match() {

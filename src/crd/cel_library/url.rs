@@ -83,13 +83,8 @@ fn get_query(url: &GoUrl) -> CelMap<'static> {
 
 #[cfg(test)]
 mod tests {
-    use crate::crd::cel::{evaluate, holds};
-
-    fn assert_holds(expressions: &[&str]) {
-        for expression in expressions {
-            assert_eq!(holds(expression, &[]), Ok(true), "{expression}");
-        }
-    }
+    use super::super::assert_holds;
+    use crate::crd::cel::evaluate;
 
     #[test]
     fn urls_are_absolute_uris_or_absolute_paths() {
