@@ -329,7 +329,8 @@ fn fill_null(value: &mut Value, schema: &JSONSchemaProps) {
 /// lengths in characters; item and property counts; `uniqueItems`; `required`; `allOf`,
 /// `anyOf`, `oneOf` and `not`) converted to field errors as `ValidateCustomResource` converts
 /// them, followed by the checks of `x-kubernetes-embedded-resource` objects (`apiVersion` and
-/// `kind` required and well-formed, `metadata` valid object metadata).
+/// `kind` required and well-formed, `metadata` valid object metadata) and of the uniqueness of
+/// `x-kubernetes-list-type: set` and `map` lists.
 ///
 /// The root's `apiVersion`, `kind` and `metadata` are not checked against the schema: the
 /// caller validates the type and object metadata of the resource itself.
@@ -339,7 +340,7 @@ pub fn validate(object: &Value, schema: &JSONSchemaProps) -> ErrorList {
         .into_iter()
         .map(Issue::into_field_error)
         .collect();
-    check_embedded_resources(object, schema, &Path::new(""), &mut errors);
+    check_structure(object, schema, &Path::new(""), &mut errors);
     errors
 }
 
@@ -970,17 +971,14 @@ fn check_object(map: &Map<String, Value>, schema: &JSONSchemaProps, path: &str) 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Embedded resources
+// Embedded resources and list types
 // ---------------------------------------------------------------------------------------------
 
-/// Upstream's validation of embedded resources (`schema/objectmeta.Validate`), walking the
-/// structural schema; map values are named by key (`spec.templates[name]`).
-fn check_embedded_resources(
-    value: &Value,
-    schema: &JSONSchemaProps,
-    path: &Path,
-    errors: &mut ErrorList,
-) {
+/// The checks upstream makes beside kube-openapi's, walking the structural schema: embedded
+/// resources (`schema/objectmeta.Validate`) and the uniqueness of `set` and `map` lists
+/// (`schema/listtype.ValidateListSetsAndMaps`); map values are named by key
+/// (`spec.templates[name]`).
+fn check_structure(value: &Value, schema: &JSONSchemaProps, path: &Path, errors: &mut ErrorList) {
     match value {
         Value::Object(map) => {
             if is_embedded_resource(schema) {
@@ -988,20 +986,77 @@ fn check_embedded_resources(
             }
             for (key, child) in map {
                 if let Some(prop) = property(schema, key) {
-                    check_embedded_resources(child, prop, &path.child(key), errors);
+                    check_structure(child, prop, &path.child(key), errors);
                 } else if let Some(Some(values)) = additional(schema) {
-                    check_embedded_resources(child, values, &path.key(key), errors);
+                    check_structure(child, values, &path.key(key), errors);
                 }
             }
         }
         Value::Array(list) => {
+            check_list_type(list, schema, path, errors);
             if let Some(item_schema) = items(schema) {
                 for (index, item) in list.iter().enumerate() {
-                    check_embedded_resources(item, item_schema, &path.index(index), errors);
+                    check_structure(item, item_schema, &path.index(index), errors);
                 }
             }
         }
         _ => {}
+    }
+}
+
+/// Upstream's uniqueness rules of `x-kubernetes-list-type: set` (no value twice) and `map` (no
+/// two items with the same key fields, a missing key standing for its default), each repeat
+/// reported once, at its second occurrence.
+fn check_list_type(list: &[Value], schema: &JSONSchemaProps, path: &Path, errors: &mut ErrorList) {
+    let map = match schema.x_kubernetes_list_type.as_deref() {
+        Some("set") => false,
+        Some("map") => true,
+        _ => return,
+    };
+    let key_schemas = items(schema).and_then(|i| i.properties.as_ref());
+    let mut seen: Vec<Value> = Vec::new();
+    let mut reported: Vec<Value> = Vec::new();
+    for (index, item) in list.iter().enumerate() {
+        let key = if map {
+            let Some(fields) = item.as_object().filter(|f| !f.is_empty()) else {
+                let detail = if item.is_object() {
+                    "must contain at least one key"
+                } else {
+                    "must be an object for an array of list-type map"
+                };
+                errors.push(FieldError::invalid(
+                    &path.index(index),
+                    Rendered(go_body(item)),
+                    detail,
+                ));
+                continue;
+            };
+            let named = schema.x_kubernetes_list_map_keys.iter().flatten();
+            let key: Map<String, Value> = named
+                .filter_map(|name| {
+                    let default = || {
+                        key_schemas?
+                            .get(name)?
+                            .default
+                            .as_ref()
+                            .map(|d| d.0.clone())
+                    };
+                    Some((name.clone(), fields.get(name).cloned().or_else(default)?))
+                })
+                .collect();
+            Value::Object(key)
+        } else {
+            item.clone()
+        };
+        if !seen.contains(&key) {
+            seen.push(key);
+        } else if !reported.contains(&key) {
+            errors.push(FieldError::duplicate(
+                &path.index(index),
+                Rendered(go_body(&key)),
+            ));
+            reported.push(key);
+        }
     }
 }
 
@@ -2700,5 +2755,30 @@ mod tests {
         assert!(holds("uuid4", "0f8fad5b-d9cb-469f-a165-70867728950e"));
         assert!(!holds("uuid3", "0f8fad5b-d9cb-469f-a165-70867728950e"));
         assert!(holds("password", ""));
+    }
+
+    #[test]
+    fn set_and_map_lists_hold_each_value_or_key_once() {
+        let s = with_field(json!({"type": "object", "properties": {
+            "hosts": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+            "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                      "x-kubernetes-list-map-keys": ["port", "protocol"],
+                      "items": {"type": "object", "properties": {
+                          "port": {"type": "integer"},
+                          "protocol": {"type": "string", "default": "TCP"}}}},
+        }}));
+        let fine = json!({"field": {"hosts": ["a", "b"],
+            "ports": [{"port": 80}, {"port": 80, "protocol": "UDP"}]}});
+        assert_eq!(messages(fine, &s), Vec::<String>::new());
+        let repeated = json!({"field": {"hosts": ["a", "b", "a", "a"],
+            "ports": [{"port": 80}, {"port": 80, "protocol": "TCP"}, {}]}});
+        assert_eq!(
+            messages(repeated, &s),
+            [
+                r#"field.hosts[2]: Duplicate value: "a""#,
+                r#"field.ports[1]: Duplicate value: map[string]interface {}{"port":80, "protocol":"TCP"}"#,
+                r#"field.ports[2]: Invalid value: map[string]interface {}{}: must contain at least one key"#,
+            ]
+        );
     }
 }
