@@ -220,7 +220,9 @@ pub async fn run(client: Client, shutdown: CancellationToken) {
     let mut watches = Watches::new(client.clone(), events);
     let mut graph = Graph::default();
     for resource in registry::BUILT_IN.stored() {
-        watches.follow(&mut graph, Kind::built_in(resource));
+        let kind = Kind::built_in(resource);
+        watches.built_in.push(kind.key.clone());
+        watches.follow(&mut graph, kind);
     }
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
     let mut definitions = watcher::watcher(crds, watcher::Config::default())
@@ -272,9 +274,12 @@ pub async fn run(client: Client, shutdown: CancellationToken) {
                 }
             }
             Some(uid) = retries.recv() => { dirty.insert(uid); }
+            // A stopped custom resource's watch ends here.
+            Some(_) = watches.tasks.join_next(), if !watches.tasks.is_empty() => {}
             () = shutdown.cancelled() => {
-                watches.stop();
+                watches.stop().await;
                 workers.abort_all();
+                while workers.join_next().await.is_some() {}
                 return;
             }
         }
@@ -294,6 +299,8 @@ struct Watches {
     tasks: JoinSet<()>,
     /// The watch of each resource by key.
     running: HashMap<String, (Arc<Kind>, AbortHandle)>,
+    /// The keys of the built-in resources, followed for the collector's life.
+    built_in: Vec<String>,
     /// Resources whose watch has listed everything once.
     synced: HashSet<String>,
     /// The uids an initial list or relist has given so far, by resource key.
@@ -313,6 +320,7 @@ impl Watches {
             events,
             tasks: JoinSet::new(),
             running: HashMap::new(),
+            built_in: Vec::new(),
             synced: HashSet::new(),
             listing: HashMap::new(),
             custom: HashMap::new(),
@@ -321,10 +329,12 @@ impl Watches {
         }
     }
 
-    /// Whether every followed resource has been listed, so that an owner missing from the
-    /// graph is likely gone rather than not yet seen.
+    /// Whether the built-in resources and the CRDs have been listed, so that an owner missing
+    /// from the graph is likely gone rather than not yet seen. A custom resource's watch is not
+    /// waited for: one that cannot list (its CRD established but its version not served) must
+    /// not stop all collection, and an owner the graph lacks is looked up before anything goes.
     fn synced(&self) -> bool {
-        self.custom_listed && self.running.keys().all(|key| self.synced.contains(key))
+        self.custom_listed && self.built_in.iter().all(|key| self.synced.contains(key))
     }
 
     /// The followed resource of an owner reference's kind, in whatever version it is read.
@@ -479,8 +489,9 @@ impl Watches {
         }
     }
 
-    fn stop(&mut self) {
+    async fn stop(&mut self) {
         self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
     }
 }
 

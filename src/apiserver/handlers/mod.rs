@@ -104,7 +104,6 @@ impl Answer {
         }
     }
 
-    /// The answer with its object replaced by `view` of it (a Status is kept as it is).
     /// Puts `earlier` (admission's, say) before the warnings the answer has.
     pub fn with_warnings(mut self, mut earlier: Vec<String>) -> Answer {
         earlier.append(&mut self.warnings);
@@ -114,6 +113,7 @@ impl Answer {
         }
     }
 
+    /// The answer with its object replaced by `view` of it (a Status is kept as it is).
     pub fn map_object(self, view: impl FnOnce(&serde_json::Value) -> serde_json::Value) -> Answer {
         let body = match self.body {
             Reply::Object(object) => Reply::Object(view(&object)),

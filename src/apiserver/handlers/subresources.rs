@@ -13,6 +13,7 @@ use crate::apiserver::request::Verb;
 use crate::apiserver::status::Status;
 use crate::apiserver::{ApiError, ApiState, meta};
 use crate::registry::{Resource, Subresource, scale};
+use crate::validation::{FieldError, Path};
 
 pub async fn serve(
     state: &ApiState,
@@ -94,6 +95,21 @@ pub(super) fn apply_scale(r: &Resource, scale: Value, current: &Value) -> Result
     let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
         ApiError::BadRequest("spec.replicas of the Scale must be an integer".into())
     })?;
+    // Upstream's ValidateScale, which guards custom resources whose schema does not.
+    if !(0..=i64::from(i32::MAX)).contains(&replicas) {
+        let detail = if replicas < 0 {
+            "must be greater than or equal to 0"
+        } else {
+            "must be less than or equal to 2147483647"
+        };
+        let error = FieldError::invalid(&Path::new("spec").child("replicas"), replicas, detail);
+        return Err(ApiError::invalid(
+            "Scale",
+            "autoscaling",
+            meta::name(current),
+            vec![error],
+        ));
+    }
     let mut next = current.clone();
     scale::set_replicas(&mut next, replicas, r.strategy.scale_paths());
     if let Some(rv) = scale["metadata"]["resourceVersion"].as_str() {

@@ -65,7 +65,7 @@ async fn apply(
     };
     let kind = match params::kind(state, policy) {
         Ok(kind) => kind,
-        Err(error) => return misconfigured(policy, None, &error, attributes, object),
+        Err(error) => return misconfigured(policy, None, &error, attributes),
     };
     // The objects and the request as the policy's rules name the resource.
     let r = attributes.resource;
@@ -90,7 +90,7 @@ async fn apply(
         let params = match params::collect(state, kind, reference, attributes).await {
             Ok(params) => params,
             Err(error) => {
-                misconfigured(policy, Some(binding), &error, attributes, object)?;
+                misconfigured(policy, Some(binding), &error, attributes)?;
                 continue;
             }
         };
@@ -110,7 +110,7 @@ async fn apply(
                     ));
                 }
                 if binding.deny {
-                    return Err(refusal(policy, Some(binding), failure, attributes, object));
+                    return Err(refusal(policy, Some(binding), failure, attributes));
                 }
             }
         }
@@ -125,7 +125,6 @@ fn misconfigured(
     binding: Option<&Binding>,
     error: &ParamsError,
     attributes: &Attributes<'_>,
-    object: Option<&Value>,
 ) -> Result<(), ApiError> {
     let what = if binding.is_some() {
         "binding"
@@ -133,7 +132,7 @@ fn misconfigured(
         "policy"
     };
     match evaluate::failed(policy, format!("failed to configure {what}: {error}")) {
-        Some(failure) => Err(refusal(policy, binding, failure, attributes, object)),
+        Some(failure) => Err(refusal(policy, binding, failure, attributes)),
         None => Ok(()),
     }
 }
@@ -144,7 +143,6 @@ fn refusal(
     binding: Option<&Binding>,
     failure: Failure,
     attributes: &Attributes<'_>,
-    object: Option<&Value>,
 ) -> ApiError {
     let by = match binding {
         Some(binding) => format!(
@@ -157,26 +155,9 @@ fn refusal(
         code: failure.reason.code(),
         reason: failure.reason.name(),
         resource: attributes.resource.qualified(),
-        name: refused_name(attributes, object),
+        name: attributes.name.to_owned(),
         message: format!("{by} denied request: {}", failure.message),
     }
-}
-
-/// The name a refusal gives: the request's, else the object's `generateName` (its name is yet
-/// to be made), else upstream's `Unknown`.
-fn refused_name(attributes: &Attributes<'_>, object: Option<&Value>) -> String {
-    let metadata = object.map(|o| &o["metadata"]);
-    let given = |field: &str| {
-        metadata
-            .and_then(|m| m[field].as_str())
-            .filter(|s| !s.is_empty())
-    };
-    Some(attributes.name)
-        .filter(|name| !name.is_empty())
-        .or_else(|| given("name"))
-        .or_else(|| given("generateName"))
-        .unwrap_or("Unknown")
-        .to_owned()
 }
 
 /// The Namespace as upstream shows it to policies: without its managed fields and owners.
