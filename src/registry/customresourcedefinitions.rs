@@ -15,6 +15,8 @@ pub struct CustomResourceDefinitions;
 impl Kind for CustomResourceDefinitions {
     type Object = CustomResourceDefinition;
 
+    const HAS_FLOATS: bool = true;
+
     fn defaults(crd: &mut CustomResourceDefinition) {
         defaults::custom_resource_definition(crd);
     }

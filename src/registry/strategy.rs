@@ -51,6 +51,11 @@ pub trait Kind: Send + Sync + 'static {
     /// hold (a Service's ClusterIPs and NodePorts), which the API server assigns on every
     /// write, one write at a time, from the Services' allocator.
     const RESERVES_ADDRESSES: bool = false;
+
+    /// Whether the typed form holds floats (a CRD schema's `maximum`, `minimum`,
+    /// `multipleOf`), whose integral values are written back as Go writes them; the other
+    /// kinds' writes skip the walk that looks for them.
+    const HAS_FLOATS: bool = false;
 }
 
 /// Declares a [`Kind`] from upstream's defaults, creation rules and validation of one type.
@@ -171,7 +176,9 @@ impl<K: Kind> Strategy for Typed<K> {
             K::prepare_update(&mut typed);
         }
         let mut admitted = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
-        integral_floats_as_integers(&mut admitted);
+        if K::HAS_FLOATS {
+            integral_floats_as_integers(&mut admitted);
+        }
         let mut unknown = unknown_fields(object, &admitted);
         if !unknown.is_empty() {
             // Defaults and preparation may also drop a field they fold elsewhere (a Secret's
